@@ -1,0 +1,1 @@
+"""The model side: worker process, wire protocol, client, backends and offload planner."""
