@@ -1,0 +1,41 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+# Both create .venv when it is missing and install everything into it.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+# llama.cpp builds with all cores; keep the build deterministic and quiet.
+export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
+
+.PHONY: demo test test-fast install clean bench
+
+$(BIN)/python:
+	@command -v $(PY) >/dev/null 2>&1 || { echo "error: $(PY) not found (Ponder needs Python 3.11+)"; exit 2; }
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	# torch first and pinned: an unpinned torch pulls a multi-GB CUDA build.
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[llm,dev]' --config-settings editable_mode=strict
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/ponder index examples/vault
+	$(BIN)/ponder check examples/vault; test $$? -le 1
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not model and not editor and not slow" tests
+
+bench: $(STAMP)
+	$(BIN)/python bench/index_bench.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info examples/vault/.ponder

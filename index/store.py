@@ -1,0 +1,350 @@
+"""The index on disk: one SQLite file (WAL, FTS5, sqlite-vec) keyed by content hash.
+
+Only `index.vault.Vault` writes here. Per file it keeps the hash, mtime and size
+(so an unchanged file is never read again), the parsed note without its text (so a
+warm start needs no parse), its sentences and chunks, and embeddings keyed by the
+chunk's text hash (so a renamed or reverted file re-uses them). A schema mismatch or
+a corrupt file is rebuilt from scratch with a warning, never a crash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import pickle
+import struct
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlean as sqlite3
+import sqlite_vec
+
+from .model import Chunk, Note, Range, Sentence
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 3
+
+_SCHEMA = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE files(
+    id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
+    hash TEXT, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL, reason TEXT);
+CREATE TABLE notes(file_id INTEGER PRIMARY KEY REFERENCES files(id) ON DELETE CASCADE,
+    title TEXT NOT NULL, summary BLOB NOT NULL);
+CREATE TABLE sentences(file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    ord INTEGER NOT NULL, kind TEXT NOT NULL, heading_path TEXT NOT NULL, text TEXT NOT NULL,
+    range TEXT NOT NULL, PRIMARY KEY(file_id, ord)) WITHOUT ROWID;
+CREATE TABLE chunks(id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    ord INTEGER NOT NULL, heading_path TEXT NOT NULL, text TEXT NOT NULL, range TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE INDEX chunks_file ON chunks(file_id);
+CREATE INDEX chunks_hash ON chunks(hash);
+CREATE VIRTUAL TABLE chunks_fts USING fts5(heading_path, text, content='', contentless_delete=1,
+    tokenize="unicode61 remove_diacritics 2");
+CREATE TABLE vectors(id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class FileRow:
+    id: int
+    path: str
+    kind: str  # note | asset | skipped
+    hash: str | None
+    mtime_ns: int
+    size: int
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkRow:
+    id: int
+    path: str
+    heading_path: tuple[str, ...]
+    text: str
+    range: Range
+
+
+def connect(path: Path | str) -> sqlite3.Connection:
+    """A connection that can load sqlite-vec (the stdlib sqlite3 often cannot)."""
+    conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+    conn.enable_load_extension(True)
+    sqlite_vec.load(conn)
+    conn.enable_load_extension(False)
+    return conn
+
+
+class Store:
+    """Owner of the index database connection."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.warnings: list[str] = []
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.chmod(path.parent, 0o700)
+        except OSError:
+            pass
+        self.conn = self._open()
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        fresh = not self.path.exists()
+        try:
+            conn = connect(self.path)
+            conn.execute("PRAGMA journal_mode=WAL")
+            if not fresh:
+                version = self._schema_version(conn)
+                if version == SCHEMA_VERSION:
+                    self._pragmas(conn)
+                    return conn
+                reason = f"schema version {version} != {SCHEMA_VERSION}"
+                conn.close()
+                self._discard(f"index database was built by another version ({reason}); rebuilding")
+        except sqlite3.DatabaseError as e:
+            self._discard(f"index database {self.path} is unreadable ({e}); rebuilding")
+        conn = connect(self.path)
+        conn.execute("PRAGMA journal_mode=WAL")
+        self._pragmas(conn)
+        conn.executescript(_SCHEMA)
+        conn.execute("INSERT INTO meta VALUES('schema_version', ?)", (str(SCHEMA_VERSION),))
+        try:
+            os.chmod(self.path, 0o600)
+        except OSError:
+            pass
+        return conn
+
+    @staticmethod
+    def _schema_version(conn: sqlite3.Connection) -> int | None:
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        except sqlite3.OperationalError:
+            return None
+        return int(row[0]) if row else None
+
+    @staticmethod
+    def _pragmas(conn: sqlite3.Connection) -> None:
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA temp_store=MEMORY")
+
+    def _discard(self, warning: str) -> None:
+        log.warning(warning)
+        self.warnings.append(warning)
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                os.remove(f"{self.path}{suffix}")
+            except FileNotFoundError:
+                pass
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # --- meta ---------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta VALUES(?, ?)", (key, value))
+
+    # --- files and notes ----------------------------------------------------------------
+
+    def files(self) -> dict[str, FileRow]:
+        rows = self.conn.execute("SELECT id, path, kind, hash, mtime_ns, size, reason FROM files")
+        return {r[1]: FileRow(*r) for r in rows}
+
+    def _upsert_file(self, path: str, kind: str, hash_: str | None, mtime_ns: int, size: int, reason: str | None) -> int:
+        row = self.conn.execute(
+            "INSERT INTO files(path, kind, hash, mtime_ns, size, reason) VALUES(?,?,?,?,?,?) "
+            "ON CONFLICT(path) DO UPDATE SET kind=excluded.kind, hash=excluded.hash, mtime_ns=excluded.mtime_ns, "
+            "size=excluded.size, reason=excluded.reason RETURNING id",
+            (path, kind, hash_, mtime_ns, size, reason),
+        ).fetchone()
+        return row[0]
+
+    def touch(self, path: str, mtime_ns: int, size: int) -> None:
+        """Record a new mtime for a file whose content hash did not change."""
+        self.conn.execute("UPDATE files SET mtime_ns=?, size=? WHERE path=?", (mtime_ns, size, path))
+
+    def put_note(self, note: Note, hash_: str, mtime_ns: int, size: int, chunks: list[Chunk]) -> None:
+        file_id = self._upsert_file(note.path, "note", hash_, mtime_ns, size, None)
+        self._clear_derived(file_id)
+        summary = Note(
+            path=note.path, title=note.title, text="", front_matter=_jsonable(note.front_matter),
+            front_matter_range=note.front_matter_range, aliases=note.aliases, tags=note.tags,
+            headings=note.headings, links=note.links, block_ids=note.block_ids, code_blocks=note.code_blocks,
+            functions=note.functions, calls=note.calls, sentences=[], problems=note.problems,
+        )
+        self.conn.execute(
+            "INSERT INTO notes(file_id, title, summary) VALUES(?,?,?)",
+            (file_id, note.title, pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL)),
+        )
+        self.conn.executemany(
+            "INSERT INTO sentences VALUES(?,?,?,?,?,?)",
+            [
+                (file_id, i, s.kind, json.dumps(note.heading_path(s.heading), ensure_ascii=False), s.text, _range_json(s.range))
+                for i, s in enumerate(note.sentences)
+            ],
+        )
+        for c in chunks:
+            hp = " > ".join(c.heading_path)
+            cid = self.conn.execute(
+                "INSERT INTO chunks(file_id, ord, heading_path, text, range, hash) VALUES(?,?,?,?,?,?) RETURNING id",
+                (file_id, c.ord, json.dumps(list(c.heading_path), ensure_ascii=False), c.text, _range_json(c.range), chunk_hash(c)),
+            ).fetchone()[0]
+            self.conn.execute("INSERT INTO chunks_fts(rowid, heading_path, text) VALUES(?,?,?)", (cid, hp, c.text))
+
+    def put_other(self, path: str, kind: str, mtime_ns: int, size: int, reason: str | None = None) -> None:
+        """An asset (linkable, not parsed) or a skipped file (with the reason)."""
+        file_id = self._upsert_file(path, kind, None, mtime_ns, size, reason)
+        self._clear_derived(file_id)
+
+    def _clear_derived(self, file_id: int) -> None:
+        ids = [r[0] for r in self.conn.execute("SELECT id FROM chunks WHERE file_id=?", (file_id,))]
+        if ids:
+            self.conn.executemany("DELETE FROM chunks_fts WHERE rowid=?", [(i,) for i in ids])
+            self.conn.execute("DELETE FROM chunks WHERE file_id=?", (file_id,))
+        self.conn.execute("DELETE FROM sentences WHERE file_id=?", (file_id,))
+        self.conn.execute("DELETE FROM notes WHERE file_id=?", (file_id,))
+
+    def delete(self, path: str) -> None:
+        row = self.conn.execute("SELECT id FROM files WHERE path=?", (path,)).fetchone()
+        if row:
+            self._clear_derived(row[0])
+            self.conn.execute("DELETE FROM files WHERE id=?", (row[0],))
+
+    def load_notes(self, paths: list[str] | None = None) -> Iterator[Note]:
+        """Stored note summaries (parsed structure without text or sentences), all or for `paths`."""
+        if paths is None:
+            rows = self.conn.execute("SELECT summary FROM notes")
+        else:
+            marks = ",".join("?" * len(paths))
+            rows = self.conn.execute(
+                f"SELECT n.summary FROM notes n JOIN files f ON f.id=n.file_id WHERE f.path IN ({marks})", paths
+            )
+        for (blob,) in rows.fetchall():
+            yield pickle.loads(blob)
+
+    def sentences(self, path: str) -> list[tuple[str, tuple[str, ...], str, Range]]:
+        rows = self.conn.execute(
+            "SELECT s.kind, s.heading_path, s.text, s.range FROM sentences s JOIN files f ON f.id=s.file_id "
+            "WHERE f.path=? ORDER BY s.ord",
+            (path,),
+        )
+        return [(k, tuple(json.loads(hp)), t, Range.from_json(json.loads(r))) for k, hp, t, r in rows]
+
+    def counts(self) -> dict[str, int]:
+        q = self.conn.execute
+        return {
+            "files": q("SELECT count(*) FROM files").fetchone()[0],
+            "notes": q("SELECT count(*) FROM notes").fetchone()[0],
+            "chunks": q("SELECT count(*) FROM chunks").fetchone()[0],
+            "embedded": q("SELECT count(*) FROM vectors").fetchone()[0],
+        }
+
+    # --- embeddings ---------------------------------------------------------------------
+
+    def ensure_vectors(self, model_id: str, dim: int) -> bool:
+        """Make the vector table match the model; returns True when old vectors were dropped."""
+        current = self.get_meta("embed_model")
+        if current == f"{model_id}|{dim}" and self._has_vec_table():
+            return False
+        dropped = current is not None
+        self.conn.execute("DROP TABLE IF EXISTS vec_chunks")
+        self.conn.execute("DELETE FROM vectors")
+        self.conn.execute(f"CREATE VIRTUAL TABLE vec_chunks USING vec0(embedding float[{int(dim)}] distance_metric=cosine)")
+        self.set_meta("embed_model", f"{model_id}|{dim}")
+        return dropped
+
+    def _has_vec_table(self) -> bool:
+        return self.conn.execute("SELECT 1 FROM sqlite_master WHERE name='vec_chunks'").fetchone() is not None
+
+    def chunks_without_vectors(self) -> list[tuple[str, str]]:
+        """(hash, text to embed) for each distinct chunk text with no vector yet."""
+        rows = self.conn.execute(
+            "SELECT c.hash, c.heading_path, c.text FROM chunks c LEFT JOIN vectors v ON v.hash=c.hash "
+            "WHERE v.id IS NULL GROUP BY c.hash"
+        )
+        return [(h, Chunk(0, tuple(json.loads(hp)), t, Range.of(0, 0)).embed_text) for h, hp, t in rows]
+
+    def put_vectors(self, items: Iterable[tuple[str, list[float] | bytes]]) -> None:
+        for h, vec in items:
+            vid = self.conn.execute("INSERT OR IGNORE INTO vectors(hash) VALUES(?) RETURNING id", (h,)).fetchone()
+            if vid is None:
+                continue
+            blob = vec if isinstance(vec, bytes) else struct.pack(f"{len(vec)}f", *vec)
+            self.conn.execute("INSERT INTO vec_chunks(rowid, embedding) VALUES(?, ?)", (vid[0], blob))
+
+    def gc_vectors(self) -> int:
+        """Drop vectors no chunk uses any more (after deletes and edits)."""
+        dead = [r[0] for r in self.conn.execute("SELECT v.id FROM vectors v LEFT JOIN chunks c ON c.hash=v.hash WHERE c.id IS NULL")]
+        if dead and self._has_vec_table():
+            self.conn.executemany("DELETE FROM vec_chunks WHERE rowid=?", [(i,) for i in dead])
+        self.conn.executemany("DELETE FROM vectors WHERE id=?", [(i,) for i in dead])
+        return len(dead)
+
+    # --- search -------------------------------------------------------------------------
+
+    def fts(self, match: str, k: int) -> list[tuple[int, float]]:
+        """(chunk id, bm25) best first; `match` is an FTS5 query."""
+        try:
+            rows = self.conn.execute(
+                "SELECT rowid, bm25(chunks_fts, 0.5, 1.0) AS s FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY s LIMIT ?",
+                (match, k),
+            )
+            return [(r[0], r[1]) for r in rows]
+        except sqlite3.OperationalError as e:
+            log.debug("fts query %r failed: %s", match, e)
+            return []
+
+    def knn(self, vec: bytes, k: int) -> list[tuple[int, float]]:
+        """(chunk id, cosine distance) best first, one entry per chunk sharing a vector."""
+        if not self._has_vec_table():
+            return []
+        rows = self.conn.execute(
+            "SELECT c.id, v.distance FROM (SELECT rowid, distance FROM vec_chunks WHERE embedding MATCH ? AND k = ?) v "
+            "JOIN vectors x ON x.id = v.rowid JOIN chunks c ON c.hash = x.hash ORDER BY v.distance",
+            (vec, k),
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    def chunk_rows(self, ids: Iterable[int]) -> dict[int, ChunkRow]:
+        ids = list(ids)
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.conn.execute(
+            f"SELECT c.id, f.path, c.heading_path, c.text, c.range FROM chunks c JOIN files f ON f.id=c.file_id WHERE c.id IN ({marks})",
+            ids,
+        )
+        return {r[0]: ChunkRow(r[0], r[1], tuple(json.loads(r[2])), r[3], Range.from_json(json.loads(r[4]))) for r in rows}
+
+
+def chunk_hash(chunk: Chunk) -> str:
+    return hashlib.blake2b(chunk.embed_text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def _range_json(r: Range) -> str:
+    return f'{{"start":{{"line":{r.start.line},"character":{r.start.character}}},"end":{{"line":{r.end.line},"character":{r.end.character}}}}}'
+
+
+def _jsonable(v: object) -> object:
+    """Front matter as plain JSON types (YAML dates become ISO strings)."""
+    return json.loads(json.dumps(v, default=str, ensure_ascii=False))

@@ -1,0 +1,254 @@
+"""`Vault`: the one owner of a vault's index — scanning, incremental updates, queries.
+
+Everything that changes the index goes through here: `update()` brings the store in
+line with the disk (only files whose mtime/size changed are read, only files whose
+hash changed are parsed), `embed()` fills in missing vectors, and `open_document()` /
+`close_document()` overlay an editor's unsaved text on the in-memory graph. Callers
+that need concurrency (the language server) run a Vault on one thread of their own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import checks
+from .chunks import chunk_note
+from .embed import Embedder
+from .files import FileInfo, decode, read_note, walk
+from .graph import Graph
+from .model import Diagnostic, Note, Problem, Range, SearchHit
+from .parse import parse_note
+from .search import hybrid_search
+from .settings import EmbeddingSettings, IndexSettings
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]  # (phase, done, total)
+
+COMMIT_EVERY = 500
+
+
+@dataclass
+class IndexReport:
+    files: int = 0
+    notes: int = 0
+    assets: int = 0
+    parsed: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    embedded: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+    changed_paths: list[str] = field(default_factory=list)
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class Vault:
+    def __init__(
+        self,
+        root: Path | str,
+        settings: IndexSettings | None = None,
+        embedding: EmbeddingSettings | None = None,
+    ):
+        self.root = Path(root).resolve()
+        self.settings = settings or IndexSettings()
+        self.embedding = embedding or EmbeddingSettings()
+        db = Path(self.settings.db_path) if self.settings.db_path else Path(".ponder/index.db")
+        self.db_path = db if db.is_absolute() else self.root / db
+        self.store = Store(self.db_path)
+        self.embedder = Embedder(self.embedding)
+        self._graph: Graph | None = None
+        self._open: dict[str, Note] = {}
+
+    def close(self) -> None:
+        self.store.close()
+
+    # --- the graph ----------------------------------------------------------------------
+
+    @property
+    def graph(self) -> Graph:
+        """Notes from the store (no parsing), with open documents overlaid."""
+        if self._graph is None:
+            g = Graph()
+            for note in self.store.load_notes():
+                g.put(note)
+            for path, row in self.store.files().items():
+                if row.kind == "asset":
+                    g.add_asset(path)
+            for note in self._open.values():
+                g.put(note)
+            self._graph = g
+        return self._graph
+
+    def note(self, path: str) -> Note | None:
+        """The open document's note, else the stored summary (no text, no sentences)."""
+        return self._open.get(path) or self.graph.notes.get(path)
+
+    def read_text(self, path: str) -> str | None:
+        """An open document's text, else the file's, decoded as the index reads it."""
+        if path in self._open:
+            return self._open[path].text
+        res = read_note(self.root / path, self.settings.max_file_bytes)
+        return res.text
+
+    # --- updates ------------------------------------------------------------------------
+
+    def update(self, progress: Progress | None = None, paths: list[str] | None = None) -> IndexReport:
+        """Bring the index in line with the disk; `paths` limits the scan to those files."""
+        t0 = time.perf_counter()
+        report = IndexReport(warnings=list(self.store.warnings))
+        self.store.warnings.clear()
+        stored = self.store.files()
+        if paths is None:
+            found, report.skipped = walk(self.root, self.settings)
+            on_disk = {f.path: f for f in found}
+            gone = [p for p in stored if p not in on_disk]
+        else:
+            on_disk, gone = {}, []
+            for p in paths:
+                info = self._stat(p)
+                if info is None:
+                    if p in stored:
+                        gone.append(p)
+                else:
+                    on_disk[p] = info
+        changed = [f for f in on_disk.values() if _differs(stored.get(f.path), f)]
+        report.files = len(on_disk)
+        with self.store.transaction():
+            for p in gone:
+                self.store.delete(p)
+                self._graph_remove(p)
+                report.deleted += 1
+                report.changed_paths.append(p)
+        for start in range(0, len(changed), COMMIT_EVERY):
+            with self.store.transaction():
+                for i, info in enumerate(changed[start : start + COMMIT_EVERY], start):
+                    if progress:
+                        progress("parse", i, len(changed))
+                    self._index_file(info, stored, report)
+        if progress:
+            progress("parse", len(changed), len(changed))
+        report.unchanged = len(on_disk) - report.parsed - len(report.skipped)
+        report.notes = self.store.counts()["notes"]
+        report.assets = sum(1 for f in on_disk.values() if not f.is_note)
+        if paths is None:
+            report.skipped += [(p, r.reason or "") for p, r in self.store.files().items() if r.kind == "skipped"]
+        report.skipped = sorted(set(report.skipped))
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def _stat(self, rel: str) -> FileInfo | None:
+        p = self.root / rel
+        try:
+            st = p.stat()
+        except OSError:
+            return None
+        if not p.is_file():
+            return None
+        is_note = p.name.lower().endswith(tuple(e.lower() for e in self.settings.extensions))
+        return FileInfo(rel, st.st_mtime_ns, st.st_size, is_note)
+
+    def _index_file(self, info: FileInfo, stored: dict, report: IndexReport) -> None:
+        if not info.is_note:
+            self.store.put_other(info.path, "asset", info.mtime_ns, info.size)
+            if self._graph is not None:
+                self._graph.add_asset(info.path)
+            report.changed_paths.append(info.path)
+            return
+        res = read_note(self.root / info.path, self.settings.max_file_bytes)
+        if res.text is None:
+            self.store.put_other(info.path, "skipped", info.mtime_ns, info.size, res.skip_reason)
+            self._graph_remove(info.path)
+            report.skipped.append((info.path, res.skip_reason or "unreadable"))
+            return
+        h = content_hash(res.text.encode("utf-8"))
+        prev = stored.get(info.path)
+        if prev is not None and prev.hash == h and prev.kind == "note":
+            self.store.touch(info.path, info.mtime_ns, info.size)
+            return
+        note = self._parse(info.path, res.text, res.warning)
+        self.store.put_note(note, h, info.mtime_ns, info.size, chunk_note(note, self.settings.chunk_tokens))
+        report.parsed += 1
+        report.changed_paths.append(info.path)
+        if self._graph is not None and info.path not in self._open:
+            self._graph.put(note)
+
+    @staticmethod
+    def _parse(path: str, text: str, warning: str | None = None) -> Note:
+        note = parse_note(path, text)
+        if warning:
+            note.problems.insert(0, Problem("encoding", f"File is not valid UTF-8: {warning}", Range.of(0, 0)))
+        return note
+
+    def _graph_remove(self, path: str) -> None:
+        if self._graph is not None and path not in self._open:
+            self._graph.remove(path)
+
+    # --- embeddings ---------------------------------------------------------------------
+
+    def embed(self, progress: Progress | None = None, batch: int = 256) -> int:
+        """Embed every chunk whose text has no vector yet; returns how many were embedded."""
+        if not self.embedding.enabled:
+            return 0
+        with self.store.transaction():
+            self.store.ensure_vectors(self.embedder.model_id, self.embedder.dim)
+            self.store.gc_vectors()
+        todo = self.store.chunks_without_vectors()
+        for start in range(0, len(todo), batch):
+            part = todo[start : start + batch]
+            if progress:
+                progress("embed", start, len(todo))
+            vecs = self.embedder.encode([t for _, t in part])
+            with self.store.transaction():
+                self.store.put_vectors((h, v.tobytes()) for (h, _), v in zip(part, vecs))
+        if progress:
+            progress("embed", len(todo), len(todo))
+        return len(todo)
+
+    # --- open documents -----------------------------------------------------------------
+
+    def open_document(self, path: str, text: str) -> Note:
+        """Overlay an editor's text for `path` (parsed now; the store keeps the disk's version)."""
+        note = self._parse(path, text)
+        self._open[path] = note
+        if self._graph is not None:
+            self._graph.put(note)
+        return note
+
+    def close_document(self, path: str) -> None:
+        if self._open.pop(path, None) is None or self._graph is None:
+            return
+        self._graph.remove(path)
+        for stored in self.store.load_notes([path]):
+            self._graph.put(stored)
+
+    # --- queries ------------------------------------------------------------------------
+
+    def check(self, paths: list[str] | None = None) -> list[Diagnostic]:
+        g = self.graph
+        targets = sorted(g.notes) if paths is None else paths
+        out: list[Diagnostic] = []
+        for p in targets:
+            out += checks.check_note(g, p, self.settings.pseudo_builtins)
+        return out
+
+    def search(self, query: str, k: int = 10) -> list[SearchHit]:
+        return hybrid_search(self.store, self.embedder if self.embedding.enabled else None, query, k)
+
+
+def _differs(row, info: FileInfo) -> bool:
+    return row is None or row.mtime_ns != info.mtime_ns or row.size != info.size
+
+
+__all__ = ["Vault", "IndexReport", "decode"]

@@ -1,0 +1,1 @@
+"""The editor side: the pygls server, its features, the CLI and settings."""
