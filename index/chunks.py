@@ -30,6 +30,8 @@ def chunk_note(note: Note, max_tokens: int = 200) -> list[Chunk]:
             above = [i for i, h in enumerate(note.headings) if h.range.start.line < a]
             section_heading = above[-1] if above else None
         path = tuple(note.heading_path(section_heading)) or (note.title,)
+        if a in heading_at and note.headings[heading_at[a]].range.end.line == a:
+            a += 1  # the heading's own line is already the chunk's prefix
         for s, e in _split(lines, a, b, max_tokens):
             text = "\n".join(lines[s:e]).strip()
             if not text:

@@ -197,21 +197,28 @@ class Vault:
 
     # --- embeddings ---------------------------------------------------------------------
 
-    def embed(self, progress: Progress | None = None, batch: int = 256) -> int:
-        """Embed every chunk whose text has no vector yet; returns how many were embedded."""
+    def pending_embeddings(self) -> list[tuple[str, str]]:
+        """(chunk hash, text) still to embed; resets vectors when the model changed."""
         if not self.embedding.enabled:
-            return 0
+            return []
         with self.store.transaction():
             self.store.ensure_vectors(self.embedder.model_id, self.embedder.dim)
             self.store.gc_vectors()
-        todo = self.store.chunks_without_vectors()
+        return self.store.chunks_without_vectors()
+
+    def store_embeddings(self, hashes: list[str], vectors) -> None:
+        """Write vectors computed by `self.embedder.encode` (which may run on another thread)."""
+        with self.store.transaction():
+            self.store.put_vectors((h, v.tobytes()) for h, v in zip(hashes, vectors))
+
+    def embed(self, progress: Progress | None = None, batch: int = 256) -> int:
+        """Embed every chunk whose text has no vector yet; returns how many were embedded."""
+        todo = self.pending_embeddings()
         for start in range(0, len(todo), batch):
             part = todo[start : start + batch]
             if progress:
                 progress("embed", start, len(todo))
-            vecs = self.embedder.encode([t for _, t in part])
-            with self.store.transaction():
-                self.store.put_vectors((h, v.tobytes()) for (h, _), v in zip(part, vecs))
+            self.store_embeddings([h for h, _ in part], self.embedder.encode([t for _, t in part]))
         if progress:
             progress("embed", len(todo), len(todo))
         return len(todo)
