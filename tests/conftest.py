@@ -1,0 +1,56 @@
+"""Shared fixtures: inline vaults, the evaluation vault, offline model settings."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+EVAL_VAULT = SHARED / "eval" / "vault-orbit"
+EVAL_LABELS = SHARED / "eval" / "vault-orbit.labels.json"
+EXAMPLE_VAULT = REPO / "examples" / "vault"
+EXAMPLE_LABELS = REPO / "examples" / "vault.labels.json"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def write_vault(root: Path, files: dict[str, str | bytes]) -> Path:
+    """Write {relative path: text or bytes} under root and return root."""
+    for rel, content in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            p.write_bytes(content)
+        else:
+            p.write_text(content, encoding="utf-8")
+    return root
+
+
+def cursor(text: str) -> tuple[str, int, int]:
+    """Strip the `$0` marker; return (text, line, UTF-16 character) of where it was."""
+    before, _, after = text.partition("$0")
+    line = before.count("\n")
+    col_text = before.rsplit("\n", 1)[-1]
+    return before + after, line, len(col_text.encode("utf-16-le")) // 2
+
+
+@pytest.fixture
+def eval_vault(tmp_path: Path) -> Path:
+    """A writable copy of the labelled evaluation vault."""
+    if not EVAL_VAULT.is_dir():
+        pytest.skip(f"evaluation vault not found at {EVAL_VAULT}")
+    dst = tmp_path / "vault-orbit"
+    shutil.copytree(EVAL_VAULT, dst)
+    return dst
+
+
+@pytest.fixture
+def example_vault(tmp_path: Path) -> Path:
+    dst = tmp_path / "example"
+    shutil.copytree(EXAMPLE_VAULT, dst, ignore=shutil.ignore_patterns(".ponder"))
+    return dst

@@ -1,0 +1,81 @@
+"""Link resolution follows Obsidian: names, path suffixes, aliases, relative paths, anchors."""
+
+from __future__ import annotations
+
+import pytest
+
+from ponder.index.graph import Graph
+from ponder.index.parse import parse_note
+
+VAULT = {
+    "Home.md": "# Home\n",
+    "notes/Deep Note.md": "---\naliases: [Глубокая]\n---\n# Deep Note\n## Ключ Шарда\nText ^blk-1\n",
+    "other/Deep Note.md": "# Other deep note\n",
+    "a/b/c/Deep Note.md": "# Deepest\n",
+    "a/sibling.md": "# Sibling\n",
+    "a/b/here.md": "# Here\n",
+    "Ёлка.md": "# Ёлка\n",
+    "img/photo.png": None,
+}
+
+
+def graph() -> Graph:
+    g = Graph()
+    for path, text in VAULT.items():
+        if text is None:
+            g.add_asset(path)
+        else:
+            g.put(parse_note(path, text))
+    return g
+
+
+def resolve(target_md: str, from_path: str = "a/b/here.md"):
+    g = graph()
+    (link,) = parse_note(from_path, target_md).links
+    r = g.resolve(link, from_path)
+    return r.path, r.anchor_ok
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("[[home]]", ("Home.md", True)),  # case-insensitive
+        ("[[Deep Note]]", ("notes/Deep Note.md", True)),  # shortest path wins on a tie of names
+        ("[[other/Deep Note]]", ("other/Deep Note.md", True)),  # path suffix
+        ("[[c/deep note.md]]", ("a/b/c/Deep Note.md", True)),
+        ("[[глубокая]]", ("notes/Deep Note.md", True)),  # alias, case-folded Cyrillic
+        ("[[елка]]", ("Ёлка.md", True)),  # ё and е match
+        ("[[../sibling]]", ("a/sibling.md", True)),  # relative to the linking note
+        ("[[./c/Deep Note]]", ("a/b/c/Deep Note.md", True)),
+        ("[[Deep Note#ключ шарда]]", ("notes/Deep Note.md", True)),  # heading by text
+        ("[[Deep Note#ключ-шарда]]", ("notes/Deep Note.md", True)),  # heading by slug
+        ("[[Deep Note#Nope]]", ("notes/Deep Note.md", False)),
+        ("[[Deep Note#^blk-1]]", ("notes/Deep Note.md", True)),
+        ("[[Deep Note#^blk-2]]", ("notes/Deep Note.md", False)),
+        ("![[photo.png]]", ("img/photo.png", True)),
+        ("[[Missing]]", (None, True)),
+        ("[x](../sibling.md)", ("a/sibling.md", True)),
+        ("[x](../../notes/Deep%20Note.md#Ключ%20Шарда)", ("notes/Deep Note.md", True)),
+        ("[x](/Home.md)", ("Home.md", True)),  # vault-absolute
+        ("[x](../../../outside.md)", (None, True)),
+        ("[x](#here)", ("a/b/here.md", True)),
+        ("[x](#nowhere)", ("a/b/here.md", False)),
+    ],
+)
+def test_resolution(text, expected):
+    assert resolve(text) == expected
+
+
+def test_backlinks_and_removal():
+    g = graph()
+    g.put(parse_note("x.md", "[[Home]] and [[глубокая]] and [[Home#Home]]"))
+    assert [(src, l.raw) for src, l in g.backlinks("Home.md")] == [("x.md", "[[Home]]"), ("x.md", "[[Home#Home]]")]
+    g.remove("x.md")
+    assert g.backlinks("Home.md") == []
+
+
+def test_rename_changes_what_resolves():
+    g = graph()
+    g.remove("notes/Deep Note.md")
+    (link,) = parse_note("z.md", "[[Deep Note]]").links
+    assert g.resolve_note(link, "z.md") == "other/Deep Note.md"

