@@ -1,0 +1,218 @@
+"""Completion candidates from the text before the cursor: note names, headings, block ids,
+tags, pseudocode functions and markdown-link paths.
+
+Matching is fuzzy and Cyrillic-aware (`fold`: casefold, NFC, ё = е): a prefix beats a
+word start, which beats a substring, which beats a subsequence.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import quote
+
+from .graph import Graph
+from .model import Note, Position, Range
+from .text import fold, utf16_len, utf16_to_cp
+
+ItemKind = Literal["note", "alias", "heading", "block", "tag", "function", "file"]
+LIMIT = 200
+
+_WIKI_BLOCK = re.compile(r"\[\[([^\[\]|#]*)#\^([^\[\]|#^]*)$")
+_WIKI_HEADING = re.compile(r"\[\[([^\[\]|#]*)#([^\[\]|#^]*)$")
+_WIKI_NOTE = re.compile(r"\[\[([^\[\]|#]*)$")
+_MD_PATH = re.compile(r"\]\(([^()\s]*)$")
+_TAG = re.compile(r"(?:^|[\s(,])#([\w/\-]*)$")
+_WORD = re.compile(r"[A-Za-z_\u0400-\u04FF][\w]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    label: str
+    kind: ItemKind
+    insert: str  # replaces `replace`
+    replace: Range
+    detail: str = ""
+    documentation: str = ""
+    sort: str = ""
+    filter: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Completions:
+    items: list[Candidate]
+    incomplete: bool = False
+
+
+def fuzzy_score(query: str, candidate: str) -> int | None:
+    """Higher is better; None: no match. Both arguments already folded."""
+    if not query:
+        return 1
+    if candidate.startswith(query):
+        return 400 - min(len(candidate), 100)
+    i = candidate.find(query)
+    if i > 0:
+        word_start = not candidate[i - 1].isalnum()
+        return (300 if word_start else 200) - min(len(candidate), 100)
+    pos = 0
+    for ch in query:
+        pos = candidate.find(ch, pos)
+        if pos < 0:
+            return None
+        pos += 1
+    return 100 - min(len(candidate), 100)
+
+
+def _rank(items: list[tuple[int, Candidate]]) -> Completions:
+    items.sort(key=lambda x: (-x[0], x[1].label))
+    out = [
+        Candidate(c.label, c.kind, c.insert, c.replace, c.detail, c.documentation, f"{i:05d}", c.filter)
+        for i, (_, c) in enumerate(items[:LIMIT])
+    ]
+    return Completions(out, len(items) > LIMIT)
+
+
+def _in_pseudo(note: Note, line: int) -> bool:
+    if note.path.lower().endswith(".pseudo"):
+        return True
+    return any(b.is_pseudo and b.body_start <= line < b.body_end for b in note.code_blocks)
+
+
+def complete(graph: Graph, note: Note, line_text: str, pos: Position) -> Completions:
+    """`line_text` is the whole current line; `pos` the cursor (UTF-16 column)."""
+    cp = utf16_to_cp(line_text, pos.character)
+    before, after = line_text[:cp], line_text[cp:]
+    closes = after.startswith("]]")
+
+    def rng(typed: str) -> Range:
+        return Range.of(pos.line, pos.character - utf16_len(typed), pos.line, pos.character)
+
+    if _in_pseudo(note, pos.line):
+        m = _WORD.search(before)
+        return _functions(graph, m.group(0) if m else "", rng(m.group(0) if m else ""))
+    if m := _WIKI_BLOCK.search(before):
+        return _blocks(graph, note, m.group(1), m.group(2), rng(m.group(2)), closes)
+    if m := _WIKI_HEADING.search(before):
+        return _headings(graph, note, m.group(1), m.group(2), rng(m.group(2)), closes)
+    if m := _WIKI_NOTE.search(before):
+        return _notes(graph, note, m.group(1), rng(m.group(1)), closes)
+    if m := _MD_PATH.search(before):
+        return _paths(graph, note, m.group(1), rng(m.group(1)))
+    if (m := _TAG.search(before)) and not re.match(r"^#+ ", before):
+        return _tags(graph, m.group(1), rng(m.group(1)))
+    return Completions([])
+
+
+def link_name(graph: Graph, path: str) -> str:
+    """The shortest wikilink text that resolves to `path`: its name, else its path without extension."""
+    stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0] if "." in path.rsplit("/", 1)[-1] else path.rsplit("/", 1)[-1]
+    cands = graph.names().get(fold(stem), [])
+    best = min(cands, key=lambda p: (p.count("/"), len(p), p)) if cands else None
+    if best == path:
+        return stem
+    return path.rsplit(".", 1)[0] if path.lower().endswith((".md", ".markdown")) else path
+
+
+def _notes(graph: Graph, note: Note, typed: str, replace: Range, closes: bool) -> Completions:
+    q = fold(typed)
+    out: list[tuple[int, Candidate]] = []
+    tail = "" if closes else "]]"
+    for key, paths in graph.names().items():
+        score = fuzzy_score(q, key)
+        if score is None:
+            continue
+        for p in paths:
+            target = graph.notes.get(p)
+            if target is None:
+                continue
+            name = link_name(graph, p)
+            is_alias = fold(target.name) != key
+            if is_alias:
+                alias = next((a for a in target.aliases if fold(a) == key), key)
+                cand = Candidate(alias, "alias", f"{name}|{alias}{tail}", replace, f"alias of {p}", filter=alias)
+            else:
+                cand = Candidate(target.name, "note", name + tail, replace, p, target.title if target.title != target.name else "", filter=target.name)
+            out.append((score + (5 if not is_alias else 0), cand))
+    return _rank(out)
+
+
+def _target_note(graph: Graph, note: Note, typed: str) -> Note | None:
+    if not typed.strip():
+        return note
+    from .model import Link
+
+    fake = Link("wiki", typed, None, None, None, False, Range.of(0, 0), Range.of(0, 0), "")
+    path = graph.resolve_note(fake, note.path)
+    return graph.notes.get(path) if path else None
+
+
+def _headings(graph: Graph, note: Note, typed_note: str, typed: str, replace: Range, closes: bool) -> Completions:
+    target = _target_note(graph, note, typed_note)
+    if target is None:
+        return Completions([])
+    q = fold(typed)
+    tail = "" if closes else "]]"
+    out = []
+    for h in target.headings:
+        score = fuzzy_score(q, fold(h.text))
+        if score is not None:
+            out.append((score, Candidate(h.text, "heading", h.text + tail, replace, "#" * h.level + " " + h.text, filter=h.text)))
+    return _rank(out)
+
+
+def _blocks(graph: Graph, note: Note, typed_note: str, typed: str, replace: Range, closes: bool) -> Completions:
+    target = _target_note(graph, note, typed_note)
+    if target is None:
+        return Completions([])
+    tail = "" if closes else "]]"
+    out = []
+    for b in target.block_ids:
+        score = fuzzy_score(fold(typed), fold(b.id))
+        if score is not None:
+            out.append((score, Candidate(b.id, "block", b.id + tail, replace, f"line {b.line + 1}", filter=b.id)))
+    return _rank(out)
+
+
+def _tags(graph: Graph, typed: str, replace: Range) -> Completions:
+    counts: dict[str, int] = {}
+    for n in graph.notes.values():
+        for t in n.tags:
+            counts[t.name] = counts.get(t.name, 0) + 1
+    q = fold(typed)
+    out = []
+    for name, count in counts.items():
+        score = fuzzy_score(q, fold(name))
+        if score is not None:
+            out.append((score + min(count, 50), Candidate(name, "tag", name, replace, f"{count} uses", filter=name)))
+    return _rank(out)
+
+
+def _functions(graph: Graph, typed: str, replace: Range) -> Completions:
+    q = fold(typed)
+    out = []
+    for key, defs in graph.all_functions().items():
+        if not defs:
+            continue
+        score = fuzzy_score(q, key)
+        if score is None:
+            continue
+        path, fn = defs[0]
+        doc = f"{fn.kind} {fn.signature}\n\ndefined in {path}:{fn.range.start.line + 1}"
+        out.append((score, Candidate(fn.name, "function", fn.name, replace, fn.signature, doc, filter=fn.name)))
+    return _rank(out)
+
+
+def _paths(graph: Graph, note: Note, typed: str, replace: Range) -> Completions:
+    base = posixpath.dirname(note.path)
+    q = fold(typed)
+    out = []
+    for p in list(graph.notes) + sorted(graph.assets):
+        if p == note.path:
+            continue
+        rel = posixpath.relpath(p, base or ".")
+        score = fuzzy_score(q, fold(rel))
+        if score is not None:
+            out.append((score, Candidate(rel, "note" if p in graph.notes else "file", quote(rel), replace, p, filter=rel)))
+    return _rank(out)

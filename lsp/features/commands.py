@@ -1,0 +1,35 @@
+"""`workspace/executeCommand`: ponder.reindex and ponder.status (model commands join later)."""
+
+from __future__ import annotations
+
+from lsprotocol import types as t
+
+
+def register(server) -> None:
+    @server.command("ponder.reindex")
+    async def reindex(ls, *args):
+        if ls.session is None:
+            return {"started": False}
+        ls.spawn(ls.index_in_background())
+        return {"started": True}
+
+    @server.command("ponder.status")
+    async def status(ls, *args):
+        if ls.session is None:
+            return {"vault": None}
+        s = ls.session
+
+        def job(vault, conv):
+            counts = vault.store.counts()
+            return {
+                "vault": str(vault.root),
+                "notes": len(vault.graph.notes),
+                "indexed": s.indexed,
+                "embedding": s.embedding_state,
+                "chunks": counts.get("chunks"),
+                "embedded": counts.get("embedded"),
+                "open": sorted(s.versions),
+                "positionEncoding": ls.encoding,
+            }
+
+        return await ls.query(job, t.WORKSPACE_EXECUTE_COMMAND)

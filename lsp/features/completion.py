@@ -1,0 +1,32 @@
+"""Completion: note names and aliases after `[[`, headings after `[[Note#`, blocks after
+`[[Note#^`, tags after `#`, pseudocode functions inside pseudocode, paths after `](`."""
+
+from __future__ import annotations
+
+from lsprotocol import types as t
+
+from ponder.index.completion import complete
+from ponder.index.text import split_lines
+
+from ..convert import completion_list
+
+
+def register(server) -> None:
+    options = t.CompletionOptions(trigger_characters=["[", "#", "^", "(", "/"], resolve_provider=False)
+
+    @server.feature(t.TEXT_DOCUMENT_COMPLETION, options)
+    async def completion(ls, params: t.CompletionParams):
+        path = ls.path_of(params.text_document.uri)
+        if path is None:
+            return None
+
+        def job(vault, conv):
+            note = vault.graph.notes.get(path)
+            if note is None:
+                return None
+            lines = split_lines(vault.read_text(path) or "")
+            pos = conv.pos_in(path, params.position)
+            line = lines[pos.line] if pos.line < len(lines) else ""
+            return completion_list(conv, path, complete(vault.graph, note, line, pos))
+
+        return await ls.query(job, t.TEXT_DOCUMENT_COMPLETION)

@@ -1,0 +1,174 @@
+"""Diagnostics, pushed (debounced, only changed sets, stale versions dropped) or pulled.
+
+When the client supports `textDocument/diagnostic` it pulls (and is asked to refresh
+after changes elsewhere); otherwise we push `publishDiagnostics`. The structural checks
+come from the index; more providers (fact conflicts, the model's judgements) join
+`server.diagnostic_providers` later: `(vault, path) -> list[Diagnostic]`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass
+
+from lsprotocol import types as t
+
+from ponder.index.vault import Vault
+
+DEBOUNCE_S = 0.2
+BATCH = 500
+CROSS_FILE_CODES = {"broken-link", "undefined-symbol", "duplicate-definition"}
+
+
+@dataclass
+class Result:
+    result_id: str
+    items: list[t.Diagnostic]
+    cross_file: bool  # has findings that other notes' changes can fix
+
+
+def _result_id(diags) -> str:
+    h = hashlib.blake2b(digest_size=8)
+    for d in diags:
+        h.update(repr((d.range, d.severity, d.code, d.message, d.related, sorted((d.data or {}).items()))).encode())
+    return h.hexdigest()
+
+
+class Diagnostics:
+    def __init__(self, server):
+        self.server = server
+        self.pending: set[str] = set()
+        self.timer: asyncio.TimerHandle | None = None
+        self.last: dict[str, Result] = {}  # what the client has (pushed) or was last computed
+
+    @property
+    def pull(self) -> bool:
+        return self.server.client_has("text_document.diagnostic")
+
+    def wanted(self, path: str, open_paths: set[str]) -> bool:
+        return self.server.settings.index.whole_vault_diagnostics or path in open_paths
+
+    # --- computing ----------------------------------------------------------------------
+
+    def compute(self, vault: Vault, conv, paths) -> dict[str, tuple[Result, int | None]]:
+        """(index thread) fresh results for `paths`, each with the document version it describes."""
+        from ponder.lsp.session import checkpoint
+
+        out = {}
+        for path in paths:
+            checkpoint()
+            if path not in vault.graph.notes:
+                out[path] = (Result(_result_id([]), [], False), None)
+                continue
+            found = vault.check([path])
+            for provider in self.server.diagnostic_providers:
+                found += provider(vault, path)
+            items = [conv.diagnostic(d) for d in found]
+            res = Result(_result_id(found), items, any(d.code in CROSS_FILE_CODES for d in found))
+            out[path] = (res, self.server.session.versions.get(path))
+        return out
+
+    # --- push ---------------------------------------------------------------------------
+
+    def schedule(self, paths) -> None:
+        self.pending |= set(paths)
+        if self.timer is not None:
+            self.timer.cancel()
+        self.timer = asyncio.get_running_loop().call_later(DEBOUNCE_S, lambda: self.server.spawn(self.flush()))
+
+    def closed(self, path: str) -> None:
+        if not self.server.settings.index.whole_vault_diagnostics and not self.pull:
+            self.last.pop(path, None)
+            self.server.text_document_publish_diagnostics(t.PublishDiagnosticsParams(self.server.paths.uri(path), []))
+
+    async def flush(self) -> None:
+        self.timer = None
+        open_paths = set(self.server.open_paths())
+        paths = {p for p in self.pending if self.wanted(p, open_paths)}
+        self.pending.clear()
+        if paths:
+            await self.publish(sorted(paths))
+
+    async def publish(self, paths: list[str]) -> None:
+        fresh = await self.server.query(lambda v, c: self.compute(v, c, paths), default={})
+        changed = False
+        for path, (res, version) in fresh.items():
+            uri = self.server.paths.uri(path)
+            doc = self.server.workspace.text_documents.get(uri)
+            if doc is not None and version is not None and doc.version != version:
+                continue  # the text moved on: a newer check is already scheduled
+            prev = self.last.get(path)
+            if prev is not None and prev.result_id == res.result_id:
+                continue
+            if prev is None and not res.items:
+                continue  # nothing to say, nothing said before
+            self.last[path] = res
+            changed = True
+            if not self.pull:
+                self.server.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri, res.items, version=version))
+        if changed and self.pull and self.server.client_has("workspace.diagnostics.refresh_support"):
+            self.server.spawn(self.server.workspace_diagnostic_refresh_async(None))
+
+    async def refresh_all(self) -> None:
+        """After indexing: every note (whole-vault mode) or every open note, in batches."""
+        if self.server.settings.index.whole_vault_diagnostics:
+            paths = await self.server.query(lambda v, c: sorted(v.graph.notes), default=[])
+        else:
+            paths = sorted(self.server.open_paths())
+        paths = sorted(set(paths) | set(self.last))
+        for start in range(0, len(paths), BATCH):
+            await self.publish(paths[start : start + BATCH])
+
+    async def after_index_batch(self, changed: list[str]) -> None:
+        """Files changed on disk: re-check them, their dependents and the notes with cross-file findings."""
+        from .documents import dependents
+
+        def affected(vault: Vault, _conv) -> set[str]:
+            out = set(changed)
+            for p in changed:
+                out |= dependents(vault, p)
+            return out
+
+        paths = await self.server.query(affected, default=set())
+        self.schedule(paths | {p for p, r in self.last.items() if r.cross_file})
+
+
+def register(server) -> None:
+    diags = Diagnostics(server)
+    server.diagnostics = diags
+
+    @server.feature(t.TEXT_DOCUMENT_DIAGNOSTIC, t.DiagnosticOptions(identifier="ponder", inter_file_dependencies=True, workspace_diagnostics=True))
+    async def document_diagnostic(ls, params: t.DocumentDiagnosticParams):
+        path = ls.path_of(params.text_document.uri)
+        if path is None:
+            return t.RelatedFullDocumentDiagnosticReport(items=[])
+        res, _ = (await ls.query(lambda v, c: diags.compute(v, c, [path]), t.TEXT_DOCUMENT_DIAGNOSTIC, default={path: (Result("", [], False), None)}))[path]
+        diags.last[path] = res
+        if params.previous_result_id and params.previous_result_id == res.result_id:
+            return t.RelatedUnchangedDocumentDiagnosticReport(result_id=res.result_id)
+        return t.RelatedFullDocumentDiagnosticReport(items=res.items, result_id=res.result_id)
+
+    @server.feature(t.WORKSPACE_DIAGNOSTIC)
+    async def workspace_diagnostic(ls, params: t.WorkspaceDiagnosticParams):
+        previous = {}
+        for p in params.previous_result_ids or []:
+            path = ls.path_of(p.uri)
+            if path:
+                previous[path] = p.value
+
+        def job(vault: Vault, conv):
+            open_paths = set(ls.open_paths())
+            paths = [p for p in sorted(vault.graph.notes) if diags.wanted(p, open_paths)]
+            return diags.compute(vault, conv, sorted(set(paths) | set(previous)))
+
+        fresh = await ls.query(job, t.WORKSPACE_DIAGNOSTIC, default={})
+        items = []
+        for path, (res, version) in fresh.items():
+            diags.last[path] = res
+            uri = ls.paths.uri(path)
+            if previous.get(path) == res.result_id:
+                items.append(t.WorkspaceUnchangedDocumentDiagnosticReport(uri=uri, version=version, result_id=res.result_id))
+            elif res.items or path in previous:
+                items.append(t.WorkspaceFullDocumentDiagnosticReport(uri=uri, version=version, items=res.items, result_id=res.result_id))
+        return t.WorkspaceDiagnosticReport(items=items)

@@ -1,0 +1,84 @@
+"""Text synchronisation: open documents are parsed from the editor's text, not the disk.
+
+Each change re-parses only that note (coalesced: a queued parse reads the latest text
+when it runs) and schedules diagnostics for it and the notes that depend on it.
+"""
+
+from __future__ import annotations
+
+from lsprotocol import types as t
+
+from ponder.index.vault import Vault
+
+
+def dependents(vault: Vault, path: str) -> set[str]:
+    """Notes whose diagnostics may change when `path` changes: its backlinks and its functions' callers."""
+    g = vault.graph
+    out = {src for src, _ in g.backlinks(path)}
+    note = g.notes.get(path)
+    if note is not None:
+        for fn in note.functions:
+            out |= {p for p, _ in g.calls_to(fn.name)}
+    return out
+
+
+def register(server) -> None:
+    queued: set[str] = set()
+
+    async def sync(ls, uri: str) -> None:
+        path = ls.path_of(uri)
+        if path is None or ls.session is None or path in queued:
+            return
+        queued.add(path)
+
+        def job(vault: Vault, _conv) -> set[str]:
+            queued.discard(path)
+            doc = ls.workspace.text_documents.get(uri)
+            if doc is None:
+                return set()
+            before = dependents(vault, path)
+            vault.open_document(path, doc.source)
+            ls.session.versions[path] = doc.version
+            ls.session.changed()
+            return before | dependents(vault, path)
+
+        try:
+            affected = await ls.query(job, default=set())
+        finally:
+            queued.discard(path)
+        if ls.diagnostics is not None:
+            ls.diagnostics.schedule({path} | affected)
+
+    @server.feature(t.TEXT_DOCUMENT_DID_OPEN)
+    async def did_open(ls, params: t.DidOpenTextDocumentParams) -> None:
+        await sync(ls, params.text_document.uri)
+
+    @server.feature(t.TEXT_DOCUMENT_DID_CHANGE)
+    async def did_change(ls, params: t.DidChangeTextDocumentParams) -> None:
+        await sync(ls, params.text_document.uri)
+
+    @server.feature(t.TEXT_DOCUMENT_DID_SAVE)
+    async def did_save(ls, params: t.DidSaveTextDocumentParams) -> None:
+        path = ls.path_of(params.text_document.uri)
+        if path is not None and ls.session is not None:
+            # the store follows the disk; the open overlay keeps the editor's text
+            await ls.query(lambda v, c: v.update(paths=[path]))
+
+    @server.feature(t.TEXT_DOCUMENT_DID_CLOSE)
+    async def did_close(ls, params: t.DidCloseTextDocumentParams) -> None:
+        path = ls.path_of(params.text_document.uri)
+        if path is None or ls.session is None:
+            return
+
+        def job(vault: Vault, _conv) -> set[str]:
+            before = dependents(vault, path)
+            vault.close_document(path)
+            vault.update(paths=[path])
+            ls.session.versions.pop(path, None)
+            ls.session.changed()
+            return before | dependents(vault, path)
+
+        affected = await ls.query(job, default=set())
+        if ls.diagnostics is not None:
+            ls.diagnostics.closed(path)
+            ls.diagnostics.schedule(affected | {path})

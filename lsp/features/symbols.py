@@ -1,0 +1,33 @@
+"""Document symbols (heading tree + pseudocode functions) and workspace symbols."""
+
+from __future__ import annotations
+
+from lsprotocol import types as t
+
+from ponder.index.symbols import outline
+from ponder.index.text import split_lines
+
+from ..convert import document_symbols, workspace_symbols
+
+
+def register(server) -> None:
+    @server.feature(t.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+    async def document_symbol(ls, params: t.DocumentSymbolParams):
+        path = ls.path_of(params.text_document.uri)
+        if path is None:
+            return None
+
+        def job(vault, conv):
+            note = vault.graph.notes.get(path)
+            if note is None:
+                return None
+            return document_symbols(conv, path, outline(note, len(split_lines(vault.read_text(path) or ""))))
+
+        return await ls.query(job, t.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+
+    @server.feature(t.WORKSPACE_SYMBOL)
+    async def workspace_symbol(ls, params: t.WorkspaceSymbolParams):
+        def job(vault, conv):
+            return workspace_symbols(conv, ls.session.symbols().search(params.query))
+
+        return await ls.query(job, t.WORKSPACE_SYMBOL, default=[])

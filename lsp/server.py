@@ -1,0 +1,293 @@
+"""The Ponder language server: lifecycle, settings, background indexing, and the feature modules.
+
+`initialize` answers at once; `initialized` reads the `ponder` configuration section,
+opens the vault on its own thread (`Session`) and indexes it in the background with
+`$/progress`, warm-starting from the store. Every feature lives in `lsp/features/`
+and registers itself on the server; handlers call `server.query(fn, method)` which runs
+`fn(vault, converter)` on the index thread, so the message loop never does CPU work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from lsprotocol import types as t
+from pygls.capabilities import get_capability
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol, lsp_method
+from pygls.uris import to_fs_path
+
+from ponder.index.vault import Vault
+
+from .convert import Converter, Paths
+from .session import Session
+from .settings import PonderSettings, load_settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+VERSION = "0.1.0"
+PROGRESS_TOKEN = "ponder/index"
+WATCH_GLOBS = ["**/*.md", "**/*.markdown", "**/*.pseudo"]
+
+
+class PonderProtocol(LanguageServerProtocol):
+    @lsp_method(t.INITIALIZE)
+    def lsp_initialize(self, params: t.InitializeParams):
+        """Negotiate positions: UTF-8 whenever the client offers it, else UTF-16 (never UTF-32)."""
+        general = params.capabilities.general
+        if general is not None and general.position_encodings:
+            offered = [str(e) for e in general.position_encodings]
+            general.position_encodings = [t.PositionEncodingKind.Utf8 if "utf-8" in offered else t.PositionEncodingKind.Utf16]
+        return (yield from super().lsp_initialize(params))
+
+
+class PonderServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("ponder", VERSION, protocol_cls=PonderProtocol, text_document_sync_kind=t.TextDocumentSyncKind.Incremental)
+        self.settings = PonderSettings()
+        self.init_options: dict = {}
+        self.root: Path | None = None
+        self.paths: Paths | None = None
+        self.session: Session | None = None
+        self.startup_messages: list[str] = []
+        self.hover_providers: list[Callable] = []  # (vault, path, pos, spot) -> list[HoverSection]
+        self.diagnostic_providers: list[Callable] = []  # (vault, paths) -> list[Diagnostic]
+        self.background: set[asyncio.Task] = set()
+        self.diagnostics = None  # features.diagnostics.Diagnostics
+
+    # --- client facts -------------------------------------------------------------------
+
+    @property
+    def encoding(self) -> str:
+        return str(self.server_capabilities.position_encoding or "utf-16")
+
+    def client_has(self, field: str) -> bool:
+        return bool(get_capability(self.client_capabilities, field, None))
+
+    @property
+    def document_changes(self) -> bool:
+        return self.client_has("workspace.workspace_edit.document_changes")
+
+    @property
+    def resource_operations(self) -> set[str]:
+        ops = get_capability(self.client_capabilities, "workspace.workspace_edit.resource_operations", None) or []
+        return {str(o) for o in ops}
+
+    # --- asking the index ---------------------------------------------------------------
+
+    def converter(self, vault: Vault | None) -> Converter:
+        texts = vault.read_text if vault is not None else (lambda p: None)
+        return Converter(self.paths, self.encoding, texts)
+
+    async def query(self, fn: Callable[[Vault, Converter], T], method: str | None = None, default: T = None) -> T:
+        """Run `fn(vault, converter)` on the index thread (the answer is `default` before the vault opens)."""
+        if self.session is None:
+            return default
+        return await self.session.run(lambda vault: default if vault is None else fn(vault, self.converter(vault)), method=method)
+
+    def path_of(self, uri: str) -> str | None:
+        return self.paths.path(uri) if self.paths else None
+
+    def spawn(self, coro) -> asyncio.Task:
+        task = asyncio.ensure_future(coro)
+        self.background.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Task) -> None:
+        self.background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task failed", exc_info=task.exception())
+
+    def show(self, message: str, kind: t.MessageType = t.MessageType.Warning) -> None:
+        self.window_show_message(t.ShowMessageParams(kind, message))
+
+    # --- settings -----------------------------------------------------------------------
+
+    def read_settings(self, client: dict | None) -> list[str]:
+        overrides = dict(self.init_options)
+        if isinstance(client, dict):
+            from .settings import _deep_merge
+
+            overrides = _deep_merge(overrides, client)
+        settings, messages = load_settings(self.root, overrides)
+        self.settings = settings
+        return messages
+
+    async def pull_configuration(self) -> dict | None:
+        if not self.client_has("workspace.configuration"):
+            return None
+        try:
+            got = await self.workspace_configuration_async(t.ConfigurationParams([t.ConfigurationItem(section="ponder")]))
+        except Exception as e:  # a client that fails this request keeps the init options
+            log.warning("workspace/configuration failed: %s", e)
+            return None
+        return got[0] if got and isinstance(got[0], dict) else None
+
+    async def apply_settings(self, client: dict | None) -> None:
+        before = (self.settings.index, self.settings.embedding)
+        for m in self.read_settings(client):
+            self.show(m)
+        if self.session is not None and (self.settings.index, self.settings.embedding) != before:
+            await self.restart()
+
+    # --- the vault ----------------------------------------------------------------------
+
+    async def start_session(self) -> None:
+        self.session = Session(self.root, self.settings.index, self.settings.embedding)
+        await self.session.open()
+        self.spawn(self.index_in_background())
+
+    async def restart(self) -> None:
+        old = self.session
+        self.session = None
+        if old is not None:
+            await old.close()
+        await self.start_session()
+
+    async def index_in_background(self, full_check: bool = True) -> None:
+        session = self.session
+        progress = Reporter(self)
+        await progress.begin("Ponder: indexing")
+        try:
+            await session.run(lambda v: [v.open_document(p, self.workspace.get_text_document(self.paths.uri(p)).source) for p in self.open_paths()])
+            await session.index(progress.report, on_batch=self.diagnostics.after_index_batch if self.diagnostics else None)
+            if self.diagnostics is not None and full_check:
+                await self.diagnostics.refresh_all()
+            try:
+                await session.embed(progress.report)
+            except Exception as e:
+                log.exception("embedding failed")
+                self.show(f"Ponder: embeddings unavailable ({e}); search falls back to keywords")
+        finally:
+            progress.end(f"{len(session.vault.graph.notes) if session.vault else 0} notes")
+
+    def open_paths(self) -> list[str]:
+        out = []
+        for uri in list(self.workspace.text_documents):
+            p = self.path_of(uri)
+            if p is not None:
+                out.append(p)
+        return out
+
+
+class Reporter:
+    """Work-done progress for background indexing: files parsed, then chunks embedded (throttled)."""
+
+    def __init__(self, server: PonderServer):
+        self.server = server
+        self.enabled = server.client_has("window.work_done_progress")
+        self._last = 0.0
+        self.token = PROGRESS_TOKEN
+
+    async def begin(self, title: str) -> None:
+        if not self.enabled:
+            return
+        try:
+            self.token = f"{PROGRESS_TOKEN}/{id(self)}"
+            await self.server.work_done_progress.create_async(self.token)
+        except Exception:
+            self.enabled = False
+            return
+        self.server.work_done_progress.begin(self.token, t.WorkDoneProgressBegin(title=title, cancellable=False, percentage=0))
+
+    def report(self, phase: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        loop_time = asyncio.get_event_loop().time()
+        if done not in (0, total) and loop_time - self._last < 0.1:
+            return
+        self._last = loop_time
+        what = "files parsed" if phase == "parse" else "chunks embedded"
+        pct = int(100 * done / total) if total else 100
+        self.server.work_done_progress.report(self.token, t.WorkDoneProgressReport(message=f"{done}/{total} {what}", percentage=pct))
+
+    def end(self, message: str) -> None:
+        if self.enabled:
+            self.server.work_done_progress.end(self.token, t.WorkDoneProgressEnd(message=message))
+
+
+def build() -> PonderServer:
+    server = PonderServer()
+
+    @server.feature(t.INITIALIZE)
+    def initialize(ls: PonderServer, params: t.InitializeParams) -> None:
+        root = None
+        if params.workspace_folders:
+            root = to_fs_path(params.workspace_folders[0].uri)
+        elif params.root_uri:
+            root = to_fs_path(params.root_uri)
+        elif params.root_path:
+            root = params.root_path
+        ls.root = Path(root).resolve() if root else Path(tempfile.mkdtemp(prefix="ponder-novault-"))
+        ls.paths = Paths(ls.root)
+        ls.init_options = params.initialization_options if isinstance(params.initialization_options, dict) else {}
+        ls.startup_messages = ls.read_settings(None)
+
+    @server.feature(t.INITIALIZED)
+    async def initialized(ls: PonderServer, params: t.InitializedParams) -> None:
+        for m in ls.startup_messages:
+            ls.show(m)
+        client = await ls.pull_configuration()
+        if client:
+            for m in ls.read_settings(client):
+                if m not in ls.startup_messages:
+                    ls.show(m)
+        if ls.client_has("workspace.did_change_watched_files.dynamic_registration"):
+            watchers = [t.FileSystemWatcher(glob_pattern=g) for g in WATCH_GLOBS]
+            reg = t.Registration("ponder-watch", t.WORKSPACE_DID_CHANGE_WATCHED_FILES, t.DidChangeWatchedFilesRegistrationOptions(watchers))
+            ls.spawn(ls.client_register_capability_async(t.RegistrationParams([reg])))
+        await ls.start_session()
+
+    @server.feature(t.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(ls: PonderServer, params: t.DidChangeConfigurationParams) -> None:
+        client = await ls.pull_configuration()
+        if client is None and isinstance(params.settings, dict):
+            client = params.settings.get("ponder", params.settings)
+        await ls.apply_settings(client)
+
+    @server.feature(t.SHUTDOWN)
+    async def shutdown(ls: PonderServer, params: Any) -> None:
+        for task in list(ls.background):
+            task.cancel()
+        if ls.session is not None:
+            await ls.session.close()
+
+    from .features import register_all
+
+    register_all(server)
+    return server
+
+
+def _audit_sockets(path: str) -> None:
+    """Record every socket connect / address lookup of this process (the privacy test reads it)."""
+    out = open(path, "a", buffering=1, encoding="utf-8")
+
+    def hook(event: str, args: tuple) -> None:
+        if event in ("socket.connect", "socket.getaddrinfo", "socket.bind", "socket.sendto"):
+            try:
+                out.write(f"{event}\t{args[1] if event != 'socket.getaddrinfo' else args[0]!r}\t{getattr(args[0], 'family', '')}\n")
+            except Exception:
+                out.write(f"{event}\t?\n")
+
+    sys.addaudithook(hook)
+
+
+def serve(tcp: str | None = None) -> int:
+    """Run the server on stdio, or on TCP (`HOST:PORT`) for debugging."""
+    if os.environ.get("PONDER_AUDIT_SOCKETS"):
+        _audit_sockets(os.environ["PONDER_AUDIT_SOCKETS"])
+    server = build()
+    if tcp:
+        host, _, port = tcp.rpartition(":")
+        server.start_tcp(host or "127.0.0.1", int(port))
+    else:
+        server.start_io()
+    return 0

@@ -1,0 +1,200 @@
+"""`Session`: the vault on its own thread, and the background work around it.
+
+The `Vault` (and its SQLite connection) is created, used and closed on one dedicated
+thread; handlers `await session.run(fn)` where `fn(vault)` asks or changes it. Jobs run
+in submission order, so an edit submitted before a request is seen by it. Embedding
+(the slow CPU part) runs on a second thread and only hands vectors back to the index
+thread to store. A request whose awaiting coroutine is cancelled marks its ticket:
+a job that has not started is skipped, and long jobs can call `checkpoint()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ponder.index.files import walk
+from ponder.index.settings import EmbeddingSettings, IndexSettings
+from ponder.index.symbols import SymbolTable
+from ponder.index.vault import Vault, _differs
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+BATCH = 200  # files parsed per index-thread job: requests queued meanwhile wait at most one batch
+EMBED_BATCH = 64
+
+
+class Cancelled(Exception):
+    """The request this job serves was cancelled."""
+
+
+_current = threading.local()
+
+
+def checkpoint() -> None:
+    """Raise `Cancelled` if the request the current job serves was cancelled."""
+    ev = getattr(_current, "ticket", None)
+    if ev is not None and ev.is_set():
+        raise Cancelled()
+
+
+def _debug_delays() -> dict[str, float]:
+    """PONDER_DEBUG_SLOW="workspace/symbol=3000,...": a test hook that makes a method slow (ms)."""
+    out = {}
+    for part in os.environ.get("PONDER_DEBUG_SLOW", "").split(","):
+        name, _, ms = part.partition("=")
+        if name and ms.isdigit():
+            out[name.strip()] = int(ms) / 1000
+    return out
+
+
+Progress = Callable[[str, int, int], None]
+
+
+class Session:
+    def __init__(self, root: Path, index: IndexSettings, embedding: EmbeddingSettings):
+        self.root = Path(root)
+        self.index_settings = index
+        self.embedding_settings = embedding
+        self._index = ThreadPoolExecutor(1, thread_name_prefix="ponder-index")
+        self._embed = ThreadPoolExecutor(1, thread_name_prefix="ponder-embed")
+        self.vault: Vault | None = None
+        self.generation = 0  # bumped on every change to the graph
+        self.versions: dict[str, int | None] = {}  # open path -> version of the text the vault holds
+        self.indexed = False
+        self.embedding_state = "idle"
+        self._symbols: tuple[int, SymbolTable] | None = None
+        self._delays = _debug_delays()
+        self.closed = False
+
+    # --- running jobs -------------------------------------------------------------------
+
+    async def run(self, fn: Callable[..., T], *args: Any, method: str | None = None) -> T:
+        """Run `fn(vault, *args)` on the index thread; cancelling the awaiter cancels the job."""
+        ticket = threading.Event()
+        delay = self._delays.get(method or "", 0.0)
+
+        def job():
+            if ticket.is_set():
+                raise Cancelled()
+            _current.ticket = ticket
+            try:
+                end = time.monotonic() + delay
+                while time.monotonic() < end:
+                    checkpoint()
+                    time.sleep(0.01)
+                return fn(self.vault, *args)
+            finally:
+                _current.ticket = None
+
+        fut = asyncio.get_running_loop().run_in_executor(self._index, job)
+        try:
+            return await asyncio.shield(fut)
+        except asyncio.CancelledError:
+            ticket.set()
+            raise
+
+    def changed(self) -> None:
+        """Call (on the index thread) after anything that changes the graph."""
+        self.generation += 1
+
+    def symbols(self) -> SymbolTable:
+        """The workspace symbol table for the current graph (index thread only)."""
+        if self._symbols is None or self._symbols[0] != self.generation:
+            self._symbols = (self.generation, SymbolTable(self.vault.graph))
+        return self._symbols[1]
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def open(self) -> None:
+        def make(_):
+            self.vault = Vault(self.root, self.index_settings, self.embedding_settings)
+
+        await self.run(make)
+
+    async def close(self) -> None:
+        self.closed = True
+
+        def shut(vault):
+            if vault is not None:
+                vault.close()
+
+        try:
+            await self.run(shut)
+        finally:
+            self._index.shutdown(wait=False, cancel_futures=True)
+            self._embed.shutdown(wait=False, cancel_futures=True)
+
+    # --- background indexing -------------------------------------------------------------
+
+    async def index(self, progress: Progress, on_batch: Callable[[list[str]], Any] | None = None) -> int:
+        """Bring the index in line with the disk in small jobs; returns how many files changed.
+
+        The graph is loaded from the store first (a warm start answers from it at once),
+        then changed files are re-parsed in batches of `BATCH`.
+        """
+        loop = asyncio.get_running_loop()
+        found, skipped = await loop.run_in_executor(None, walk, self.root, self.index_settings)
+        on_disk = {f.path: f for f in found}
+        known = set(on_disk) | {p for p, _ in skipped}
+
+        def plan(vault: Vault) -> list[str]:
+            vault.graph  # warm start: load what the store knows
+            stored = vault.store.files()
+            gone = [p for p in stored if p not in known]
+            return gone + [p for p, f in on_disk.items() if _differs(stored.get(p), f)]
+
+        todo = await self.run(plan)
+        progress("parse", 0, len(todo))
+        for start in range(0, len(todo), BATCH):
+            if self.closed:
+                return 0
+            part = todo[start : start + BATCH]
+
+            def step(vault: Vault, part=part) -> list[str]:
+                report = vault.update(paths=part)
+                if report.changed_paths:
+                    self.changed()
+                return report.changed_paths
+
+            changed = await self.run(step)
+            progress("parse", min(start + BATCH, len(todo)), len(todo))
+            if on_batch and changed:
+                await on_batch(changed)
+        self.indexed = True
+        return len(todo)
+
+    async def embed(self, progress: Progress) -> int:
+        """Fill in missing vectors: encode on the embedding thread, store on the index thread."""
+        if not self.embedding_settings.enabled:
+            return 0
+        loop = asyncio.get_running_loop()
+        self.embedding_state = "running"
+        # load the model on the embedding thread, not the index thread (seconds of CPU)
+        await loop.run_in_executor(self._embed, self.vault.embedder.load)
+        todo = await self.run(lambda v: v.pending_embeddings())
+        progress("embed", 0, len(todo))
+        done = 0
+        try:
+            for start in range(0, len(todo), EMBED_BATCH):
+                if self.closed:
+                    return done
+                part = todo[start : start + EMBED_BATCH]
+                encoder = self.vault.embedder  # thread-safe by contract
+                vecs = await loop.run_in_executor(self._embed, encoder.encode, [t for _, t in part])
+                await self.run(lambda v, part=part, vecs=vecs: v.store_embeddings([h for h, _ in part], vecs))
+                done += len(part)
+                progress("embed", done, len(todo))
+            self.embedding_state = "done"
+        except Exception:
+            self.embedding_state = "failed"
+            raise
+        return done
