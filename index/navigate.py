@@ -65,6 +65,11 @@ def spot_at(note: Note, pos: Position) -> Spot:
     return Spot("note", Range.of(pos.line, pos.character))
 
 
+def is_title(note: Note, h: Heading) -> bool:
+    """A level-1 heading that names the note (its file name or title) stands for the note itself."""
+    return h.level == 1 and fold(h.text) in (fold(note.name), fold(note.title or ""))
+
+
 def block_range(note: Note, line: int) -> Range:
     b = next((b for b in note.block_ids if b.line == line), None)
     return b.range if b else Range.of(line, 0)
@@ -128,6 +133,8 @@ def references(graph: Graph, path: str, pos: Position, include_declaration: bool
         if spot.link.block:
             return [Location(s, l.range) for s, l in graph.backlinks(res.path) if l.block == spot.link.block]
         return [Location(s, l.range) for s, l in graph.backlinks(res.path)]
+    if spot.kind == "heading" and is_title(note, spot.heading):
+        return [Location(s, l.range) for s, l in graph.backlinks(path)]
     if spot.kind == "heading":
         out = _links_to_heading(graph, path, spot.heading)
         if include_declaration:

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from .graph import Graph, _stem, _strip_ext, find_heading
 from .model import Heading, Link, Note, Position, Range
-from .navigate import spot_at
+from .navigate import is_title, spot_at
 from .text import fold, slugify, split_lines, utf16_len, utf16_to_cp
 
 
@@ -117,7 +117,7 @@ def prepare(graph: Graph, path: str, pos: Position, texts) -> Renameable | None:
     if spot.kind == "heading":
         h = spot.heading
         r = heading_text_range(h, _line(texts, path, h.range.start.line))
-        if h.level == 1 and fold(h.text) == fold(note.name):
+        if is_title(note, h):
             return Renameable("note", r, note.name, path, heading=h)
         return Renameable("heading", r, h.text, path, heading=h)
     return None

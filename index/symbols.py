@@ -111,7 +111,9 @@ class Fold:
     kind: Literal["region", "comment", "imports"]
 
 
-def folding_ranges(note: Note, line_count: int) -> list[Fold]:
+def folding_ranges(note: Note, lines: list[str]) -> list[Fold]:
+    """Front matter, sections (without their trailing blank lines), fences, pseudocode functions."""
+    line_count = len(lines)
     out: list[Fold] = []
     if note.front_matter_range and note.front_matter_range.end.line > note.front_matter_range.start.line:
         out.append(Fold(note.front_matter_range.start.line, note.front_matter_range.end.line, "comment"))
@@ -122,6 +124,8 @@ def folding_ranges(note: Note, line_count: int) -> list[Fold]:
             if later.level <= h.level:
                 end = later.range.start.line - 1
                 break
+        while end > h.range.start.line and not lines[end].strip():
+            end -= 1
         if end > h.range.start.line:
             out.append(Fold(h.range.start.line, end, "region"))
     for b in note.code_blocks:

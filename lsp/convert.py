@@ -51,7 +51,7 @@ class Paths:
 class Converter:
     def __init__(self, paths: Paths, encoding: str, texts: Callable[[str], str | None]):
         self.paths = paths
-        self.encoding = str(encoding)
+        self.encoding = getattr(encoding, "value", encoding)
         self._texts = texts
         self._lines: dict[str, list[str]] = {}
 

@@ -43,7 +43,7 @@ class PonderProtocol(LanguageServerProtocol):
         """Negotiate positions: UTF-8 whenever the client offers it, else UTF-16 (never UTF-32)."""
         general = params.capabilities.general
         if general is not None and general.position_encodings:
-            offered = [str(e) for e in general.position_encodings]
+            offered = [getattr(e, "value", e) for e in general.position_encodings]
             general.position_encodings = [t.PositionEncodingKind.Utf8 if "utf-8" in offered else t.PositionEncodingKind.Utf16]
         return (yield from super().lsp_initialize(params))
 
@@ -66,7 +66,8 @@ class PonderServer(LanguageServer):
 
     @property
     def encoding(self) -> str:
-        return str(self.server_capabilities.position_encoding or "utf-16")
+        enc = self.server_capabilities.position_encoding or "utf-16"
+        return getattr(enc, "value", enc)
 
     def client_has(self, field: str) -> bool:
         return bool(get_capability(self.client_capabilities, field, None))
@@ -78,7 +79,7 @@ class PonderServer(LanguageServer):
     @property
     def resource_operations(self) -> set[str]:
         ops = get_capability(self.client_capabilities, "workspace.workspace_edit.resource_operations", None) or []
-        return {str(o) for o in ops}
+        return {getattr(o, "value", o) for o in ops}
 
     # --- asking the index ---------------------------------------------------------------
 

@@ -21,6 +21,6 @@ def register(server) -> None:
             note = vault.graph.notes.get(path)
             if note is None:
                 return None
-            return folding_ranges(folds(note, len(split_lines(vault.read_text(path) or ""))))
+            return folding_ranges(folds(note, split_lines(vault.read_text(path) or "")))
 
         return await ls.query(job, t.TEXT_DOCUMENT_FOLDING_RANGE)
