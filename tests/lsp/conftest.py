@@ -154,3 +154,44 @@ async def start(tmp_path):
         except Exception:
             pass
         await c.stop()
+
+
+def _offset(text: str, pos: t.Position) -> int:
+    from ponder.index.text import utf16_to_cp
+
+    lines = text.split("\n")
+    return sum(len(x) + 1 for x in lines[: pos.line]) + utf16_to_cp(lines[pos.line] if pos.line < len(lines) else "", pos.character)
+
+
+def apply_text_edits(text: str, edits) -> str:
+    for e in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
+        text = text[: _offset(text, e.range.start)] + e.new_text + text[_offset(text, e.range.end) :]
+    return text
+
+
+def apply_edit(vault: Vault, edit: t.WorkspaceEdit) -> dict[str, str]:
+    """Apply a WorkspaceEdit to the files on disk, as an editor would; returns the changed files' texts."""
+    changed: dict[str, str] = {}
+    for uri, edits in (edit.changes or {}).items():
+        p = vault.path(uri)
+        changed[p] = apply_text_edits(changed.get(p, vault.text(p) if (vault.root / p).exists() else ""), edits)
+        (vault.root / p).write_text(changed[p], "utf-8")
+    for op in edit.document_changes or []:
+        if isinstance(op, t.TextDocumentEdit):
+            p = vault.path(op.text_document.uri)
+            base = changed.get(p, vault.text(p) if (vault.root / p).exists() else "")
+            changed[p] = apply_text_edits(base, op.edits)
+            (vault.root / p).write_text(changed[p], "utf-8")
+        elif isinstance(op, t.CreateFile):
+            p = vault.path(op.uri)
+            (vault.root / p).parent.mkdir(parents=True, exist_ok=True)
+            if not (vault.root / p).exists():
+                (vault.root / p).write_text("", "utf-8")
+            changed.setdefault(p, "")
+        elif isinstance(op, t.RenameFile):
+            old, new = vault.path(op.old_uri), vault.path(op.new_uri)
+            (vault.root / new).parent.mkdir(parents=True, exist_ok=True)
+            (vault.root / old).rename(vault.root / new)
+            changed[new] = changed.pop(old, vault.text(new))
+            changed[old] = None
+    return changed

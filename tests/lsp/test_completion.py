@@ -1,0 +1,75 @@
+"""Completion after `[[`, `[[Note#`, `[[Note#^`, `#`, `](` and inside pseudocode."""
+
+from __future__ import annotations
+
+import pytest
+from lsprotocol import types as t
+
+VAULT = {
+    "notes/Шардирование.md": "---\naliases: [Sharding]\n---\n# Шардирование\n\n## Ключи шардов\n\n## Ребалансировка\n\nабзац ^rebal\n",
+    "notes/Ёлка.md": "# Ёлка\n#проект/ёлка #todo\n",
+    "design/api.md": "# API\n",
+    "pseudo/net.pseudo": "FUNCTION send_chunk(data, retries)\n    RETURN TRUE\nEND FUNCTION\n",
+}
+
+
+async def check_completion(start, text: str, expected: list[str], exact: bool = False, path: str = "cur.md"):
+    s = await start({**VAULT, path: text})
+    res = await s.client.text_document_completion_async(t.CompletionParams(s.doc(), s.vault.cursor))
+    labels = [i.label for i in (res.items if res else [])]
+    if exact:
+        assert labels == expected
+    else:
+        for e in expected:
+            assert e in labels, labels
+    return s, res
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("see [[шард$0", ["Шардирование"]),
+        ("see [[елк$0", ["Ёлка"]),  # ё == е
+        ("see [[shar$0", ["Sharding"]),  # aliases
+        ("see [[шрд$0", ["Шардирование"]),  # fuzzy subsequence
+        ("see [[Шардирование#ключ$0", ["Ключи шардов"]),
+        ("see [[Шардирование#^$0", ["rebal"]),
+        ("tags #про$0", ["проект/ёлка"]),
+        ("link [api](des$0", ["design/api.md"]),
+    ],
+    ids=["note", "yo", "alias", "fuzzy", "heading", "block", "tag", "md-path"],
+)
+async def test_completion(start, text, expected):
+    await check_completion(start, text, expected)
+
+
+async def test_completion_inserts_link_text_and_closes(start):
+    s, res = await check_completion(start, "x [[шард$0 y", ["Шардирование"])
+    item = next(i for i in res.items if i.label == "Шардирование")
+    assert item.text_edit.new_text == "Шардирование]]"
+    r = item.text_edit.range
+    assert (r.start.character, r.end.character) == (4, 8)
+    s, res = await check_completion(start, "x [[shar$0]] y", ["Sharding"])
+    alias = next(i for i in res.items if i.label == "Sharding")
+    assert alias.text_edit.new_text == "Шардирование|Sharding"  # `]]` already there
+
+
+async def test_completion_markdown_path_relative_to_note(start):
+    await check_completion(start, "link [api](../des$0", ["../design/api.md"], path="notes/cur.md")
+
+
+async def test_completion_pseudocode_functions_with_signatures(start):
+    s, res = await check_completion(start, "# P\n\n```pseudo\nx <- sen$0\n```\n", ["send_chunk"])
+    item = next(i for i in res.items if i.label == "send_chunk")
+    assert item.detail == "send_chunk(data, retries)"
+    assert item.kind == t.CompletionItemKind.Function
+
+
+async def test_completion_after_emoji_uses_utf16_columns(start):
+    s, res = await check_completion(start, "😀😀 [[шар$0", ["Шардирование"])
+    r = res.items[0].text_edit.range
+    assert (r.start.character, r.end.character) == (7, 10)
+
+
+async def test_no_completion_in_plain_prose(start):
+    await check_completion(start, "just words$0", [], exact=True)
