@@ -6,6 +6,7 @@ must be exact even when a sentence wraps over lines or sits in a list item.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterator
 
@@ -23,24 +24,35 @@ Span = tuple[tuple[int, int], tuple[int, int], str]
 
 def split_sentences(lines: list[str], start: int, end: int, strip_marker: Callable[[str], int]) -> Iterator[Span]:
     """Yield ((line, col), (line, col), text) per sentence in lines[start:end]; columns are code points."""
-    chars: list[str] = []
-    where: list[tuple[int, int]] = []
+    pieces: list[str] = []
+    offsets: list[int] = []  # offset in the joined text where each line's content starts
+    origins: list[tuple[int, int]] = []  # (line, first column) of each piece
+    pos = 0
     for ln in range(start, min(end, len(lines))):
         line = lines[ln]
         lead = strip_marker(line) if ln == start else _continuation_lead(line, strip_marker)
-        content_end = len(line.rstrip())
-        if chars and content_end > lead:
-            chars.append(" ")
-            where.append(where[-1])
-        for col in range(lead, content_end):
-            chars.append(line[col])
-            where.append((ln, col))
-    text = "".join(chars)
+        content = line[lead:].rstrip()
+        if not content:
+            continue
+        if pieces:
+            pieces.append(" ")
+            pos += 1
+        offsets.append(pos)
+        origins.append((ln, lead))
+        pieces.append(content)
+        pos += len(content)
+    text = "".join(pieces)
     if not text.strip():
         return
+
+    def where(i: int) -> tuple[int, int]:
+        k = bisect.bisect_right(offsets, i) - 1
+        ln, lead = origins[k]
+        return ln, lead + (i - offsets[k])
+
     cut = 0
     for m in _BOUNDARY.finditer(text):
-        if _ABBREV.search(text[cut : m.start()]):
+        if _ABBREV.search(text, max(cut, m.start() - 12), m.start()):
             continue
         yield from _piece(text, where, cut, m.start())
         cut = m.end()
@@ -49,16 +61,15 @@ def split_sentences(lines: list[str], start: int, end: int, strip_marker: Callab
 
 def _continuation_lead(line: str, strip_marker: Callable[[str], int]) -> int:
     n = strip_marker(line)
-    stripped = line[n:]
-    return n + (len(stripped) - len(stripped.lstrip()))
+    return n + (len(line) - n - len(line[n:].lstrip()))
 
 
-def _piece(text: str, where: list[tuple[int, int]], a: int, b: int) -> Iterator[Span]:
+def _piece(text: str, where, a: int, b: int) -> Iterator[Span]:
     while a < b and text[a].isspace():
         a += 1
     while b > a and text[b - 1].isspace():
         b -= 1
     if b <= a:
         return
-    (ls, cs), (le, ce) = where[a], where[b - 1]
-    yield (ls, cs), (le, ce + 1), text[a:b]
+    (le, ce) = where(b - 1)
+    yield where(a), (le, ce + 1), text[a:b]

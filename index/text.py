@@ -21,7 +21,7 @@ def utf16_len(s: str) -> int:
     """Length of `s` in UTF-16 code units (astral characters count twice)."""
     if s.isascii():
         return len(s)
-    return len(s) + sum(1 for c in s if ord(c) > 0xFFFF)
+    return len(s.encode("utf-16-le")) >> 1
 
 
 def cp_to_utf16(line: str, cp: int) -> int:
