@@ -73,8 +73,7 @@ def capabilities(encodings: list[str] | None = None, pull: bool = False) -> t.Cl
     caps = client_capabilities("visual-studio-code")
     if encodings is not None:
         caps.general = t.GeneralClientCapabilities(position_encodings=encodings)
-    if not pull:
-        caps.text_document.diagnostic = None
+    caps.text_document.diagnostic = t.DiagnosticClientCapabilities(dynamic_registration=False) if pull else None
     caps.workspace.workspace_edit = t.WorkspaceEditClientCapabilities(
         document_changes=True,
         resource_operations=[t.ResourceOperationKind.Create, t.ResourceOperationKind.Rename, t.ResourceOperationKind.Delete],
@@ -116,6 +115,18 @@ class Session:
             await asyncio.sleep(0.02)
         raise AssertionError(f"no matching diagnostics for {path}: {self.client.diagnostics.get(uri)}")
 
+    def change(self, path: str, version: int, edits: list[tuple[t.Range, str]]) -> None:
+        """Incremental didChange."""
+        self.client.text_document_did_change(
+            t.DidChangeTextDocumentParams(
+                t.VersionedTextDocumentIdentifier(version, self.vault.uri(path)),
+                [t.TextDocumentContentChangePartial(range=r, text=x) for r, x in edits],
+            )
+        )
+
+    def published(self, path: str) -> list[t.PublishDiagnosticsParams]:
+        return [p for p in self.client.published if p.uri == self.vault.uri(path)]
+
     def doc(self, path: str | None = None) -> t.TextDocumentIdentifier:
         return t.TextDocumentIdentifier(self.vault.uri(path or self.vault.cursor_path))
 
@@ -128,9 +139,17 @@ async def start(tmp_path):
     async def _start(files, init_options=None, caps=None, env=None, configuration=None, wait=True) -> Session:
         vault = files if isinstance(files, Vault) else write_vault(tmp_path / "vault", files)
         client = LanguageClient(configuration=configuration, converter_factory=default_converter)
-        register_lsp_features(client)
+        from pytest_lsp.client import DEFAULT_CLIENT_FEATURES
+
+        register_lsp_features(client, {k: v for k, v in DEFAULT_CLIENT_FEATURES.items() if k != t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS})
         client.registrations = []
         client.feature(t.CLIENT_REGISTER_CAPABILITY)(lambda ls, params: ls.registrations.extend(params.registrations))
+        client.published = []
+
+        @client.feature(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        def _published(ls, params: t.PublishDiagnosticsParams):
+            ls.published.append(params)
+            ls.diagnostics[params.uri] = params.diagnostics
         environ = {**os.environ, **(env or {})}
         await client.start_io(sys.executable, "-m", "ponder.lsp", env=environ)
         clients.append(client)
