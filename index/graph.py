@@ -1,23 +1,32 @@
-"""The vault's link and symbol graph in memory: name resolution, backlinks, pseudocode symbols.
+"""The vault's link and symbol graph: name resolution, backlinks, pseudocode symbols.
 
-Holds one parsed `Note` (without its sentences) per file and the lookup tables that
-navigation and checks need. Resolution follows Obsidian: a wikilink names a note
-by file name or path suffix, case-insensitively, aliases included, shortest path
-first; `./` and `../` are relative to the linking note; headings match by text or
-slug; markdown links are paths relative to the note.
+Resolution follows Obsidian: a wikilink names a note by file name or path suffix,
+case-insensitively, aliases included, shortest path first; `./` and `../` are relative
+to the linking note; headings match by text or slug; markdown links are paths relative
+to the note.
+
+A graph over a 20,000-note vault must answer in milliseconds right after start, so it
+never loads every note: it keeps only the catalog (paths and aliases) in memory, loads a
+note's parsed summary when a question needs it (LRU-cached), and asks its `NoteSource`
+(the store) which notes mention a name. Notes `put()` into the graph (open documents,
+or everything when there is no source) are held in memory and shadow the source.
 """
 
 from __future__ import annotations
 
 import posixpath
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import unquote
 
-from .model import Heading, Link, Note, PseudoCall, PseudoFunction
+from .mentions import link_key, note_symbols
+from .model import Heading, Link, Note, PseudoCall, PseudoFunction, Range
 from .text import fold, slugify
 
 NOTE_EXTENSIONS = (".md", ".markdown", ".pseudo")
+CACHE_NOTES = 4096
 
 
 def _stem(path: str) -> str:
@@ -36,6 +45,17 @@ def _strip_ext(path: str) -> str:
     return path
 
 
+class NoteSource(Protocol):
+    """Where stored notes come from (implemented by `index.store.Store`)."""
+
+    def catalog(self) -> list[tuple[str, list[str]]]: ...
+    def asset_paths(self) -> list[str]: ...
+    def load(self, path: str) -> Note | None: ...
+    def paths_with_keys(self, kind: str, keys: Iterable[str]) -> list[str]: ...
+    def key_counts(self, kind: str) -> dict[str, int]: ...
+    def find_symbols(self, query: str, limit: int, exclude: Iterable[str] = ()) -> list[tuple[str, str, str, str, Range]]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Resolution:
     """Where a link points. `path` None: no such note/file; `anchor_ok` False: no such heading/block."""
@@ -46,67 +66,147 @@ class Resolution:
     anchor_ok: bool = True
 
 
-class Graph:
-    """Notes by path plus the indexes derived from them; rebuilt incrementally per note."""
+@dataclass(frozen=True, slots=True)
+class Symbol:
+    kind: str  # note | alias | heading | function
+    name: str
+    detail: str
+    path: str
+    range: Range
 
-    def __init__(self, extensions: tuple[str, ...] = NOTE_EXTENSIONS) -> None:
-        self.notes: dict[str, Note] = {}
+
+class NoteMap(Mapping[str, Note]):
+    """`graph.notes`: every known note by path, loaded on first access."""
+
+    def __init__(self, graph: "Graph"):
+        self._g = graph
+
+    def __getitem__(self, path: str) -> Note:
+        note = self._g._get(path)
+        if note is None:
+            raise KeyError(path)
+        return note
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._g._catalog))
+
+    def __len__(self) -> int:
+        return len(self._g._catalog)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._g._catalog
+
+
+class Graph:
+    """Catalog in memory, notes on demand; `put` pins a note, `refresh` follows the source."""
+
+    def __init__(self, source: NoteSource | None = None) -> None:
+        self.source = source
+        self.notes = NoteMap(self)
         self.assets: set[str] = set()
+        self._catalog: dict[str, list[str]] = {}  # path -> aliases
+        self._pinned: dict[str, Note] = {}
+        self._cache: OrderedDict[str, Note] = OrderedDict()
         self._by_name: dict[str, list[str]] = defaultdict(list)  # folded stem / alias -> paths
         self._by_path: dict[str, str] = {}  # folded path without extension -> path
         self._assets_folded: dict[str, str] = {}
-        self._functions: dict[str, list[tuple[str, PseudoFunction]]] = defaultdict(list)
-        self._backlinks: dict[str, list[tuple[str, Link]]] | None = None
-        self._calls: dict[str, list[tuple[str, PseudoCall]]] | None = None
+        if source is not None:
+            for path, aliases in source.catalog():
+                self._catalog_add(path, aliases)
+            for a in source.asset_paths():
+                self.add_asset(a)
 
-    # --- updates ------------------------------------------------------------------------
+    # --- catalog and notes ----------------------------------------------------------------
 
-    def put(self, note: Note) -> None:
-        if note.path in self.notes:
-            self.remove(note.path)
-        self.notes[note.path] = note
-        self._by_path[fold(_strip_ext(note.path))] = note.path
-        for key in {fold(_stem(note.path)), *(fold(a) for a in note.aliases)}:
-            self._by_name[key].append(note.path)
-        for fn in note.functions:
-            self._functions[fold(fn.name)].append((note.path, fn))
-        self._backlinks = self._calls = None
+    def _catalog_add(self, path: str, aliases: list[str]) -> None:
+        self._catalog_drop(path)
+        self._catalog[path] = list(aliases)
+        self._by_path[fold(_strip_ext(path))] = path
+        for key in {fold(_stem(path)), *(fold(a) for a in aliases)}:
+            self._by_name[key].append(path)
 
-    def remove(self, path: str) -> None:
-        note = self.notes.pop(path, None)
-        if note is None:
-            self.assets.discard(path)
-            self._assets_folded.pop(fold(path), None)
+    def _catalog_drop(self, path: str) -> None:
+        aliases = self._catalog.pop(path, None)
+        if aliases is None:
             return
         self._by_path.pop(fold(_strip_ext(path)), None)
-        for key in {fold(_stem(path)), *(fold(a) for a in note.aliases)}:
+        for key in {fold(_stem(path)), *(fold(a) for a in aliases)}:
             lst = self._by_name.get(key)
             if lst and path in lst:
                 lst.remove(path)
                 if not lst:
                     del self._by_name[key]
-        for fn in note.functions:
-            lst2 = self._functions.get(fold(fn.name))
-            if lst2:
-                lst2[:] = [x for x in lst2 if x[0] != path]
-                if not lst2:
-                    del self._functions[fold(fn.name)]
-        self._backlinks = self._calls = None
+
+    def _get(self, path: str) -> Note | None:
+        note = self._pinned.get(path)
+        if note is not None:
+            return note
+        note = self._cache.get(path)
+        if note is not None:
+            self._cache.move_to_end(path)
+            return note
+        if self.source is None or path not in self._catalog:
+            return None
+        note = self.source.load(path)
+        if note is not None:
+            self._cache[path] = note
+            if len(self._cache) > CACHE_NOTES:
+                self._cache.popitem(last=False)
+        return note
+
+    def put(self, note: Note) -> None:
+        """Hold `note` in memory; it shadows the source's version until `unpin`."""
+        self._pinned[note.path] = note
+        self._cache.pop(note.path, None)
+        self._catalog_add(note.path, note.aliases)
+
+    def refresh(self, note: Note) -> None:
+        """The source now has a new version of `note` (a pinned one keeps shadowing it)."""
+        self._cache.pop(note.path, None)
+        if self.source is None:
+            self.put(note)
+        elif note.path not in self._pinned:
+            self._catalog_add(note.path, note.aliases)
+
+    def unpin(self, path: str) -> None:
+        """Back to the source's version (or gone, if the source has none)."""
+        self._pinned.pop(path, None)
+        self._cache.pop(path, None)
+        stored = self.source.load(path) if self.source is not None else None
+        if stored is None:
+            self._catalog_drop(path)
+        else:
+            self._catalog_add(path, stored.aliases)
+
+    def remove(self, path: str) -> None:
+        self._pinned.pop(path, None)
+        self._cache.pop(path, None)
+        if path in self._catalog:
+            self._catalog_drop(path)
+        else:
+            self.assets.discard(path)
+            self._assets_folded.pop(fold(path), None)
 
     def add_asset(self, path: str) -> None:
         self.assets.add(path)
         self._assets_folded[fold(path)] = path
 
-    # --- resolution ---------------------------------------------------------------------
+    def _mentioning(self, kind: str, keys: Iterable[str]) -> list[str]:
+        """Paths of notes whose `kind` keys include any of `keys`: the source's plus every pinned note."""
+        keys = list(keys)
+        found = set(self.source.paths_with_keys(kind, keys)) if self.source is not None else set()
+        found.difference_update(self._pinned)
+        found.update(self._pinned)
+        return sorted(p for p in found if p in self._catalog)
+
+    # --- resolution -----------------------------------------------------------------------
 
     def resolve_note(self, link: Link, from_path: str) -> str | None:
         """The path a link's note part points at, or None."""
         target = link.target.strip().replace("\\", "/")
         if not target:
             return from_path
-        if link.kind == "markdown":
-            return self._resolve_path(target, from_path)
-        if target.startswith(("./", "../")):
+        if link.kind == "markdown" or target.startswith(("./", "../")):
             return self._resolve_path(target, from_path)
         key = fold(_strip_ext(target))
         if "/" not in key:
@@ -130,7 +230,7 @@ class Graph:
         if joined.startswith(".."):
             return None
         for cand in (joined, joined + ".md"):
-            if cand in self.notes or cand in self.assets:
+            if cand in self._catalog or cand in self.assets:
                 return cand
         folded = fold(_strip_ext(joined))
         if folded in self._by_path and (joined.lower().endswith(NOTE_EXTENSIONS) or "." not in joined.rsplit("/", 1)[-1]):
@@ -162,40 +262,74 @@ class Graph:
             return Resolution(path, block_line=line, anchor_ok=line is not None)
         return Resolution(path)
 
-    # --- queries ------------------------------------------------------------------------
+    # --- queries --------------------------------------------------------------------------
 
     def backlinks(self, path: str) -> list[tuple[str, Link]]:
         """Links from any note that resolve to `path` (anchors not checked)."""
-        if self._backlinks is None:
-            index: dict[str, list[tuple[str, Link]]] = defaultdict(list)
-            for src, note in self.notes.items():
-                for link in note.links:
-                    if link.kind == "url":
-                        continue
-                    dst = self.resolve_note(link, src)
-                    if dst:
-                        index[dst].append((src, link))
-            self._backlinks = index
-        return self._backlinks.get(path, [])
+        keys = {fold(_stem(path)), *(fold(a) for a in self._catalog.get(path, ()))}
+        out: list[tuple[str, Link]] = []
+        for src in sorted({*self._mentioning("link", keys), path} & set(self._catalog)):
+            note = self.notes.get(src)
+            for link in note.links if note else ():
+                if link.kind != "url" and link_key(link.target) in keys | {""} and self.resolve_note(link, src) == path:
+                    out.append((src, link))
+        return out
 
     def definitions(self, name: str) -> list[tuple[str, PseudoFunction]]:
-        return list(self._functions.get(fold(name), ()))
-
-    def all_functions(self) -> dict[str, list[tuple[str, PseudoFunction]]]:
-        return self._functions
+        key = fold(name)
+        return [
+            (p, fn)
+            for p in self._mentioning("def", [key])
+            for fn in (self.notes[p].functions if p in self.notes else ())
+            if fold(fn.name) == key
+        ]
 
     def calls_to(self, name: str) -> list[tuple[str, PseudoCall]]:
-        if self._calls is None:
-            index: dict[str, list[tuple[str, PseudoCall]]] = defaultdict(list)
-            for src, note in self.notes.items():
-                for c in note.calls:
-                    index[fold(c.name)].append((src, c))
-            self._calls = index
-        return self._calls.get(fold(name), [])
+        key = fold(name)
+        return [
+            (p, c)
+            for p in self._mentioning("call", [key])
+            for c in (self.notes[p].calls if p in self.notes else ())
+            if fold(c.name) == key
+        ]
+
+    def all_functions(self) -> dict[str, list[tuple[str, PseudoFunction]]]:
+        """Every pseudocode definition by folded name (loads the notes that define any)."""
+        keys = set(self.source.key_counts("def")) if self.source is not None else set()
+        for note in self._pinned.values():
+            keys.update(fold(f.name) for f in note.functions)
+        out: dict[str, list[tuple[str, PseudoFunction]]] = {}
+        for k in sorted(keys):
+            defs = self.definitions(k)
+            if defs:
+                out[k] = defs
+        return out
+
+    def tags(self) -> dict[str, int]:
+        """Tag -> number of notes using it."""
+        counts = dict(self.source.key_counts("tag")) if self.source is not None else {}
+        for note in self._pinned.values():
+            for t in {t.name for t in note.tags}:
+                counts[t] = counts.get(t, 0) + 1
+        return counts
+
+    def find_symbols(self, query: str, limit: int = 200) -> list[Symbol]:
+        """Notes, aliases, headings and functions whose name contains `query` (case-insensitive)."""
+        q = fold(query)
+        out: list[Symbol] = []
+        for note in self._pinned.values():
+            out += [Symbol(k, n, d, note.path, r) for k, n, d, r in note_symbols(note) if q in fold(n)]
+        if self.source is not None:
+            out += [Symbol(*row) for row in self.source.find_symbols(query, limit, exclude=self._pinned)]
+        out.sort(key=lambda s: (not fold(s.name).startswith(q), len(s.name)))
+        return out[:limit]
 
     def names(self) -> dict[str, list[str]]:
         """Folded note names and aliases -> paths (for completion and fuzzy fixes)."""
         return self._by_name
+
+    def aliases(self, path: str) -> list[str]:
+        return list(self._catalog.get(path, ()))
 
 
 def find_heading(note: Note, wanted: str) -> Heading | None:

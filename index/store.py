@@ -23,11 +23,13 @@ from pathlib import Path
 import sqlean as sqlite3
 import sqlite_vec
 
-from .model import Chunk, Note, Range, Sentence
+from .mentions import note_keys, note_symbols
+from .model import Chunk, Note, Range
+from .text import fold
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
@@ -35,7 +37,17 @@ CREATE TABLE files(
     id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
     hash TEXT, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL, reason TEXT);
 CREATE TABLE notes(file_id INTEGER PRIMARY KEY REFERENCES files(id) ON DELETE CASCADE,
-    title TEXT NOT NULL, summary BLOB NOT NULL);
+    title TEXT NOT NULL, aliases TEXT NOT NULL, summary BLOB NOT NULL);
+-- what a note refers to or defines, by folded name: links by target name, pseudocode
+-- calls and definitions, tags; so cross-note questions need no note loaded
+CREATE TABLE keys(file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL, key TEXT NOT NULL);
+CREATE INDEX keys_kind_key ON keys(kind, key);
+CREATE INDEX keys_file ON keys(file_id);
+-- names a user searches for: notes, aliases, headings, pseudocode functions
+CREATE TABLE symbols(file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL, name TEXT NOT NULL, key TEXT NOT NULL, detail TEXT NOT NULL, range TEXT NOT NULL);
+CREATE INDEX symbols_file ON symbols(file_id);
 CREATE TABLE sentences(file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
     ord INTEGER NOT NULL, kind TEXT NOT NULL, heading_path TEXT NOT NULL, text TEXT NOT NULL,
     range TEXT NOT NULL, PRIMARY KEY(file_id, ord)) WITHOUT ROWID;
@@ -193,8 +205,13 @@ class Store:
             functions=note.functions, calls=note.calls, sentences=[], problems=note.problems,
         )
         self.conn.execute(
-            "INSERT INTO notes(file_id, title, summary) VALUES(?,?,?)",
-            (file_id, note.title, pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL)),
+            "INSERT INTO notes(file_id, title, aliases, summary) VALUES(?,?,?,?)",
+            (file_id, note.title, json.dumps(note.aliases, ensure_ascii=False), pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL)),
+        )
+        self.conn.executemany("INSERT INTO keys VALUES(?,?,?)", [(file_id, k, v) for k, v in note_keys(note)])
+        self.conn.executemany(
+            "INSERT INTO symbols VALUES(?,?,?,?,?,?)",
+            [(file_id, kind, name, fold(name), detail, _range_json(r)) for kind, name, detail, r in note_symbols(note)],
         )
         self.conn.executemany(
             "INSERT INTO sentences VALUES(?,?,?,?,?,?)",
@@ -222,6 +239,8 @@ class Store:
             self.conn.executemany("DELETE FROM chunks_fts WHERE rowid=?", [(i,) for i in ids])
             self.conn.execute("DELETE FROM chunks WHERE file_id=?", (file_id,))
         self.conn.execute("DELETE FROM sentences WHERE file_id=?", (file_id,))
+        self.conn.execute("DELETE FROM keys WHERE file_id=?", (file_id,))
+        self.conn.execute("DELETE FROM symbols WHERE file_id=?", (file_id,))
         self.conn.execute("DELETE FROM notes WHERE file_id=?", (file_id,))
 
     def delete(self, path: str) -> None:
@@ -241,6 +260,49 @@ class Store:
             )
         for (blob,) in rows.fetchall():
             yield pickle.loads(blob)
+
+    # --- the graph's source (see index.graph.NoteSource) ---------------------------------
+
+    def catalog(self) -> list[tuple[str, list[str]]]:
+        """(path, aliases) of every stored note: enough to resolve any link by name."""
+        rows = self.conn.execute("SELECT f.path, n.aliases FROM notes n JOIN files f ON f.id=n.file_id")
+        return [(p, json.loads(a)) for p, a in rows]
+
+    def asset_paths(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT path FROM files WHERE kind='asset'")]
+
+    def load(self, path: str) -> Note | None:
+        row = self.conn.execute(
+            "SELECT n.summary FROM notes n JOIN files f ON f.id=n.file_id WHERE f.path=?", (path,)
+        ).fetchone()
+        return pickle.loads(row[0]) if row else None
+
+    def paths_with_keys(self, kind: str, keys: Iterable[str]) -> list[str]:
+        keys = list(keys)
+        if not keys:
+            return []
+        marks = ",".join("?" * len(keys))
+        rows = self.conn.execute(
+            f"SELECT DISTINCT f.path FROM keys k JOIN files f ON f.id=k.file_id WHERE k.kind=? AND k.key IN ({marks})",
+            (kind, *keys),
+        )
+        return [r[0] for r in rows]
+
+    def key_counts(self, kind: str) -> dict[str, int]:
+        rows = self.conn.execute("SELECT key, count(*) FROM keys WHERE kind=? GROUP BY key", (kind,))
+        return dict(rows.fetchall())
+
+    def find_symbols(self, query: str, limit: int, exclude: Iterable[str] = ()) -> list[tuple[str, str, str, str, Range]]:
+        """(kind, name, detail, path, range) whose name contains `query` (folded), prefix matches first."""
+        q = fold(query).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        skip = set(exclude)
+        rows = self.conn.execute(
+            "SELECT s.kind, s.name, s.detail, f.path, s.range FROM symbols s JOIN files f ON f.id=s.file_id "
+            "WHERE s.key LIKE ? ESCAPE '\\' ORDER BY (s.key NOT LIKE ? ESCAPE '\\'), length(s.key) LIMIT ?",
+            (f"%{q}%", f"{q}%", limit + len(skip) * 8),
+        )
+        out = [(k, n, d, p, Range.from_json(json.loads(r))) for k, n, d, p, r in rows if p not in skip]
+        return out[:limit]
 
     def sentences(self, path: str) -> list[tuple[str, tuple[str, ...], str, Range]]:
         rows = self.conn.execute(

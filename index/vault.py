@@ -78,14 +78,9 @@ class Vault:
 
     @property
     def graph(self) -> Graph:
-        """Notes from the store (no parsing), with open documents overlaid."""
+        """The store's notes (loaded on demand, never re-parsed), with open documents overlaid."""
         if self._graph is None:
-            g = Graph()
-            for note in self.store.load_notes():
-                g.put(note)
-            for path, row in self.store.files().items():
-                if row.kind == "asset":
-                    g.add_asset(path)
+            g = Graph(self.store)
             for note in self._open.values():
                 g.put(note)
             self._graph = g
@@ -181,8 +176,8 @@ class Vault:
         self.store.put_note(note, h, info.mtime_ns, info.size, chunk_note(note, self.settings.chunk_tokens))
         report.parsed += 1
         report.changed_paths.append(info.path)
-        if self._graph is not None and info.path not in self._open:
-            self._graph.put(note)
+        if self._graph is not None:
+            self._graph.refresh(note)
 
     @staticmethod
     def _parse(path: str, text: str, warning: str | None = None) -> Note:
@@ -234,11 +229,8 @@ class Vault:
         return note
 
     def close_document(self, path: str) -> None:
-        if self._open.pop(path, None) is None or self._graph is None:
-            return
-        self._graph.remove(path)
-        for stored in self.store.load_notes([path]):
-            self._graph.put(stored)
+        if self._open.pop(path, None) is not None and self._graph is not None:
+            self._graph.unpin(path)
 
     # --- queries ------------------------------------------------------------------------
 
