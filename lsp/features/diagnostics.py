@@ -120,7 +120,7 @@ class Diagnostics:
         for start in range(0, len(paths), BATCH):
             await self.publish(paths[start : start + BATCH])
 
-    async def after_index_batch(self, changed: list[str]) -> None:
+    async def after_index_batch(self, changed: list[str], also: set[str] = frozenset()) -> None:
         """Files changed on disk: re-check them, their dependents and the notes with cross-file findings."""
         from .documents import dependents
 
@@ -131,7 +131,7 @@ class Diagnostics:
             return out
 
         paths = await self.server.query(affected, default=set())
-        self.schedule(paths | {p for p, r in self.last.items() if r.cross_file})
+        self.schedule(paths | set(also) | {p for p, r in self.last.items() if r.cross_file})
 
 
 def register(server) -> None:

@@ -11,6 +11,8 @@ from lsprotocol import types as t
 from ponder.index.rename import move_edits, notes_under
 from ponder.index.vault import Vault
 
+from .documents import dependents
+
 NOTE_GLOB = "**/*.{md,markdown,pseudo}"
 
 
@@ -28,18 +30,19 @@ async def reindex_paths(ls, paths: list[str]) -> None:
     if ls.session is None or not paths:
         return
 
-    def job(vault: Vault, _conv) -> list[str]:
+    def job(vault: Vault, _conv) -> tuple[list[str], set[str]]:
+        before = set().union(*(dependents(vault, p) for p in paths if p in vault.graph.notes))
         known = set(vault.graph.notes) | vault.graph.assets
         files = [p for p in paths if p in known or p.lower().endswith(tuple(vault.settings.extensions))]
         folders = [p for p in paths if p not in files]
         report = vault.update() if folders else vault.update(paths=files)
         if report.changed_paths:
             ls.session.changed()
-        return report.changed_paths
+        return report.changed_paths, before
 
-    changed = await ls.query(job, default=[])
+    changed, before = await ls.query(job, default=([], set()))
     if changed and ls.diagnostics is not None:
-        await ls.diagnostics.after_index_batch(changed)
+        await ls.diagnostics.after_index_batch(changed, before)
 
 
 def register(server) -> None:
