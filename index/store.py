@@ -25,11 +25,12 @@ import sqlite_vec
 
 from .mentions import note_keys, note_symbols
 from .model import Chunk, Note, Range
+from .stems import content_stems
 from .text import fold
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
@@ -48,9 +49,15 @@ CREATE INDEX keys_file ON keys(file_id);
 CREATE TABLE symbols(file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
     kind TEXT NOT NULL, name TEXT NOT NULL, key TEXT NOT NULL, detail TEXT NOT NULL, range TEXT NOT NULL);
 CREATE INDEX symbols_file ON symbols(file_id);
-CREATE TABLE sentences(file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
-    ord INTEGER NOT NULL, kind TEXT NOT NULL, heading_path TEXT NOT NULL, text TEXT NOT NULL,
-    range TEXT NOT NULL, PRIMARY KEY(file_id, ord)) WITHOUT ROWID;
+CREATE TABLE sentences(id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    ord INTEGER NOT NULL, kind TEXT NOT NULL, heading_path TEXT NOT NULL, text TEXT NOT NULL, range TEXT NOT NULL);
+CREATE INDEX sentences_file ON sentences(file_id);
+-- sentence stems, to find the statements a prohibition ("never deletes") speaks about
+CREATE VIRTUAL TABLE sentence_stems USING fts5(stems, content='', contentless_delete=1, tokenize="unicode61 remove_diacritics 0 tokenchars '-'");
+-- facts extracted from a note (index.facts), pickled per file
+CREATE TABLE facts(file_id INTEGER PRIMARY KEY REFERENCES files(id) ON DELETE CASCADE, facts BLOB NOT NULL);
+-- conflict pairs the user chose to ignore, by the hash of both sentences' text
+CREATE TABLE ignored_pairs(key TEXT PRIMARY KEY, a TEXT NOT NULL, b TEXT NOT NULL, at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);
 CREATE TABLE chunks(id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
     ord INTEGER NOT NULL, heading_path TEXT NOT NULL, text TEXT NOT NULL, range TEXT NOT NULL, hash TEXT NOT NULL);
 CREATE INDEX chunks_file ON chunks(file_id);
@@ -195,7 +202,7 @@ class Store:
         """Record a new mtime for a file whose content hash did not change."""
         self.conn.execute("UPDATE files SET mtime_ns=?, size=? WHERE path=?", (mtime_ns, size, path))
 
-    def put_note(self, note: Note, hash_: str, mtime_ns: int, size: int, chunks: list[Chunk]) -> None:
+    def put_note(self, note: Note, hash_: str, mtime_ns: int, size: int, chunks: list[Chunk], facts: list | None = None) -> None:
         file_id = self._upsert_file(note.path, "note", hash_, mtime_ns, size, None)
         self._clear_derived(file_id)
         summary = Note(
@@ -213,13 +220,14 @@ class Store:
             "INSERT INTO symbols VALUES(?,?,?,?,?,?)",
             [(file_id, kind, name, fold(name), detail, _range_json(r)) for kind, name, detail, r in note_symbols(note)],
         )
-        self.conn.executemany(
-            "INSERT INTO sentences VALUES(?,?,?,?,?,?)",
-            [
-                (file_id, i, s.kind, json.dumps(note.heading_path(s.heading), ensure_ascii=False), s.text, _range_json(s.range))
-                for i, s in enumerate(note.sentences)
-            ],
-        )
+        for i, sent in enumerate(note.sentences):
+            sid = self.conn.execute(
+                "INSERT INTO sentences(file_id, ord, kind, heading_path, text, range) VALUES(?,?,?,?,?,?) RETURNING id",
+                (file_id, i, sent.kind, json.dumps(note.heading_path(sent.heading), ensure_ascii=False), sent.text, _range_json(sent.range)),
+            ).fetchone()[0]
+            self.conn.execute("INSERT INTO sentence_stems(rowid, stems) VALUES(?, ?)", (sid, " ".join(content_stems(sent.text.replace("`", "")))))
+        if facts:
+            self.conn.execute("INSERT INTO facts VALUES(?, ?)", (file_id, pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)))
         for c in chunks:
             hp = " > ".join(c.heading_path)
             cid = self.conn.execute(
@@ -238,7 +246,11 @@ class Store:
         if ids:
             self.conn.executemany("DELETE FROM chunks_fts WHERE rowid=?", [(i,) for i in ids])
             self.conn.execute("DELETE FROM chunks WHERE file_id=?", (file_id,))
-        self.conn.execute("DELETE FROM sentences WHERE file_id=?", (file_id,))
+        sids = [r[0] for r in self.conn.execute("SELECT id FROM sentences WHERE file_id=?", (file_id,))]
+        if sids:
+            self.conn.executemany("DELETE FROM sentence_stems WHERE rowid=?", [(i,) for i in sids])
+            self.conn.execute("DELETE FROM sentences WHERE file_id=?", (file_id,))
+        self.conn.execute("DELETE FROM facts WHERE file_id=?", (file_id,))
         self.conn.execute("DELETE FROM keys WHERE file_id=?", (file_id,))
         self.conn.execute("DELETE FROM symbols WHERE file_id=?", (file_id,))
         self.conn.execute("DELETE FROM notes WHERE file_id=?", (file_id,))
@@ -311,6 +323,40 @@ class Store:
             (path,),
         )
         return [(k, tuple(json.loads(hp)), t, Range.from_json(json.loads(r))) for k, hp, t, r in rows]
+
+    def all_facts(self) -> Iterator[tuple[str, list]]:
+        """(path, facts) of every note that has any."""
+        for path, blob in self.conn.execute("SELECT f.path, x.facts FROM facts x JOIN files f ON f.id=x.file_id").fetchall():
+            yield path, pickle.loads(blob)
+
+    def facts_for(self, path: str) -> list:
+        row = self.conn.execute("SELECT x.facts FROM facts x JOIN files f ON f.id=x.file_id WHERE f.path=?", (path,)).fetchone()
+        return pickle.loads(row[0]) if row else []
+
+    def sentences_with_stems(self, required: str, any_of: Iterable[str], limit: int = 200) -> list[tuple[str, str, Range]]:
+        """(path, text, range) of sentences whose stems include `required` and any of `any_of`."""
+        anyq = " OR ".join(f'"{a}"' for a in any_of if a)
+        if not anyq:
+            return []
+        try:
+            rows = self.conn.execute(
+                "SELECT f.path, s.text, s.range FROM sentence_stems t JOIN sentences s ON s.id=t.rowid "
+                "JOIN files f ON f.id=s.file_id WHERE sentence_stems MATCH ? LIMIT ?",
+                (f'"{required}" AND ({anyq})', limit),
+            ).fetchall()
+        except sqlite3.OperationalError as e:
+            log.debug("stem query failed: %s", e)
+            return []
+        return [(p, t, Range.from_json(json.loads(r))) for p, t, r in rows]
+
+    def ignored_pairs(self) -> set[str]:
+        return {r[0] for r in self.conn.execute("SELECT key FROM ignored_pairs")}
+
+    def set_ignored(self, key: str, a: str, b: str, ignored: bool) -> None:
+        if ignored:
+            self.conn.execute("INSERT OR REPLACE INTO ignored_pairs(key, a, b) VALUES(?,?,?)", (key, a, b))
+        else:
+            self.conn.execute("DELETE FROM ignored_pairs WHERE key=?", (key,))
 
     def counts(self) -> dict[str, int]:
         q = self.conn.execute

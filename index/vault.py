@@ -18,10 +18,13 @@ from pathlib import Path
 
 from . import checks
 from .chunks import chunk_note
+from .conflicts import FactIndex, conflict_diagnostic, pair_key, prohibition_clash
+from .facts import Fact, extract_facts
 from .embed import Embedder
 from .files import FileInfo, decode, read_note, walk
 from .graph import Graph
 from .model import Diagnostic, Note, Problem, Range, SearchHit
+from .stems import content_stems
 from .parse import parse_note
 from .search import hybrid_search
 from .settings import EmbeddingSettings, IndexSettings
@@ -32,6 +35,9 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
 COMMIT_EVERY = 500
+# Bump when parsing, chunking or fact extraction changes what is derived from a file:
+# every file is then re-derived once, although its content hash did not change.
+DERIVED_VERSION = "2026-11-28.1"
 
 
 @dataclass
@@ -69,6 +75,7 @@ class Vault:
         self.store = Store(self.db_path)
         self.embedder = Embedder(self.embedding)
         self._graph: Graph | None = None
+        self._facts: FactIndex | None = None
         self._open: dict[str, Note] = {}
 
     def close(self) -> None:
@@ -85,6 +92,19 @@ class Vault:
                 g.put(note)
             self._graph = g
         return self._graph
+
+    @property
+    def facts(self) -> FactIndex:
+        """Every note's facts by subject (stored ones loaded once, open documents overlaid)."""
+        if self._facts is None:
+            fi = FactIndex()
+            for path, facts in self.store.all_facts():
+                if path not in self._open:
+                    fi.put(path, facts)
+            for path, note in self._open.items():
+                fi.put(path, extract_facts(note))
+            self._facts = fi
+        return self._facts
 
     def note(self, path: str) -> Note | None:
         """The open document's note, else the stored summary (no text, no sentences)."""
@@ -105,6 +125,11 @@ class Vault:
         report = IndexReport(warnings=list(self.store.warnings))
         self.store.warnings.clear()
         stored = self.store.files()
+        if self.store.get_meta("derived_version") != DERIVED_VERSION:
+            stored = {p: r for p, r in stored.items() if r.kind != "note"} if stored else {}
+            paths = None
+            with self.store.transaction():
+                self.store.set_meta("derived_version", DERIVED_VERSION)
         if paths is None:
             found, report.skipped = walk(self.root, self.settings)
             on_disk = {f.path: f for f in found}
@@ -173,7 +198,10 @@ class Vault:
             self.store.touch(info.path, info.mtime_ns, info.size)
             return
         note = self._parse(info.path, res.text, res.warning)
-        self.store.put_note(note, h, info.mtime_ns, info.size, chunk_note(note, self.settings.chunk_tokens))
+        facts = extract_facts(note)
+        self.store.put_note(note, h, info.mtime_ns, info.size, chunk_note(note, self.settings.chunk_tokens), facts)
+        if self._facts is not None and info.path not in self._open:
+            self._facts.put(info.path, facts)
         report.parsed += 1
         report.changed_paths.append(info.path)
         if self._graph is not None:
@@ -187,8 +215,12 @@ class Vault:
         return note
 
     def _graph_remove(self, path: str) -> None:
-        if self._graph is not None and path not in self._open:
+        if path in self._open:
+            return
+        if self._graph is not None:
             self._graph.remove(path)
+        if self._facts is not None:
+            self._facts.remove(path)
 
     # --- embeddings ---------------------------------------------------------------------
 
@@ -226,24 +258,101 @@ class Vault:
         self._open[path] = note
         if self._graph is not None:
             self._graph.put(note)
+        if self._facts is not None:
+            self._facts.put(path, extract_facts(note))
         return note
 
     def close_document(self, path: str) -> None:
-        if self._open.pop(path, None) is not None and self._graph is not None:
+        if self._open.pop(path, None) is None:
+            return
+        if self._graph is not None:
             self._graph.unpin(path)
+        if self._facts is not None:
+            self._facts.put(path, self.store.facts_for(path))
 
     # --- queries ------------------------------------------------------------------------
 
     def check(self, paths: list[str] | None = None) -> list[Diagnostic]:
+        """Structural diagnostics and fact conflicts of `paths` (default: the whole vault)."""
         g = self.graph
         targets = sorted(g.notes) if paths is None else paths
         out: list[Diagnostic] = []
         for p in targets:
             out += checks.check_note(g, p, self.settings.pseudo_builtins)
+        out += self.fact_conflicts(targets)
+        return sorted(out, key=lambda d: (d.path, d.range.start, d.code))
+
+    # --- fact conflicts ----------------------------------------------------------------------
+
+    def fact_conflicts(self, paths: list[str]) -> list[Diagnostic]:
+        """`fact-conflict` diagnostics located in `paths`, each pointing at the other side."""
+        fi = self.facts
+        ignored = self.store.ignored_pairs()
+        out: list[Diagnostic] = []
+        for path in paths:
+            for c in fi.conflicts_of(path):
+                out.append(conflict_diagnostic(c.a, c.b.path, c.b.range, c.b.text, c.why))
+            out += self._prohibition_conflicts(path)
+        return [d for d in _dedupe_diags(out) if not d.data or d.data.get("pair") not in ignored]
+
+    def _sentences_of(self, path: str) -> list[tuple[str, Range]]:
+        note = self._open.get(path)
+        if note is not None:
+            return [(s.text, s.range) for s in note.sentences]
+        return [(t, r) for _, _, t, r in self.store.sentences(path)]
+
+    def _prohibition_conflicts(self, path: str) -> list[Diagnostic]:
+        fi = self.facts
+        out: list[Diagnostic] = []
+        # this note's prohibitions against statements anywhere
+        for p in (f for f in fi.by_path.get(path, ()) if f.kind == "prohibition" and f.verb):
+            for other_path, text, rng in self._statements_with(p):
+                if other_path == path and rng == p.range:
+                    continue
+                why = prohibition_clash(p, frozenset(content_stems(text.replace("`", ""))), text)
+                if why:
+                    out.append(conflict_diagnostic(p, other_path, rng, text, why))
+        # this note's statements against prohibitions elsewhere
+        prohibitions = [f for f in fi.prohibitions() if f.path != path]
+        if prohibitions:
+            for text, rng in self._sentences_of(path):
+                stems = frozenset(content_stems(text.replace("`", "")))
+                for p in prohibitions:
+                    why = prohibition_clash(p, stems, text) if p.verb in stems else None
+                    if why:
+                        here = Fact(path=path, range=rng, text=text, kind="statement", stems=stems, local=stems)
+                        out.append(conflict_diagnostic(here, p.path, p.range, p.text, why))
         return out
+
+    def _statements_with(self, p: Fact) -> list[tuple[str, str, Range]]:
+        """Sentences (stored and open) that use the prohibited verb and a word near it."""
+        near = sorted(p.local - {p.verb})
+        rows = [r for r in self.store.sentences_with_stems(p.verb, near) if r[0] not in self._open]
+        for path, note in self._open.items():
+            for s in note.sentences:
+                stems = set(content_stems(s.text.replace("`", "")))
+                if p.verb in stems and stems & set(near):
+                    rows.append((path, s.text, s.range))
+        return rows
+
+    def ignore_pair(self, key: str, a: str = "", b: str = "", ignored: bool = True) -> None:
+        """Persist (or undo) the user's choice to ignore one conflict pair."""
+        with self.store.transaction():
+            self.store.set_ignored(key, a, b, ignored)
 
     def search(self, query: str, k: int = 10) -> list[SearchHit]:
         return hybrid_search(self.store, self.embedder if self.embedding.enabled else None, query, k)
+
+
+def _dedupe_diags(items: list[Diagnostic]) -> list[Diagnostic]:
+    seen: set[tuple] = set()
+    out = []
+    for d in items:
+        k = (d.path, d.range, d.related[0].path if d.related else None, d.related[0].range if d.related else None)
+        if k not in seen:
+            seen.add(k)
+            out.append(d)
+    return out
 
 
 def _differs(row, info: FileInfo) -> bool:

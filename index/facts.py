@@ -1,0 +1,362 @@
+"""Facts: what a sentence claims, in a form that can be compared across notes.
+
+A `Fact` is extracted from one sentence (prose, list item, table row, `key: value`
+line, front matter entry or pseudocode constant). It carries the subject as a set of
+stems (and an identifier when the sentence is about a named setting or constant), at
+most one kind of claim, and the qualifiers that scope it:
+
+- quantity: a number with a unit normalised by pint (90 s and 1 min compare), a role
+  (value, max, min, range, period, delay) read from the words before it;
+- prohibition: "never X", "MUST NOT X", "никогда не X" with the verb X;
+- order: "A first, then B", "сначала A, затем B" as ordered clause stems;
+- rule: an RFC 2119 requirement (MUST/SHALL/SHOULD [NOT]/MAY, uppercase only).
+
+Qualifiers: environment (dev/staging/prod), status (superseded, rejected, proposed,
+hypothetical, question) from the sentence and the note's front matter, version/time
+("since v0.3", "before v2"). Everything works on English and Russian text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from .model import Note, Range
+from .stems import content_stems, ident_parts, stem
+
+# --- units --------------------------------------------------------------------------------
+
+# unit spelling -> pint unit expression; the dimension and factor come from pint.
+_UNITS: dict[str, str] = {}
+for names, pint_unit in [
+    ("ms msec millisecond milliseconds мс миллисекунд миллисекунды миллисекунда", "millisecond"),
+    ("s sec secs second seconds с сек секунд секунды секунда секунду", "second"),
+    ("m min mins minute minutes мин минут минуты минута минуту", "minute"),
+    ("h hr hrs hour hours ч час часа часов", "hour"),
+    ("d day days дн день дня дней сутки суток", "day"),
+    ("week weeks wk нед недель недели неделя неделю", "week"),
+    ("month months мес месяц месяца месяцев", "month"),
+    ("y yr yrs year years год года лет", "year"),
+    ("b byte bytes б байт байта байтов", "byte"),
+    ("kb кб", "kilobyte"), ("kib", "kibibyte"), ("mb мб", "megabyte"), ("mib миб", "mebibyte"),
+    ("gb гб", "gigabyte"), ("gib гиб", "gibibyte"), ("tb тб", "terabyte"), ("tib", "tebibyte"),
+    ("kbit kbps кбит", "kilobit"), ("mbit mbps мбит", "megabit"), ("gbit gbps гбит", "gigabit"),
+    ("% percent процент процента процентов", "percent"),
+]:
+    for n in names.split():
+        _UNITS[n] = pint_unit
+_COUNT_WORDS = {"times", "time", "раз", "раза", "attempts", "attempt", "retries", "tries", "попыток", "попытки", "повторов"}
+# A bare number named like this counts repetitions, so it compares with "5 times".
+_REPEAT_STEMS = {"retri", "attempt", "tri", "repeat", "повтор", "попытк", "рестарт", "restart"}
+
+_UNIT_STEMS = {stem(u) for u in _UNITS} | {"tim", "time", "раз"}
+
+_NUM = r"(?<![\w.])(\d+(?:[.,]\d+)?)"
+_UNIT_RX = "|".join(sorted((re.escape(u) for u in _UNITS), key=len, reverse=True))
+_QUANTITY = re.compile(
+    _NUM + r"(?:\s*(?:-|–|—|to|до|and|и)\s*(\d+(?:[.,]\d+)?))?\s*(" + _UNIT_RX + r")(?:\s*/\s*(s|sec|second|с|сек))?(?![\w])",
+    re.IGNORECASE,
+)
+_BARE_NUMBER = re.compile(_NUM + r"(?![\w.:/%-]|\.\d)")
+_PER = re.compile(r"\bper\s+(\w+)|\bна\s+(\w+)|\bв\s+(секунду|минуту|час|день)", re.IGNORECASE)
+
+
+@lru_cache(maxsize=None)
+def _unit_info(unit: str, rate: bool) -> tuple[str, float]:
+    """(dimension name, factor to base units) for a unit spelling, via pint."""
+    ureg = _registry()
+    expr = _UNITS[unit.lower()] + (" / second" if rate else "")
+    q = ureg.Quantity(1, expr).to_base_units()
+    return str(q.dimensionality), float(q.magnitude)
+
+
+@lru_cache(maxsize=1)
+def _registry():
+    from pint import UnitRegistry
+
+    return UnitRegistry()
+
+
+# --- roles and qualifiers -----------------------------------------------------------------
+
+_ROLE_BEFORE = [
+    ("max", re.compile(r"(at most|up to|no more than|not more than|maximum( of)?|max\.?|limited to|cap(ped)? (at|of)|не более|не больше|максимум|до)\s*$", re.I)),
+    ("min", re.compile(r"(at least|no less than|not less than|minimum( of)?|min\.?|не менее|не меньше|минимум|от)\s*$", re.I)),
+    ("period", re.compile(r"(every|each|once every|каждые|каждый|каждую|раз в)\s*$", re.I)),
+    ("delay", re.compile(r"(after|within|for|timeout( of)?|time(s)? out after|expires? after|через|после|в течение|спустя)\s*$", re.I)),
+    ("approx", re.compile(r"(about|around|roughly|approximately|~|≈|около|примерно|порядка)\s*$", re.I)),
+]
+_IDENT_ROLE = [
+    ("max", {"max", "maximum", "limit", "cap", "макс", "максимум", "лимит", "предел"}),
+    ("min", {"min", "minimum", "мин", "минимум"}),
+    ("period", {"interval", "period", "every", "frequency", "интервал", "период"}),
+    ("delay", {"timeout", "ttl", "delay", "expiry", "after", "таймаут", "задержка"}),
+]
+
+ENVIRONMENTS = {
+    "dev": {"dev", "development", "devel", "local", "разработка", "разработки", "дев"},
+    "staging": {"staging", "stage", "стейджинг"},
+    "test": {"test", "testing", "ci", "тест", "тестовый", "тестовом"},
+    "prod": {"prod", "production", "live", "прод", "продакшн", "продакшен", "боевой", "боевом"},
+}
+_STATUS_WORDS = {
+    "rejected": re.compile(r"\b(rejected|declined|dropped the idea|we decided against|отклонен[оа]?|отклонили|отказались)\b", re.I),
+    "superseded": re.compile(r"\b(superseded|deprecated|obsolete|no longer (valid|true|used)|устарел[оа]?|заменен[оа]?|больше не)\b", re.I),
+    "hypothetical": re.compile(r"\b(if we ever|we could|could we|might|maybe|perhaps|we considered|was considered|proposal|proposed|what if|would be nice|nice to have|someday|идея|если бы|возможно|может быть|предлагаю|рассматривали|когда-нибудь)\b", re.I),
+}
+_QUESTION_START = re.compile(r"^\W*(could|should|would|can|do|does|is|are|what|why|how|when|нужно ли|можно ли|стоит ли|может|зачем|почему|как|когда)\b", re.I)
+_VERSION = re.compile(r"\b(since|before|until|after|from|as of|начиная с|до|после|с)\s+(v?\d+(?:\.\d+)+|v\d+|version \d+|версии \d+(?:\.\d+)*)", re.I)
+_RFC = re.compile(r"\b(MUST NOT|SHALL NOT|SHOULD NOT|MUST|SHALL|SHOULD|MAY|REQUIRED|RECOMMENDED|OPTIONAL|ДОЛЖЕН НЕ|НЕ ДОЛЖЕН|ДОЛЖНА|ДОЛЖНО|ДОЛЖНЫ|ДОЛЖЕН|МОЖЕТ)\b")
+_NEVER = re.compile(
+    r"\b(?:never(?:\s+ever)?|must not|mustn't|shall not|may not|is not allowed to|are not allowed to|никогда\s+не|запрещено|нельзя|не должен|не должна|не должно|не должны)\s+(?:be\s+|been\s+|get\s+|быть\s+)?([^\W\d_][\w-]*)",
+    re.I,
+)
+_ORDER_SPLIT = re.compile(r"\b(?:and\s+)?(?:only\s+)?then\b|,?\s*\b(?:а\s+)?(?:затем|потом|после этого|только потом)\b|\bfollowed by\b", re.I)
+_ORDER_MARK = re.compile(r"\b(first|then|before|afterwards|сначала|затем|потом|прежде|перед тем)\b", re.I)
+_CONDITIONAL = re.compile(r"\b(if|when|unless|если|когда)\b", re.I)
+_CONST = re.compile(r"^\s*(?:CONST|CONSTANT|LET|SET|DEFINE|КОНСТ|КОНСТАНТА)?\s*([^\W\d][\w]*)\s*(?:=|<-|:=|←)\s*(.+?)\s*(?://.*)?$")
+_KEY_VALUE = re.compile(r"^\s*[-*]?\s*`?([\w.\- ]{2,40}?)`?\s*[:=]\s*`?([^`]+?)`?\s*$")
+_TABLE_CELL = re.compile(r"\s*\|\s*")
+
+
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    value: float  # in pint base units (seconds, bytes, ...) or a plain count
+    dim: str  # pint dimensionality, "count" or "number"
+    role: str  # value | max | min | range | period | delay | approx
+    high: float | None = None  # upper end of a range
+    per: str | None = None  # "per page" -> "page"
+    raw: str = ""
+    what: str | None = None  # the counted noun: "100 items per page" -> "item"
+    at: int = 0  # where in the sentence the number stands
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    path: str
+    range: Range
+    text: str
+    kind: str  # quantity | prohibition | order | rule
+    stems: frozenset[str]
+    local: frozenset[str]  # stems near the claim itself (the quantity or the prohibited verb), same clause
+    ident: tuple[str, ...] = ()  # identifier parts when the subject is a named setting/constant
+    quantity: Quantity | None = None
+    verb: str | None = None  # the prohibited action, for prohibitions
+    order: tuple[tuple[str, ...], ...] = ()  # ordered clause stems, for orders
+    env: str | None = None
+    status: str | None = None  # rejected | superseded | hypothetical | question
+    version: str | None = None
+    heading: tuple[str, ...] = field(default=())
+
+    @property
+    def line(self) -> int:
+        return self.range.start.line
+
+
+def note_status(note: Note) -> str | None:
+    """A whole note's status from its front matter: superseded / rejected / deprecated / draft."""
+    st = str(note.front_matter.get("status", "")).lower()
+    for key in ("superseded", "deprecated", "rejected", "obsolete", "отклонен", "устарел", "заменен"):
+        if key in st:
+            return "superseded" if key != "rejected" and key != "отклонен" else "rejected"
+    if note.front_matter.get("superseded_by") or note.front_matter.get("superseded-by"):
+        return "superseded"
+    return None
+
+
+def _env(words: set[str]) -> str | None:
+    for env, keys in ENVIRONMENTS.items():
+        if words & keys:
+            return env
+    return None
+
+
+def _status(text: str) -> str | None:
+    t = text.strip()
+    if t.endswith("?") or _QUESTION_START.match(t) and "?" in t:
+        return "question"
+    for name, rx in _STATUS_WORDS.items():
+        if rx.search(t):
+            return name
+    return None
+
+
+def extract_facts(note: Note, sentences: list[tuple[str, tuple[str, ...], str, Range]] | None = None) -> list[Fact]:
+    """Facts of one note. `sentences` as (kind, heading path, text, range); default: the note's own."""
+    if sentences is None:
+        sentences = [(s.kind, tuple(note.heading_path(s.heading)), s.text, s.range) for s in note.sentences]
+    fm_status = note_status(note)
+    out: list[Fact] = []
+    table_header: list[str] | None = None
+    last_row = -10
+    for kind, heading, text, rng in sentences:
+        if kind == "row":
+            cells = _TABLE_CELL.split(text.strip().strip("|"))
+            # a row right after a separator-less gap starts a new table: its first row is the header
+            if table_header is None or rng.start.line > last_row + 2:
+                table_header, last_row = cells, rng.start.line
+                continue
+            last_row = rng.start.line
+            out += _facts_from_row(note.path, rng, text, cells, table_header, heading, fm_status)
+            continue
+        table_header = None
+        if kind == "code":
+            out += _facts_from_code(note.path, rng, text, heading, fm_status)
+            continue
+        out += _facts_from_sentence(note.path, rng, text, heading, fm_status)
+    return out
+
+
+def _base(path: str, rng: Range, text: str, heading: tuple[str, ...], fm_status: str | None, ident=()) -> dict:
+    plain = text.replace("`", "")
+    words = {w.lower() for w in re.findall(r"\w+", plain)}
+    stems = frozenset(s for s in content_stems(plain) if s not in _UNIT_STEMS) | frozenset(ident)
+    vm = _VERSION.search(plain)
+    return dict(
+        path=path, range=rng, text=text, stems=stems, local=stems, ident=tuple(ident), env=_env(words),
+        status=fm_status or _status(plain), version=vm.group(0).lower() if vm else None, heading=heading,
+    )
+
+
+def _facts_from_sentence(path: str, rng: Range, text: str, heading, fm_status) -> list[Fact]:
+    plain = text.replace("`", "")
+    base = _base(path, rng, text, heading, fm_status, _idents(text))
+    out = [Fact(kind="quantity", quantity=q, **{**base, "local": _local(plain, q.at, 8) | set(base["ident"])}) for q in quantities(plain)]
+    m = _NEVER.search(plain)
+    if m and not m.group(1).lower().endswith("ly"):
+        out.append(Fact(kind="prohibition", verb=stem(m.group(1)), **{**base, "local": _local(plain, m.start(1), 5)}))
+    order = _order(plain)
+    if order:
+        out.append(Fact(kind="order", order=order, **base))
+    if _RFC.search(text) and not out:
+        out.append(Fact(kind="rule", **base))
+    return out
+
+
+def _facts_from_code(path: str, rng: Range, text: str, heading, fm_status) -> list[Fact]:
+    m = _CONST.match(text)
+    if not m or not (m.group(1).isupper() or "_" in m.group(1)) or _CONDITIONAL.search(text):
+        return []
+    name, value = m.group(1), m.group(2)
+    comment = text.split("//", 1)[1] if "//" in text else ""
+    parts = ident_parts(name)
+    base = {**_base(path, rng, f"{name} = {value} {comment}", heading, fm_status, parts), "text": text.strip()}
+    qs = quantities(value) or _bare(value, repeat=bool(set(parts) & _REPEAT_STEMS))
+    return [Fact(kind="quantity", quantity=_ident_role(q, parts), **base) for q in qs[:1]]
+
+
+def _facts_from_row(path: str, rng: Range, text: str, cells: list[str], header: list[str], heading, fm_status) -> list[Fact]:
+    """A table row: the first cell names the subject (often a setting), the rest are its values."""
+    if not cells:
+        return []
+    subject = cells[0].strip("` ")
+    parts = ident_parts(subject) if re.fullmatch(r"[\w.\-]+", subject) else ()
+    base = _base(path, rng, text, heading, fm_status, parts)
+    out = []
+    for cell in cells[1:]:
+        for q in quantities(cell.replace("`", "")) or _bare(cell.replace("`", ""), whole=True, repeat=bool(set(parts) & _REPEAT_STEMS)):
+            out.append(Fact(kind="quantity", quantity=_ident_role(q, parts), **base))
+            break
+    return out[:1]
+
+
+_CLAUSE = re.compile(r"[;:—–]|\s-\s")
+
+
+def _local(text: str, at: int, words: int) -> frozenset[str]:
+    """Stems within `words` words of offset `at`, not crossing a clause boundary (; : —)."""
+    start = max((m.end() for m in _CLAUSE.finditer(text, 0, at)), default=0)
+    nxt = _CLAUSE.search(text, at)
+    end = nxt.start() if nxt else len(text)
+    before = re.findall(r"[\w'-]+", text[start:at])[-words:]
+    after = re.findall(r"[\w'-]+", text[at:end])[: words + 2]
+    return frozenset(s for s in content_stems(" ".join(before + after)) if s not in _UNIT_STEMS)
+
+
+def _idents(text: str) -> tuple[str, ...]:
+    """Identifier parts of a setting named in code spans (`rescan_interval`)."""
+    out: list[str] = []
+    for m in re.finditer(r"`([A-Za-z][\w.]*_[\w.]*|[a-z]+[A-Z]\w*)`", text):
+        out += ident_parts(m.group(1))
+    return tuple(dict.fromkeys(out))
+
+
+def _ident_role(q: Quantity, parts: tuple[str, ...]) -> Quantity:
+    if q.role != "value":
+        return q
+    for role, keys in _IDENT_ROLE:
+        if set(parts) & {stem(k) for k in keys}:
+            return Quantity(q.value, q.dim, role, q.high, q.per, q.raw)
+    return q
+
+
+def _bare(text: str, whole: bool = False, repeat: bool = False) -> list[Quantity]:
+    """A unitless number when the text is just that number; `repeat`: it counts repetitions."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*", text)
+    if not m:
+        return []
+    return [Quantity(float(m.group(1)), "times" if repeat else "number", "value", raw=m.group(1))]
+
+
+def quantities(text: str) -> list[Quantity]:
+    """Numbers with units (and counts: '5 times'), each with its role from the words before it."""
+    out: list[Quantity] = []
+    taken: list[tuple[int, int]] = []
+    for m in _QUANTITY.finditer(text):
+        unit = m.group(3)
+        if unit.lower() in ("m", "d", "b", "с", "s") and not re.match(r"\d", text[m.start(1):]):
+            continue
+        dim, factor = _unit_info(unit.lower(), bool(m.group(4)))
+        lo = _num(m.group(1)) * factor
+        hi = _num(m.group(2)) * factor if m.group(2) else None
+        role = "range" if hi is not None else _role(text[: m.start()])
+        out.append(Quantity(lo, dim, role, hi, _per(text[m.end():]), m.group(0), at=m.start()))
+        taken.append(m.span())
+    for m in re.finditer(_NUM + r"\s+(" + "|".join(_COUNT_WORDS) + r")\b", text, re.I):
+        if not any(s <= m.start() < e for s, e in taken):
+            out.append(Quantity(_num(m.group(1)), "times", _role(text[: m.start()]), None, None, m.group(0), at=m.start()))
+            taken.append(m.span())
+    rng = re.search(r"\bbetween\s+" + _NUM + r"\s*(\w*)\s+and\s+" + _NUM + r"\s*(\w+)", text, re.I)
+    if rng and rng.group(4).lower() in _UNITS:
+        dim, factor = _unit_info(rng.group(4).lower(), False)
+        out = [q for q in out if not (rng.start() <= text.find(q.raw) < rng.end())]
+        out.append(Quantity(_num(rng.group(1)) * factor, dim, "range", _num(rng.group(3)) * factor, None, rng.group(0), at=rng.start()))
+    for m in re.finditer(r"\b(at most|up to|no more than|не более|до)\s+" + _NUM + r"\s+(?:(\w+)\s+)?(?:per|на)\s+(\w+)", text, re.I):
+        if not any(s <= m.start(2) < e for s, e in taken):
+            what = stem(m.group(3)) if m.group(3) else None
+            out.append(Quantity(_num(m.group(2)), "count", "max", None, stem(m.group(4)), m.group(0), what, at=m.start()))
+    return out
+
+
+def _num(s: str) -> float:
+    return float(s.replace(",", "."))
+
+
+def _role(before: str) -> str:
+    tail = before[-40:]
+    for role, rx in _ROLE_BEFORE:
+        if rx.search(tail):
+            return role
+    return "value"
+
+
+def _per(after: str) -> str | None:
+    m = re.match(r"\s*(?:\w+\s+)?per\s+(\w+)", after, re.I)
+    return stem(m.group(1)) if m else None
+
+
+def _order(text: str) -> tuple[tuple[str, ...], ...]:
+    """Clauses in the order the sentence says things happen, as stem tuples; () when no order is stated."""
+    if not _ORDER_MARK.search(text):
+        return ()
+    if _CONDITIONAL.search(text.split(",")[0]) and re.search(r"\bthen\b", text, re.I):
+        return ()  # "if X then Y" is a condition, not a sequence
+    parts = [p for p in _ORDER_SPLIT.split(text) if p and p.strip()]
+    if len(parts) < 2:
+        m = re.search(r"(.+?)\bbefore\b(.+)", text, re.I)
+        if not m:
+            return ()
+        parts = [m.group(1), m.group(2)]
+    clauses = tuple(tuple(content_stems(p)) for p in parts)
+    return clauses if sum(1 for c in clauses if c) >= 2 else ()
