@@ -67,10 +67,16 @@ def _parse_pseudo_file(note: Note, lines: list[str]) -> None:
     fns, calls = parse_pseudocode(lines, 0, len(lines), -1)
     note.functions.extend(fns)
     note.calls.extend(calls)
-    for i, line in enumerate(lines):
-        body = line.split("//", 1)[0].strip()
-        if body:
-            note.sentences.append(Sentence(line.strip(), Range.of(i, 0, i, utf16_len(line)), "code", None))
+    _add_code_lines(note, lines, 0, len(lines), None)
+
+
+def _add_code_lines(note: Note, lines: list[str], start: int, end: int, heading: int | None) -> None:
+    """Pseudocode lines as `code` units: constants and statements can contradict prose."""
+    for i in range(start, min(end, len(lines))):
+        line = lines[i]
+        if line.split("//", 1)[0].strip():
+            lead = len(line) - len(line.lstrip())
+            note.sentences.append(Sentence(line.strip(), Range.of(i, cp_to_utf16(line, lead), i, utf16_len(line.rstrip())), "code", heading))
 
 
 # --- front matter -----------------------------------------------------------------------
@@ -182,6 +188,9 @@ def _parse_markdown(note: Note, lines: list[str]) -> None:
             fns, calls = parse_pseudocode(lines, cb.body_start, cb.body_end, block_index)
             note.functions.extend(fns)
             note.calls.extend(calls)
+            heading = max((i for i, h in enumerate(note.headings) if h.range.start.line < cb.range.start.line), default=None)
+            _add_code_lines(note, lines, cb.body_start, cb.body_end, heading)
+    note.sentences.sort(key=lambda s: s.range.start)
 
 
 def _heading_text(lines: list[str], span: list[int], inline: str) -> tuple[str, Range]:

@@ -30,7 +30,7 @@ from .text import fold
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
@@ -50,8 +50,11 @@ CREATE TABLE symbols(file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CAS
     kind TEXT NOT NULL, name TEXT NOT NULL, key TEXT NOT NULL, detail TEXT NOT NULL, range TEXT NOT NULL);
 CREATE INDEX symbols_file ON symbols(file_id);
 CREATE TABLE sentences(id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
-    ord INTEGER NOT NULL, kind TEXT NOT NULL, heading_path TEXT NOT NULL, text TEXT NOT NULL, range TEXT NOT NULL);
+    ord INTEGER NOT NULL, kind TEXT NOT NULL, heading_path TEXT NOT NULL, text TEXT NOT NULL, range TEXT NOT NULL,
+    hash TEXT);  -- set for sentences worth a vector (claims, not headings or short fragments)
 CREATE INDEX sentences_file ON sentences(file_id);
+CREATE INDEX sentences_hash ON sentences(hash);
+CREATE TABLE sentence_vectors(id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE);
 -- sentence stems, to find the statements a prohibition ("never deletes") speaks about
 CREATE VIRTUAL TABLE sentence_stems USING fts5(stems, content='', contentless_delete=1, tokenize="unicode61 remove_diacritics 0 tokenchars '-'");
 -- facts extracted from a note (index.facts), pickled per file
@@ -222,8 +225,8 @@ class Store:
         )
         for i, sent in enumerate(note.sentences):
             sid = self.conn.execute(
-                "INSERT INTO sentences(file_id, ord, kind, heading_path, text, range) VALUES(?,?,?,?,?,?) RETURNING id",
-                (file_id, i, sent.kind, json.dumps(note.heading_path(sent.heading), ensure_ascii=False), sent.text, _range_json(sent.range)),
+                "INSERT INTO sentences(file_id, ord, kind, heading_path, text, range, hash) VALUES(?,?,?,?,?,?,?) RETURNING id",
+                (file_id, i, sent.kind, json.dumps(note.heading_path(sent.heading), ensure_ascii=False), sent.text, _range_json(sent.range), sentence_hash(sent.kind, sent.text)),
             ).fetchone()[0]
             self.conn.execute("INSERT INTO sentence_stems(rowid, stems) VALUES(?, ?)", (sid, " ".join(content_stems(sent.text.replace("`", "")))))
         if facts:
@@ -375,9 +378,10 @@ class Store:
         if current == f"{model_id}|{dim}" and self._has_vec_table():
             return False
         dropped = current is not None
-        self.conn.execute("DROP TABLE IF EXISTS vec_chunks")
-        self.conn.execute("DELETE FROM vectors")
-        self.conn.execute(f"CREATE VIRTUAL TABLE vec_chunks USING vec0(embedding float[{int(dim)}] distance_metric=cosine)")
+        for table, ids in (("vec_chunks", "vectors"), ("vec_sentences", "sentence_vectors")):
+            self.conn.execute(f"DROP TABLE IF EXISTS {table}")
+            self.conn.execute(f"DELETE FROM {ids}")
+            self.conn.execute(f"CREATE VIRTUAL TABLE {table} USING vec0(embedding float[{int(dim)}] distance_metric=cosine)")
         self.set_meta("embed_model", f"{model_id}|{dim}")
         return dropped
 
@@ -401,12 +405,53 @@ class Store:
             self.conn.execute("INSERT INTO vec_chunks(rowid, embedding) VALUES(?, ?)", (vid[0], blob))
 
     def gc_vectors(self) -> int:
-        """Drop vectors no chunk uses any more (after deletes and edits)."""
-        dead = [r[0] for r in self.conn.execute("SELECT v.id FROM vectors v LEFT JOIN chunks c ON c.hash=v.hash WHERE c.id IS NULL")]
-        if dead and self._has_vec_table():
-            self.conn.executemany("DELETE FROM vec_chunks WHERE rowid=?", [(i,) for i in dead])
-        self.conn.executemany("DELETE FROM vectors WHERE id=?", [(i,) for i in dead])
-        return len(dead)
+        """Drop vectors no chunk or sentence uses any more (after deletes and edits)."""
+        n = 0
+        for ids, table, owner in (("vectors", "vec_chunks", "chunks"), ("sentence_vectors", "vec_sentences", "sentences")):
+            dead = [r[0] for r in self.conn.execute(f"SELECT v.id FROM {ids} v LEFT JOIN {owner} c ON c.hash=v.hash WHERE c.id IS NULL")]
+            if dead and self._has_vec_table():
+                self.conn.executemany(f"DELETE FROM {table} WHERE rowid=?", [(i,) for i in dead])
+            self.conn.executemany(f"DELETE FROM {ids} WHERE id=?", [(i,) for i in dead])
+            n += len(dead)
+        return n
+
+    def sentences_without_vectors(self) -> list[tuple[str, str]]:
+        rows = self.conn.execute(
+            "SELECT s.hash, s.text FROM sentences s LEFT JOIN sentence_vectors v ON v.hash=s.hash "
+            "WHERE s.hash IS NOT NULL AND v.id IS NULL GROUP BY s.hash"
+        )
+        return rows.fetchall()
+
+    def put_sentence_vectors(self, items: Iterable[tuple[str, bytes]]) -> None:
+        for h, blob in items:
+            vid = self.conn.execute("INSERT OR IGNORE INTO sentence_vectors(hash) VALUES(?) RETURNING id", (h,)).fetchone()
+            if vid is not None:
+                self.conn.execute("INSERT INTO vec_sentences(rowid, embedding) VALUES(?, ?)", (vid[0], blob))
+
+    def sentence_vector(self, h: str) -> bytes | None:
+        row = self.conn.execute(
+            "SELECT v.embedding FROM sentence_vectors x JOIN vec_sentences v ON v.rowid=x.id WHERE x.hash=?", (h,)
+        ).fetchone() if self._has_vec_table() else None
+        return row[0] if row else None
+
+    def similar_sentences(self, vec: bytes, k: int) -> list[tuple[str, str, Range, float]]:
+        """(path, text, range, cosine similarity) of the sentences nearest to `vec`."""
+        if not self._has_vec_table():
+            return []
+        rows = self.conn.execute(
+            "SELECT f.path, s.text, s.range, n.distance FROM (SELECT rowid, distance FROM vec_sentences "
+            "WHERE embedding MATCH ? AND k = ?) n JOIN sentence_vectors x ON x.id=n.rowid "
+            "JOIN sentences s ON s.hash=x.hash JOIN files f ON f.id=s.file_id ORDER BY n.distance",
+            (vec, k),
+        )
+        return [(p, t, Range.from_json(json.loads(r)), 1.0 - d) for p, t, r, d in rows]
+
+    def sentence_rows(self, path: str) -> list[tuple[str, str, Range, str | None]]:
+        """(kind, text, range, hash) of a stored note's sentences."""
+        rows = self.conn.execute(
+            "SELECT s.kind, s.text, s.range, s.hash FROM sentences s JOIN files f ON f.id=s.file_id WHERE f.path=? ORDER BY s.ord", (path,)
+        )
+        return [(k, t, Range.from_json(json.loads(r)), h) for k, t, r, h in rows]
 
     # --- search -------------------------------------------------------------------------
 
@@ -443,6 +488,14 @@ class Store:
             ids,
         )
         return {r[0]: ChunkRow(r[0], r[1], tuple(json.loads(r[2])), r[3], Range.from_json(json.loads(r[4]))) for r in rows}
+
+
+def sentence_hash(kind: str, text: str) -> str | None:
+    """Hash of a sentence worth embedding (five words or more; a code line of two), else None."""
+    code = text.split("//", 1)[0] if kind == "code" else text
+    if len(code.split()) < (2 if kind == "code" else 5) or (kind == "code" and code.strip().upper().startswith(("END", "КОНЕЦ", "ELSE", "ИНАЧЕ"))):
+        return None
+    return hashlib.blake2b(" ".join(text.split()).encode("utf-8"), digest_size=16).hexdigest()
 
 
 def chunk_hash(chunk: Chunk) -> str:

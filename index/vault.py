@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import checks
+from . import checks, related
 from .chunks import chunk_note
 from .conflicts import FactIndex, conflict_diagnostic, pair_key, prohibition_clash
 from .facts import Fact, extract_facts
@@ -37,7 +37,7 @@ Progress = Callable[[str, int, int], None]  # (phase, done, total)
 COMMIT_EVERY = 500
 # Bump when parsing, chunking or fact extraction changes what is derived from a file:
 # every file is then re-derived once, although its content hash did not change.
-DERIVED_VERSION = "2026-11-28.1"
+DERIVED_VERSION = "2026-11-28.2"
 
 
 @dataclass
@@ -238,17 +238,30 @@ class Vault:
         with self.store.transaction():
             self.store.put_vectors((h, v.tobytes()) for h, v in zip(hashes, vectors))
 
+    def pending_sentence_embeddings(self) -> list[tuple[str, str]]:
+        """(sentence hash, text) of claims still to embed (call after `pending_embeddings`)."""
+        return self.store.sentences_without_vectors() if self.embedding.enabled else []
+
+    def store_sentence_embeddings(self, hashes: list[str], vectors) -> None:
+        with self.store.transaction():
+            self.store.put_sentence_vectors((h, v.tobytes()) for h, v in zip(hashes, vectors))
+
     def embed(self, progress: Progress | None = None, batch: int = 256) -> int:
-        """Embed every chunk whose text has no vector yet; returns how many were embedded."""
-        todo = self.pending_embeddings()
-        for start in range(0, len(todo), batch):
-            part = todo[start : start + batch]
-            if progress:
-                progress("embed", start, len(todo))
-            self.store_embeddings([h for h, _ in part], self.embedder.encode([t for _, t in part]))
+        """Embed every chunk and claim sentence with no vector yet; returns how many were embedded."""
+        chunks = self.pending_embeddings()
+        sentences = self.pending_sentence_embeddings()
+        total = len(chunks) + len(sentences)
+        done = 0
+        for todo, put in ((chunks, self.store_embeddings), (sentences, self.store_sentence_embeddings)):
+            for start in range(0, len(todo), batch):
+                part = todo[start : start + batch]
+                if progress:
+                    progress("embed", done, total)
+                put([h for h, _ in part], self.embedder.encode([t for _, t in part]))
+                done += len(part)
         if progress:
-            progress("embed", len(todo), len(todo))
-        return len(todo)
+            progress("embed", total, total)
+        return total
 
     # --- open documents -----------------------------------------------------------------
 
@@ -272,14 +285,17 @@ class Vault:
 
     # --- queries ------------------------------------------------------------------------
 
-    def check(self, paths: list[str] | None = None) -> list[Diagnostic]:
-        """Structural diagnostics and fact conflicts of `paths` (default: the whole vault)."""
+    def check(self, paths: list[str] | None = None, related_notes: bool = True) -> list[Diagnostic]:
+        """Structural diagnostics, fact conflicts and missing-link hints of `paths` (default: all)."""
         g = self.graph
         targets = sorted(g.notes) if paths is None else paths
         out: list[Diagnostic] = []
         for p in targets:
             out += checks.check_note(g, p, self.settings.pseudo_builtins)
         out += self.fact_conflicts(targets)
+        if related_notes and self.settings.missing_links and self.embedding.enabled and self.store.counts()["embedded"]:
+            for p in targets:
+                out += related.missing_links(self, p, self.settings.missing_link_similarity)
         return sorted(out, key=lambda d: (d.path, d.range.start, d.code))
 
     # --- fact conflicts ----------------------------------------------------------------------
