@@ -37,10 +37,19 @@ def register(server) -> None:
             if doc is None:
                 return set()
             before = dependents(vault, path)
-            vault.open_document(path, doc.source)
+            old = vault.graph.notes.get(path)
+            note = vault.open_document(path, doc.source)
             ls.session.versions[path] = doc.version
             ls.session.changed()
-            return before | dependents(vault, path)
+            # Links into this note only change target when its names do; recomputing
+            # backlinks after every keystroke would cost a pass over the whole vault.
+            if old is None or old.aliases != note.aliases:
+                before |= dependents(vault, path)
+            else:
+                g = vault.graph
+                for fn in note.functions:
+                    before |= {p for p, _ in g.calls_to(fn.name)}
+            return before
 
         try:
             affected = await ls.query(job, default=set())
