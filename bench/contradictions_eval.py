@@ -87,7 +87,7 @@ def main() -> int:
         vault = Vault(root, settings.index, settings.embedding)
         vault.update()
         vault.embed()
-        diags = vault.check()
+        diags = vault.check(related_notes=True)
         stages: dict[str, set[Pair]] = {"facts": diag_pairs(diags, "fact-conflict")}
         # retrieval: are the gold sentences among each other's nearest claims?
         near: dict[tuple[str, int], set[tuple[str, int]]] = defaultdict(set)

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import pickle
+import re
 import struct
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -490,9 +491,12 @@ class Store:
         return {r[0]: ChunkRow(r[0], r[1], tuple(json.loads(r[2])), r[3], Range.from_json(json.loads(r[4]))) for r in rows}
 
 
+_LINKS = re.compile(r"!?\[\[[^\]]*\]\]|!?\[[^\]]*\]\([^)]*\)")
+
+
 def sentence_hash(kind: str, text: str) -> str | None:
     """Hash of a sentence worth embedding (five words or more; a code line of two), else None."""
-    code = text.split("//", 1)[0] if kind == "code" else text
+    code = text.split("//", 1)[0] if kind == "code" else _LINKS.sub(" ", text)
     if len(code.split()) < (2 if kind == "code" else 5) or (kind == "code" and code.strip().upper().startswith(("END", "КОНЕЦ", "ELSE", "ИНАЧЕ"))):
         return None
     return hashlib.blake2b(" ".join(text.split()).encode("utf-8"), digest_size=16).hexdigest()

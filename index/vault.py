@@ -285,8 +285,9 @@ class Vault:
 
     # --- queries ------------------------------------------------------------------------
 
-    def check(self, paths: list[str] | None = None, related_notes: bool = True) -> list[Diagnostic]:
-        """Structural diagnostics, fact conflicts and missing-link hints of `paths` (default: all)."""
+    def check(self, paths: list[str] | None = None, related_notes: bool = False) -> list[Diagnostic]:
+        """Structural diagnostics and fact conflicts of `paths` (default: all); with `related_notes`
+        also missing-link hints, which need vector searches (background speed, not per keystroke)."""
         g = self.graph
         targets = sorted(g.notes) if paths is None else paths
         out: list[Diagnostic] = []

@@ -45,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("path", type=Path)
     c.add_argument("--format", choices=["text", "json"], default="text")
     c.add_argument("--fail-on", choices=["error", "warning"], default="error", help="lowest severity that makes the exit code 1")
+    c.add_argument("--semantic", action="store_true", help="also let the model judge candidate contradictions (cached)")
+    c.add_argument("--max-pairs", type=int, default=None, help="with --semantic: judge at most this many candidate pairs")
+    c.add_argument("--no-related", action="store_true", help="skip missing-link hints")
     _common(c)
 
     sub.add_parser("plan", help="plan GPU/RAM placement of a GGUF model", add_help=False)
@@ -191,7 +194,11 @@ def cmd_check(args, err: Console) -> int:
         report = vault.update()
         for w in report.warnings:
             err.print(f"[yellow]warning:[/] {w}", highlight=False)
-        diags = vault.check()
+        if args.semantic and vault.embedding.enabled:
+            run_index(vault, err)  # candidates need the claim vectors
+        diags = vault.check(related_notes=not args.no_related)
+        if args.semantic:
+            diags = sorted(diags + _semantic(vault, args, err), key=lambda d: (d.path, d.range.start, d.code))
         if args.format == "json":
             print(json.dumps({"version": 1, "root": str(vault.root), "diagnostics": [d.to_json() for d in diags]}, ensure_ascii=False, indent=2))
         else:
@@ -205,6 +212,19 @@ def cmd_check(args, err: Console) -> int:
         return 1 if any(SEVERITY_RANK[d.severity] <= limit for d in diags) else 0
     finally:
         vault.close()
+
+
+def _semantic(vault, args, err: Console) -> list:
+    """Model verdicts on candidate pairs (the configured model, else the bundled Gemma)."""
+    import asyncio
+
+    from .judge import contradiction_diagnostics, judge_vault
+
+    settings = _settings(args, err)
+    judged = asyncio.run(judge_vault(vault, settings.model, console=err, limit=args.max_pairs))
+    fresh = sum(1 for j in judged if not j.cached)
+    err.print(f"model judged {len(judged)} pairs ({fresh} new, {len(judged) - fresh} from cache)", highlight=False)
+    return contradiction_diagnostics(judged)
 
 
 if __name__ == "__main__":
