@@ -96,8 +96,16 @@ def quantities_clash(p: Quantity, q: Quantity) -> bool:
     return False
 
 
+_ROLE_WORDS = {"max": "at most", "min": "at least", "period": "every"}
+
+
 def _fmt(q: Quantity) -> str:
-    return q.raw.strip() or f"{q.value:g}"
+    """The value as written, with its role when the words did not carry it ('at most 3')."""
+    raw = q.raw.strip() or f"{q.value:g}"
+    prefix = _ROLE_WORDS.get(q.role)
+    if prefix and not any(raw.lower().startswith(w) for w in ("at ", "up to", "no ", "не ", "до ", "every", "каждые")):
+        return f"{prefix} {raw}"
+    return raw
 
 
 def pair_conflict(a: Fact, b: Fact) -> tuple[str, str] | None:

@@ -177,3 +177,35 @@ def undefined_symbol_fix(note: Note, text: str, data: dict) -> Fix | None:
         pos = Range.of(max(last, 0), end)
         new = ("\n" if lines and lines[last] else "") + "\n" + stub
     return Fix(f"Create stub definition of '{name}'", Change([TextEdit(note.path, pos, new)]))
+
+
+SUPERSEDED_MARK = " *(superseded)*"
+
+
+def superseded_fix(path: str, rng: Range) -> Fix:
+    """Mark the statement at `rng` superseded: the fact extractor then leaves it out of conflicts."""
+    end = Range(rng.end, rng.end)
+    return Fix("Mark this statement superseded", Change(edits=[TextEdit(path, end, SUPERSEDED_MARK)]))
+
+
+_SEE_ALSO = re.compile(r"^\s*(\*\*)?(see also|related|см\. также|см также|связано)(\*\*)?\s*:", re.IGNORECASE)
+
+
+def missing_link_fix(graph: Graph, note: Note, text: str, data: dict) -> Fix | None:
+    """Link the related note: append to the note's 'See also:' line, or add one at the end."""
+    from .completion import link_name
+
+    target = data.get("target")
+    if not isinstance(target, str) or target not in graph.notes:
+        return None
+    link = f"[[{link_name(graph, target)}]]"
+    lines = split_lines(text)
+    for i in range(len(lines) - 1, -1, -1):
+        if _SEE_ALSO.match(lines[i]):
+            at = Range.of(i, utf16_len(lines[i].rstrip()))
+            return Fix(f"Link {link}", Change(edits=[TextEdit(note.path, at, f", {link}")]), preferred=True)
+    last = len(lines) - 1
+    end = Range.of(last, utf16_len(lines[last]))
+    sep = "\n" if lines[last].strip() else ""
+    label = "См. также" if re.search(r"[а-яё]", text[:2000], re.IGNORECASE) and not re.search(r"[a-z]{4,}", text[:400]) else "See also"
+    return Fix(f"Link {link}", Change(edits=[TextEdit(note.path, end, f"{sep}\n{label}: {link}\n")]), preferred=True)

@@ -22,16 +22,40 @@ def _fixes(vault, path: str, code: str, data: dict) -> list[fixes.Fix]:
     if code == "undefined-symbol":
         fix = fixes.undefined_symbol_fix(note, vault.read_text(path) or "", data)
         return [fix] if fix else []
+    if code == "missing-link":
+        fix = fixes.missing_link_fix(vault.graph, note, vault.read_text(path) or "", data)
+        return [fix] if fix else []
     return []
+
+
+def _conflict_actions(ls, uri: str, d: t.Diagnostic, path: str) -> list[t.CodeAction]:
+    """For a fact conflict or contradiction: go to the other side, ignore the pair, mark superseded."""
+    data = d.data if isinstance(d.data, dict) else {}
+    out = []
+    if d.related_information:
+        other = d.related_information[0].location
+        where = f"{ls.path_of(other.uri) or other.uri}:{other.range.start.line + 1}"
+        out.append(t.CodeAction(f"Go to the other side ({where})", kind=KIND, diagnostics=[d],
+                                command=t.Command("Go to the other side", "ponder.showLocation", arguments=[other.uri, other.range])))
+    if data.get("pair"):
+        out.append(t.CodeAction("Ignore this pair", kind=KIND, diagnostics=[d],
+                                command=t.Command("Ignore this pair", "ponder.ignorePair", arguments=[data["pair"], path, data.get("other", "")])))
+    edit = t.WorkspaceEdit(changes={uri: [t.TextEdit(t.Range(d.range.end, d.range.end), fixes.SUPERSEDED_MARK)]})
+    out.append(t.CodeAction("Mark this statement superseded", kind=KIND, diagnostics=[d], edit=edit))
+    return out
 
 
 def register(server) -> None:
     @server.feature(t.TEXT_DOCUMENT_CODE_ACTION, t.CodeActionOptions(code_action_kinds=[KIND], resolve_provider=True))
     async def code_action(ls, params: t.CodeActionParams):
         path = ls.path_of(params.text_document.uri)
-        wanted = [d for d in params.context.diagnostics if d.source == "ponder" and d.code in ("broken-link", "undefined-symbol")]
-        if path is None or not wanted:
+        conflicts = [d for d in params.context.diagnostics if d.source == "ponder" and d.code in ("fact-conflict", "contradiction")]
+        wanted = [d for d in params.context.diagnostics if d.source == "ponder" and d.code in ("broken-link", "undefined-symbol", "missing-link")]
+        if path is None or not (wanted or conflicts):
             return None
+        instant = [a for d in conflicts for a in _conflict_actions(ls, params.text_document.uri, d, path)]
+        if not wanted:
+            return instant
         can_create = "create" in ls.resource_operations
 
         def job(vault, conv):
@@ -44,7 +68,7 @@ def register(server) -> None:
                     out.append(t.CodeAction(title=fix.title, kind=KIND, diagnostics=[d], is_preferred=fix.preferred or None, data=data))
             return out
 
-        return await ls.query(job, t.TEXT_DOCUMENT_CODE_ACTION)
+        return instant + (await ls.query(job, t.TEXT_DOCUMENT_CODE_ACTION) or [])
 
     @server.feature(t.CODE_ACTION_RESOLVE)
     async def resolve(ls, action: t.CodeAction):

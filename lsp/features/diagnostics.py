@@ -18,7 +18,7 @@ from ponder.index.vault import Vault
 
 DEBOUNCE_S = 0.2
 BATCH = 500
-CROSS_FILE_CODES = {"broken-link", "undefined-symbol", "duplicate-definition"}
+CROSS_FILE_CODES = {"broken-link", "undefined-symbol", "duplicate-definition", "fact-conflict", "contradiction", "missing-link"}
 
 
 @dataclass

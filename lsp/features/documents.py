@@ -22,6 +22,11 @@ def dependents(vault: Vault, path: str) -> set[str]:
     return out
 
 
+def conflict_partners(vault: Vault, path: str) -> set[str]:
+    """Notes on the other side of `path`'s fact conflicts: an edit here changes their findings too."""
+    return {d.related[0].path for d in vault.fact_conflicts([path]) if d.related}
+
+
 def register(server) -> None:
     queued: set[str] = set()
 
@@ -36,9 +41,10 @@ def register(server) -> None:
             doc = ls.workspace.text_documents.get(uri)
             if doc is None:
                 return set()
-            before = dependents(vault, path)
+            before = dependents(vault, path) | conflict_partners(vault, path)
             old = vault.graph.notes.get(path)
             note = vault.open_document(path, doc.source)
+            before |= conflict_partners(vault, path)  # old partners lose the finding, new ones gain it
             ls.session.versions[path] = doc.version
             ls.session.changed()
             # Links into this note only change target when its names do; recomputing

@@ -1,0 +1,164 @@
+"""Fact extractors and conflict guards, each with an English and a Russian case."""
+
+from __future__ import annotations
+
+import pytest
+
+from ponder.index.conflicts import pair_conflict, prohibition_clash
+from ponder.index.facts import extract_facts, quantities
+from ponder.index.parse import parse_note
+from ponder.index.stems import content_stems
+
+
+def facts(text: str, path: str = "n.md", kind: str | None = None):
+    out = extract_facts(parse_note(path, text))
+    return [f for f in out if kind is None or f.kind == kind]
+
+
+def conflict(a: str, b: str, pa: str = "a.md", pb: str = "b.md"):
+    fa, fb = facts(a, pa), facts(b, pb)
+    return [pair_conflict(x, y) for x in fa for y in fb if x.kind == y.kind and pair_conflict(x, y)]
+
+
+@pytest.mark.parametrize(
+    "text, value, dim_word, role",
+    [
+        ("The session expires after 90 seconds.", 90, "time", "delay"),
+        ("Сессия истекает через 90 секунд.", 90, "time", "delay"),
+        ("Chunks are at most 4 MiB.", 4 * 2**20, "length", "max"),  # pint's bytes are bits-based: any stable dim
+        ("Чанк не более 4 МиБ.", 4 * 2**20, "length", "max"),
+        ("A backup runs every 6 hours.", 6 * 3600, "time", "period"),
+        ("Резервная копия каждые 6 часов.", 6 * 3600, "time", "period"),
+        ("Upload is retried 5 times.", 5, "times", "value"),
+        ("Загрузка повторяется 5 раз.", 5, "times", "value"),
+    ],
+)
+def test_quantities_are_normalised_with_roles(text, value, dim_word, role):
+    (q,) = quantities(text)
+    assert q.role == role
+    if dim_word == "times":
+        assert q.dim == "times" and q.value == value
+    elif dim_word == "time":
+        assert q.value == pytest.approx(value)
+    else:
+        assert q.value > 0  # bytes in base units; compared only against other bytes
+
+
+def test_units_normalise_across_spellings():
+    (a,) = quantities("90 s")
+    (b,) = quantities("1,5 минуты")
+    assert a.dim == b.dim and a.value == pytest.approx(b.value)
+    (m,) = quantities("12.5MB/s")
+    (n,) = quantities("100 Mbit/s")
+    assert m.dim == n.dim and m.value == pytest.approx(n.value)
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("The server drops a session after 90 seconds without a heartbeat.", "The server session timeout: a session is dropped after 1 minute of silence."),
+        ("Сервер закрывает сессию через 90 секунд без сердцебиения.", "Сервер закрывает сессию через 1 минуту тишины."),
+    ],
+)
+def test_numeric_conflict_after_unit_normalisation(a, b):
+    assert conflict(a, b)
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("The server drops a session after 300 seconds without a heartbeat.", "The server drops a session after 5 minutes without a heartbeat."),
+        ("Сервер закрывает сессию через 300 секунд.", "Сервер закрывает сессию через 5 минут."),
+    ],
+)
+def test_equal_values_in_other_units_do_not_conflict(a, b):
+    assert not conflict(a, b)
+
+
+def test_constant_versus_requirement_en_and_ru():
+    assert conflict("CONST MAX_RETRIES = 3\n", "- A failed upload MUST be retried 5 times.", "p.pseudo", "r.md")
+    assert conflict("CONST МАКС_ПОВТОРОВ = 3\n", "- Загрузка повторяется не более 5 раз.", "p.pseudo", "r.md")
+    assert not conflict("CONST MAX_RETRIES = 5\n", "- A failed upload MUST be retried 5 times.", "p.pseudo", "r.md")
+
+
+def test_table_row_setting_versus_prose():
+    table = "| Key | Default |\n|---|---|\n| `index_dump_interval` | `600s` |\n"
+    assert conflict(table, "Every 15 minutes the index is dumped into the repository.")
+    assert not conflict(table, "Every 10 minutes the index is dumped into the repository.")
+
+
+@pytest.mark.parametrize(
+    "guarded",
+    [
+        "In the `dev` profile the index is dumped every 15 minutes.",  # environment
+        "В dev-профиле индекс сохраняется каждые 15 минут.",
+        "Could the index be dumped every 15 minutes?",  # question
+        "Индекс сохраняется каждые 15 минут?",
+        "We considered dumping the index every 15 minutes; rejected.",  # rejected / hypothetical
+        "Идея: сохранять индекс каждые 15 минут, отклонено.",
+        "Since v2.0 the index is dumped every 15 minutes.",  # version scope
+    ],
+)
+def test_scope_guards(guarded):
+    base_en = "| Key | Default |\n|---|---|\n| `index_dump_interval` | `600s` |\n"
+    assert not conflict(base_en, guarded)
+
+
+def test_superseded_note_is_not_a_conflict():
+    old = "---\nstatus: superseded\n---\nChunks are split at 8 MB blocks when files are split into chunks.\n"
+    new = "Files are split into fixed 4 MiB chunks."
+    assert not conflict(old, new)
+    assert conflict(old.replace("superseded", "accepted"), new)
+
+
+def test_value_inside_a_range_is_compatible():
+    req = "- R-1: Resident memory of the daemon MUST stay between 64 MiB and 256 MiB during a full scan."
+    assert not conflict(req, "Resident memory of the daemon peaked at 180 MiB during the full scan.")
+    assert conflict(req, "Resident memory of the daemon reached 300 MiB during the full scan.")
+
+
+def test_limits_per_unit_of_something():
+    assert conflict("List endpoints return at most 100 items per page.", "`GET /snapshots` returns up to 500 per page.")
+    assert not conflict("List endpoints return at most 100 items per page.", "Each host runs up to 500 uploads per day.")
+
+
+def test_different_subjects_do_not_conflict():
+    assert not conflict("Client requests time out after 45 seconds.", "The S3 backend gives each PUT 120 seconds before aborting it.")
+    assert not conflict("Запросы клиента обрываются через 45 секунд.", "Бэкенд S3 ждёт каждый PUT 120 секунд.")
+
+
+@pytest.mark.parametrize(
+    "rule, statement, clash",
+    [
+        ("The master key is never written to disk unencrypted.", "For unattended boots, write the master key to /etc/key in plain form.", True),
+        ("Мастер-ключ никогда не записывается на диск в открытом виде.", "При автозапуске мастер-ключ записывается на диск в открытом виде.", True),
+        ("Мастер-ключ никогда не записывается на диск в открытом виде.", "Мастер-ключ не записывается на диск без шифрования.", False),
+        ("Orbit never deletes anything from the offsite bucket.", "Run prune to delete old chunks from the offsite bucket.", True),
+        ("Orbit never deletes anything from the offsite bucket.", "Should we delete old chunks from the offsite bucket?", False),
+        ("GC never runs concurrently with a backup.", "Peers start their nightly run at 02:30.", False),
+    ],
+)
+def test_prohibitions(rule, statement, clash):
+    (p,) = facts(rule, kind="prohibition")
+    got = prohibition_clash(p, frozenset(content_stems(statement)), statement)
+    assert bool(got) is clash
+
+
+def test_russian_prohibition_is_extracted():
+    (p,) = facts("Сервер никогда не удаляет снимки из бакета.", kind="prohibition")
+    assert p.verb and p.verb.startswith("удаля")
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("Each chunk is compressed with zstd first and only then encrypted.", "Unknown chunk: encrypt it first, then compress it with zstd."),
+        ("Каждый чанк сначала сжимается zstd, затем шифруется.", "Новый чанк: сначала шифруется, затем сжимается zstd."),
+    ],
+)
+def test_reversed_order_conflicts(a, b):
+    assert conflict(a, b)
+
+
+def test_if_then_is_not_an_order():
+    assert not facts("If the chunk is new then encrypt it and compress it.", kind="order")
