@@ -27,6 +27,7 @@ from pygls.uris import to_fs_path
 from ponder.index.vault import Vault
 
 from .convert import Converter, Paths
+from .model import ModelService
 from .session import Session
 from .settings import PonderSettings, load_settings
 
@@ -59,6 +60,8 @@ class PonderServer(LanguageServer):
         self.startup_messages: list[str] = []
         self.hover_providers: list[Callable] = []  # (vault, path, pos, spot) -> list[HoverSection]
         self.diagnostic_providers: list[Callable] = []  # (vault, paths) -> list[Diagnostic]
+        self.code_action_providers: list[Callable] = []  # (vault, conv, path, CodeActionParams) -> list[CodeAction]
+        self.model = ModelService(self)  # the one model client (lazy: the worker starts on the first job)
         self.background: set[asyncio.Task] = set()
         self.diagnostics = None  # features.diagnostics.Diagnostics
 
@@ -142,6 +145,7 @@ class PonderServer(LanguageServer):
     # --- the vault ----------------------------------------------------------------------
 
     async def start_session(self) -> None:
+        self.model.attach(asyncio.get_running_loop())
         self.session = Session(self.root, self.settings.index, self.settings.embedding)
         await self.session.open()
         self.spawn(self.index_in_background())
@@ -149,6 +153,7 @@ class PonderServer(LanguageServer):
     async def restart(self) -> None:
         old = self.session
         self.session = None
+        await self.model.close()  # its result cache lives in the old index database
         if old is not None:
             await old.close()
         await self.start_session()
@@ -258,6 +263,7 @@ def build() -> PonderServer:
     async def shutdown(ls: PonderServer, params: Any) -> None:
         for task in list(ls.background):
             task.cancel()
+        await ls.model.close()
         if ls.session is not None:
             await ls.session.close()
 

@@ -19,6 +19,8 @@ from pydantic import BaseModel, Field, ValidationError
 from ponder.index.settings import EmbeddingSettings, IndexSettings
 from ponder.runtime.settings import ModelSettings
 
+from .codegen import CodegenSettings
+
 CONFIG_FILE = "ponder.toml"
 ENV_PREFIX = "PONDER_"
 
@@ -29,6 +31,7 @@ class PonderSettings(BaseModel):
     index: IndexSettings = Field(default_factory=IndexSettings, description="What the index reads and stores.")
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings, description="Embedding model.")
     model: ModelSettings = Field(default_factory=ModelSettings, description="The local LLM.")
+    codegen: CodegenSettings = Field(default_factory=CodegenSettings, description="Explanations on hover and implementations from pseudocode.")
 
 
 def _deep_merge(base: dict, extra: dict) -> dict:

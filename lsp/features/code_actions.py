@@ -46,15 +46,18 @@ def _conflict_actions(ls, uri: str, d: t.Diagnostic, path: str) -> list[t.CodeAc
 
 
 def register(server) -> None:
-    @server.feature(t.TEXT_DOCUMENT_CODE_ACTION, t.CodeActionOptions(code_action_kinds=[KIND], resolve_provider=True))
+    kinds = [KIND, t.CodeActionKind.RefactorRewrite]  # refactor.rewrite: pseudocode actions from server.code_action_providers
+
+    @server.feature(t.TEXT_DOCUMENT_CODE_ACTION, t.CodeActionOptions(code_action_kinds=kinds, resolve_provider=True))
     async def code_action(ls, params: t.CodeActionParams):
         path = ls.path_of(params.text_document.uri)
         conflicts = [d for d in params.context.diagnostics if d.source == "ponder" and d.code in ("fact-conflict", "contradiction")]
         wanted = [d for d in params.context.diagnostics if d.source == "ponder" and d.code in ("broken-link", "undefined-symbol", "missing-link")]
-        if path is None or not (wanted or conflicts):
+        providers = list(ls.code_action_providers)
+        if path is None or not (wanted or conflicts or providers):
             return None
         instant = [a for d in conflicts for a in _conflict_actions(ls, params.text_document.uri, d, path)]
-        if not wanted:
+        if not (wanted or providers):
             return instant
         can_create = "create" in ls.resource_operations
 
@@ -66,13 +69,18 @@ def register(server) -> None:
                         continue
                     data = {"uri": params.text_document.uri, "code": d.code, "data": d.data, "title": fix.title}
                     out.append(t.CodeAction(title=fix.title, kind=KIND, diagnostics=[d], is_preferred=fix.preferred or None, data=data))
+            for provider in providers:  # (vault, conv, path, params) -> list[CodeAction], listed without model work
+                out += provider(vault, conv, path, params)
             return out
 
-        return instant + (await ls.query(job, t.TEXT_DOCUMENT_CODE_ACTION) or [])
+        return instant + (await ls.query(job, t.TEXT_DOCUMENT_CODE_ACTION) or []) or None
 
     @server.feature(t.CODE_ACTION_RESOLVE)
     async def resolve(ls, action: t.CodeAction):
         data = action.data if isinstance(action.data, dict) else {}
+        if "command" in data:  # a provider's action runs a command (model work with progress); listed without it
+            action.command = t.Command(action.title, data["command"], arguments=data.get("arguments"))
+            return action
         path = ls.path_of(data.get("uri", ""))
         if path is None:
             return action

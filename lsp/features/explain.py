@@ -12,7 +12,7 @@ import logging
 
 from lsprotocol import types as t
 
-from ponder.index.model import Position
+from ponder.index.model import Position, Range
 from ponder.index.navigate import spot_at
 from ponder.index.vault import Vault
 from ponder.runtime.tasks import JobCancelled, ModelError, Priority
@@ -91,7 +91,7 @@ def _insert_edit(vault: Vault, conv, ctx: ex.Context, value: ex.Explanation) -> 
     if p.path.endswith(".pseudo"):
         return None
     line = p.range.end.line + 1
-    rng = conv.range(p.path, ex.Range(Position(line, 0), Position(line, 0)))
+    rng = conv.range(p.path, Range(Position(line, 0), Position(line, 0)))
     edit = t.TextEdit(rng, "\n" + ex.callout(value) + "\n")
     return t.WorkspaceEdit(changes={conv.uri(p.path): [edit]})
 
@@ -139,6 +139,6 @@ def register(server) -> None:
         if note is None or path.endswith(".pseudo") or ex.block_passage(vault, note, line) is None:
             return []
         args = {"uri": params.text_document.uri, "line": line, "insert": True}
-        return [t.CodeAction("Explain this block", kind=KIND, command=t.Command("Explain this block", "ponder.explain", [args]))]
+        return [t.CodeAction("Explain this block", kind=KIND, data={"command": "ponder.explain", "arguments": [args]})]
 
     server.code_action_providers.append(actions)
