@@ -125,11 +125,7 @@ class Vault:
         report = IndexReport(warnings=list(self.store.warnings))
         self.store.warnings.clear()
         stored = self.store.files()
-        if self.store.get_meta("derived_version") != DERIVED_VERSION:
-            stored = {p: r for p, r in stored.items() if r.kind != "note"} if stored else {}
-            paths = None
-            with self.store.transaction():
-                self.store.set_meta("derived_version", DERIVED_VERSION)
+        force = self.outdated  # derived by another version of Ponder: re-derive every note once
         if paths is None:
             found, report.skipped = walk(self.root, self.settings)
             on_disk = {f.path: f for f in found}
@@ -143,14 +139,16 @@ class Vault:
                         gone.append(p)
                 else:
                     on_disk[p] = info
-        changed = [f for f in on_disk.values() if _differs(stored.get(f.path), f)]
-        report.files = len(on_disk)
+        if force:
+            stored = {p: r for p, r in stored.items() if r.kind != "note"}
         with self.store.transaction():
             for p in gone:
                 self.store.delete(p)
                 self._graph_remove(p)
                 report.deleted += 1
                 report.changed_paths.append(p)
+        changed = [f for f in on_disk.values() if differs(stored.get(f.path), f)]
+        report.files = len(on_disk)
         for start in range(0, len(changed), COMMIT_EVERY):
             with self.store.transaction():
                 for i, info in enumerate(changed[start : start + COMMIT_EVERY], start):
@@ -159,6 +157,8 @@ class Vault:
                     self._index_file(info, stored, report)
         if progress:
             progress("parse", len(changed), len(changed))
+        if paths is None and force:
+            self.mark_derived_current()
         report.unchanged = len(on_disk) - report.parsed - len(report.skipped)
         report.notes = self.store.counts()["notes"]
         report.assets = sum(1 for f in on_disk.values() if not f.is_note)
@@ -167,6 +167,23 @@ class Vault:
         report.skipped = sorted(set(report.skipped))
         report.seconds = time.perf_counter() - t0
         return report
+
+    @property
+    def outdated(self) -> bool:
+        """The stored notes were derived by another version of the parser or extractors."""
+        return self.store.get_meta("derived_version") != DERIVED_VERSION
+
+    def mark_derived_current(self) -> None:
+        """Call after every note was re-derived (a full `update()` does it itself)."""
+        with self.store.transaction():
+            self.store.set_meta("derived_version", DERIVED_VERSION)
+
+    def stale_paths(self, on_disk: dict[str, FileInfo], known: set[str]) -> list[str]:
+        """Paths an update must touch: gone from disk, new, changed, or derived by an older Ponder."""
+        stored = self.store.files()
+        force = self.outdated
+        gone = [p for p in stored if p not in known]
+        return gone + [p for p, f in on_disk.items() if (force and f.is_note) or differs(stored.get(p), f)]
 
     def _stat(self, rel: str) -> FileInfo | None:
         p = self.root / rel
@@ -372,7 +389,8 @@ def _dedupe_diags(items: list[Diagnostic]) -> list[Diagnostic]:
     return out
 
 
-def _differs(row, info: FileInfo) -> bool:
+def differs(row, info: FileInfo) -> bool:
+    """The file's stat no longer matches what the store recorded (or it is new)."""
     return row is None or row.mtime_ns != info.mtime_ns or row.size != info.size
 
 

