@@ -261,14 +261,21 @@ def render(vault: Vault, ctx: Context, value: Explanation, uri_of: Callable[[str
     return out
 
 
+def _label(handle: str) -> str:
+    return handle[2:-2].replace("#", " › ")
+
+
 def render_index(vault: Vault, ctx: Context, uri_of: Callable[[str, int], str]) -> str:
     """What the index knows without the model: the term's definition, where a function is used, related passages."""
     parts = []
     p = ctx.passage
     if p.kind == "term":
-        parts.append(f"**{p.name}** — [{ctx.handle[2:-2]}]({uri_of(p.path, p.range.start.line)})\n\n{p.text}")
+        parts.append(f"**{p.name}** — [{_label(ctx.handle)}]({uri_of(p.path, p.range.start.line)})\n\n{p.text}")
     if ctx.related:
-        lines = [f"- [{h[2:-2]}]({uri_of(hit.path, hit.range.start.line)}): {hit.snippet}" for h, hit in ctx.related]
+        lines = [
+            f"- [{_label(h)}]({uri_of(hit.path, hit.range.start.line)}): {render_citations(vault, hit.path, hit.snippet, uri_of)}"
+            for h, hit in ctx.related
+        ]
         parts.append("**Related passages**\n\n" + "\n".join(lines))
     return "\n\n".join(parts)
 
