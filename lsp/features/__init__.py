@@ -4,7 +4,7 @@ from __future__ import annotations
 
 FEATURES = [
     "documents", "files", "diagnostics", "definition", "references", "hover", "completion",
-    "symbols", "links", "folding", "rename", "code_actions", "commands", "explain", "generate", "conflicts",
+    "symbols", "links", "folding", "rename", "code_actions", "commands", "generate", "explain", "conflicts",
 ]
 
 
