@@ -12,6 +12,7 @@ the workspace. The protocol side is `lsp/features/generate.py`.
 from __future__ import annotations
 
 import ast
+import asyncio
 import functools
 import os
 import re
@@ -297,6 +298,20 @@ def check_code(lang: Language, code: str, timeout_s: float = 30.0) -> Check:
     err = (proc.stderr or proc.stdout).replace(str(src), f"generated{lang.ext}").strip()
     m = re.search(rf"generated{re.escape(lang.ext)}[:(](\d+)", err)
     return Check(False, err[:1500], int(m.group(1)) - 1 if m else 0)
+
+
+async def generate_checked(run, task: Task, lang: Language, timeout_s: float = 30.0):
+    """Run `task`, check the code, and on a failed check run it once more with the checker's message.
+
+    `run(task, retry: bool)` is an async callable returning a TaskResult (the server adds
+    progress, the bench a bare client). Returns (result, check, attempts).
+    """
+    res = await run(task, False)
+    check = await asyncio.to_thread(check_code, lang, res.value.code, timeout_s)
+    if check.ok is not False:
+        return res, check, 1
+    res = await run(retry_task(task, res.text, lang, check.message), True)
+    return res, await asyncio.to_thread(check_code, lang, res.value.code, timeout_s), 2
 
 
 # --- where the code goes ----------------------------------------------------------------

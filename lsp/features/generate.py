@@ -11,7 +11,6 @@ only when the user says so. `ponder.checkBlock` turns the model's findings into
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -213,13 +212,8 @@ def register(server) -> None:
         what = prep.block.main or f"block {prep.block.ordinal}"
         title = f"Ponder: {lang.title} for {what}"
         try:
-            res = await ls.model.run(prep.task, title)
-            check = await asyncio.to_thread(cg.check_code, lang, res.value.code, settings.check_timeout_s)
-            attempts = 1
-            if check.ok is False:
-                res = await ls.model.run(cg.retry_task(prep.task, res.text, lang, check.message), title + " (fixing)")
-                check = await asyncio.to_thread(cg.check_code, lang, res.value.code, settings.check_timeout_s)
-                attempts = 2
+            run = lambda task, retry: ls.model.run(task, title + (" (fixing)" if retry else ""))  # noqa: E731
+            res, check, attempts = await cg.generate_checked(run, prep.task, lang, settings.check_timeout_s)
         except JobCancelled:
             return {"cancelled": True}
         except ModelError as e:
