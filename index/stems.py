@@ -7,6 +7,7 @@ same thing look different ("retried" / "MAX_RETRIES", "хранилище" / "х
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .text import fold
 
@@ -48,6 +49,7 @@ _WORD = re.compile(r"[^\W\d_][\w'-]*", re.UNICODE)
 _CYR = re.compile(r"[а-яё]")
 
 
+@lru_cache(maxsize=262144)  # a vault's vocabulary is small; stemming every occurrence is not
 def stem(word: str) -> str:
     w = fold(word).strip("'-")
     if w.endswith("'s"):  # possessive: server's -> server
@@ -77,15 +79,19 @@ def stem(word: str) -> str:
 def content_stems(text: str) -> list[str]:
     """Stems of the words that carry meaning, in order of first appearance."""
     out: dict[str, None] = {}
-    for m in _WORD.finditer(text):
-        word = m.group(0)
-        low = fold(word)
-        if len(low) < 3 or low in STOP:
-            continue
-        for part in re.split(r"[_\-]", low) if "_" in low else (low,):
-            if len(part) >= 3 and part not in STOP:
-                out[stem(part)] = None
+    for word in _WORD.findall(text):
+        for s in _word_stems(word):
+            out[s] = None
     return list(out)
+
+
+@lru_cache(maxsize=262144)
+def _word_stems(word: str) -> tuple[str, ...]:
+    low = fold(word)
+    if len(low) < 3 or low in STOP:
+        return ()
+    parts = re.split(r"[_\-]", low) if "_" in low else (low,)
+    return tuple(stem(p) for p in parts if len(p) >= 3 and p not in STOP)
 
 
 def ident_parts(name: str) -> tuple[str, ...]:

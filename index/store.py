@@ -224,21 +224,30 @@ class Store:
             "INSERT INTO symbols VALUES(?,?,?,?,?,?)",
             [(file_id, kind, name, fold(name), detail, _range_json(r)) for kind, name, detail, r in note_symbols(note)],
         )
+        # explicit ids let the rows and their FTS entries go in as two batches (one writer: no race)
+        first = self.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM sentences").fetchone()[0]
+        rows = []
+        stems = []
         for i, sent in enumerate(note.sentences):
-            sid = self.conn.execute(
-                "INSERT INTO sentences(file_id, ord, kind, heading_path, text, range, hash) VALUES(?,?,?,?,?,?,?) RETURNING id",
-                (file_id, i, sent.kind, json.dumps(note.heading_path(sent.heading), ensure_ascii=False), sent.text, _range_json(sent.range), sentence_hash(sent.kind, sent.text)),
-            ).fetchone()[0]
-            self.conn.execute("INSERT INTO sentence_stems(rowid, stems) VALUES(?, ?)", (sid, " ".join(content_stems(sent.text.replace("`", "")))))
+            hp = json.dumps(note.heading_path(sent.heading), ensure_ascii=False)
+            rows.append((first + i, file_id, i, sent.kind, hp, sent.text, _range_json(sent.range), sentence_hash(sent.kind, sent.text)))
+            stems.append((first + i, " ".join(content_stems(sent.text.replace("`", "")))))
+        self.conn.executemany("INSERT INTO sentences(id, file_id, ord, kind, heading_path, text, range, hash) VALUES(?,?,?,?,?,?,?,?)", rows)
+        self.conn.executemany("INSERT INTO sentence_stems(rowid, stems) VALUES(?, ?)", stems)
         if facts:
             self.conn.execute("INSERT INTO facts VALUES(?, ?)", (file_id, pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)))
-        for c in chunks:
-            hp = " > ".join(c.heading_path)
-            cid = self.conn.execute(
-                "INSERT INTO chunks(file_id, ord, heading_path, text, range, hash) VALUES(?,?,?,?,?,?) RETURNING id",
-                (file_id, c.ord, json.dumps(list(c.heading_path), ensure_ascii=False), c.text, _range_json(c.range), chunk_hash(c)),
-            ).fetchone()[0]
-            self.conn.execute("INSERT INTO chunks_fts(rowid, heading_path, text) VALUES(?,?,?)", (cid, hp, c.text))
+        first = self.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM chunks").fetchone()[0]
+        self.conn.executemany(
+            "INSERT INTO chunks(id, file_id, ord, heading_path, text, range, hash) VALUES(?,?,?,?,?,?,?)",
+            [
+                (first + i, file_id, c.ord, json.dumps(list(c.heading_path), ensure_ascii=False), c.text, _range_json(c.range), chunk_hash(c))
+                for i, c in enumerate(chunks)
+            ],
+        )
+        self.conn.executemany(
+            "INSERT INTO chunks_fts(rowid, heading_path, text) VALUES(?,?,?)",
+            [(first + i, " > ".join(c.heading_path), c.text) for i, c in enumerate(chunks)],
+        )
 
     def put_other(self, path: str, kind: str, mtime_ns: int, size: int, reason: str | None = None) -> None:
         """An asset (linkable, not parsed) or a skipped file (with the reason)."""
