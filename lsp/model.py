@@ -32,12 +32,40 @@ class ModelService:
         self.loop: asyncio.AbstractEventLoop | None = None
         self._client: ModelClient | None = None
         self._settings = None
-        self._peek = None  # (ResultCache, fingerprint) for cache look-ups off the queue
+        self._peek = None  # ResultCache for look-ups off the queue
+        self._fingerprints: dict[str, str | bool] = {}  # model settings (JSON) -> fingerprint ("" none, False computing)
         self._peek_lock = threading.Lock()
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Remember the server's loop (index-thread code schedules model work onto it)."""
+        """Remember the server's loop (index-thread code schedules model work onto it) and start
+        computing the model's fingerprint (reading GGUF metadata) off the request path."""
         self.loop = loop
+        self._fingerprint()
+
+    def _fingerprint(self) -> str | None:
+        """The fingerprint of the configured model once known; starts computing it in a thread otherwise."""
+        from ponder.runtime.fingerprint import model_fingerprint
+
+        settings = self.server.settings.model
+        with self._peek_lock:
+            fp = self._fingerprints.get(settings.model_dump_json())
+        if fp is not None:
+            return fp if isinstance(fp, str) else None
+
+        def compute():
+            try:
+                value = model_fingerprint(settings)
+            except Exception as e:  # a missing model file: nothing can be cached for it
+                log.debug("no model fingerprint: %s", e)
+                value = ""
+            with self._peek_lock:
+                self._fingerprints[settings.model_dump_json()] = value
+
+        with self._peek_lock:
+            self._fingerprints[settings.model_dump_json()] = False  # in progress
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(lambda: self.loop.run_in_executor(None, compute))
+        return None
 
     def _db_path(self) -> Path | None:
         s = self.server.session
@@ -52,8 +80,6 @@ class ModelService:
         if self._client is None:
             self._client = ModelClient(settings, cache_path=self._db_path())
             self._settings = settings
-            with self._peek_lock:
-                self._peek = None
         return self._client
 
     async def close(self) -> None:
@@ -62,23 +88,22 @@ class ModelService:
             await client.close()
         with self._peek_lock:
             if self._peek is not None:
-                self._peek[0].close()
+                self._peek.close()
                 self._peek = None
 
     def cached(self, task: Task) -> Any | None:
         """The cached value of `task` for the configured model, or None; any thread, never waits on the model."""
         db = self._db_path()
-        if db is None or not db.exists():
+        fingerprint = self._fingerprint()
+        if db is None or not db.exists() or not fingerprint:
             return None
         from ponder.runtime.cache import ResultCache
-        from ponder.runtime.fingerprint import model_fingerprint
 
         with self._peek_lock:
             try:
                 if self._peek is None:
-                    self._peek = (ResultCache(db), model_fingerprint(self.server.settings.model))
-                cache, fingerprint = self._peek
-                hit = cache.get(ResultCache.key(task.input_hash(), fingerprint))
+                    self._peek = ResultCache(db)
+                hit = self._peek.get(ResultCache.key(task.input_hash(), fingerprint))
             except Exception as e:  # a missing model file, a locked database: just "not cached"
                 log.debug("cache look-up failed: %s", e)
                 return None

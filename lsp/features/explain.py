@@ -21,6 +21,7 @@ from .. import explain as ex
 
 log = logging.getLogger(__name__)
 KIND = t.CodeActionKind.RefactorRewrite
+MEMORY = 256
 PREPARING = "_The local model is preparing an explanation; hover again in a moment._"
 
 
@@ -54,7 +55,7 @@ class HoverExplanations:
         key = task.input_hash()
         value = self.results.get(key) or self.server.model.cached(task)
         if value is not None:
-            self.results[key] = value
+            self.remember(key, value)
             sections.append(ex.render(vault, ctx, value, uri_of))
         elif key in self.failed:
             sections.append(f"_No explanation: {self.failed[key]}_")
@@ -65,10 +66,16 @@ class HoverExplanations:
             sections.append(PREPARING)
         return sections
 
+    def remember(self, key: str, value: ex.Explanation) -> None:
+        """Keep recent explanations in memory (the runtime's cache keeps them all, on disk)."""
+        self.results[key] = value
+        while len(self.results) > MEMORY:
+            self.results.pop(next(iter(self.results)))
+
     async def _prepare(self, task, key: str) -> None:
         try:
             res = await self.server.model.client().run(task, priority=Priority.INTERACTIVE)
-            self.results[key] = res.value
+            self.remember(key, res.value)
         except ModelError as e:
             self.failed[key] = str(e)[:200]
         finally:
@@ -120,7 +127,7 @@ def register(server) -> None:
         except ModelError as e:
             ls.show(f"Ponder: no explanation ({e})")
             return {"error": str(e)}
-        hovers.results[task.input_hash()] = res.value
+        hovers.remember(task.input_hash(), res.value)
 
         def finish(vault, conv):
             md = ex.render(vault, ctx, res.value, _uri_of(conv))
