@@ -43,7 +43,7 @@ def run_nvim(vault: Path, steps: list[dict], tmp_path: Path) -> dict:
     env = {
         **os.environ,
         # `ponder` must resolve from PATH: lsp/ponder.lua's default cmd is { 'ponder', 'serve' }.
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PATH": os.environ.get("PONDER_TEST_PATH_PREFIX", "") + f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         "PONDER_NVIM_PLUGIN": str(PLUGIN),
         "PONDER_TEST_SPEC": str(spec),
         "PONDER_TEST_OUT": str(out),
@@ -176,6 +176,7 @@ def test_nvim_russian_vault(example_vault: Path, tmp_path: Path):
     assert fix["after"] == "- 🚧 Опечатка: [[требования]] — см. выше" and fix["modified"], fix
     assert fix["diagnostic_gone"], fix
     create = s[9]
-    assert create["created"] and create["diagnostic_gone"], create
+    assert create["created"] and "roadmap-2026" in "\n".join(create["created"]), create  # the new note's buffer
+    assert create["diagnostic_gone"], create
     assert ("broken-link", broken_line) in codes(create)  # [[шардирование#Ребалансировка]] is still broken
     assert re.search(r"Ponder: \d+ notes in ", said(s[10])), s[10]

@@ -180,9 +180,15 @@ function actions.apply_fix(step)
     apply = true,
     filter = function(a) return a.title == step.title end,
   })
+  -- A CreateFile may live only in a new buffer until the user saves (Neovim creates the file
+  -- on disk only when the server does not say ignoreIfExists).
   local created = step.creates and (spec.vault .. '/' .. step.creates)
+  local function new_buffer()
+    local b = created and vim.fn.bufnr(created) or -1
+    return b ~= -1 and vim.api.nvim_buf_is_loaded(b) and vim.api.nvim_buf_get_lines(b, 0, -1, false) or nil
+  end
   vim.wait(T, function()
-    return vim.b[buf].changedtick ~= tick or (created and vim.uv.fs_stat(created) ~= nil)
+    return vim.b[buf].changedtick ~= tick or (new_buffer() ~= nil and #table.concat(new_buffer()) > 0)
   end, 20)
   local after = vim.api.nvim_buf_get_lines(buf, step.line, step.line + 1, false)[1]
   -- The server re-checks: the diagnostic the fix addressed must go away.
@@ -193,7 +199,7 @@ function actions.apply_fix(step)
     return true
   end, 50)
   return { before = before, after = after, modified = vim.bo[buf].modified, diagnostics = diagnostics(buf),
-    diagnostic_gone = gone, created = created and vim.uv.fs_stat(created) ~= nil or false }
+    diagnostic_gone = gone, created = new_buffer() or vim.NIL }
 end
 
 function actions.command(step)
