@@ -31,7 +31,7 @@ from ponder.index.text import fold, split_lines
 from ponder.index.vault import Vault
 from ponder.runtime.tasks import Task
 
-from .explain import _heading_index, handle
+from .explain import heading_index, handle
 
 PROMPT_VERSION = 1
 MAX_SECTION_CHARS = 400
@@ -152,7 +152,7 @@ def block_at(vault: Vault, note: Note, line: int) -> Block | None:
             if c.block == index and fold(c.name) not in {fold(n) for n in names} and c.name not in calls:
                 calls.append(c.name)
         text = "\n".join(lines[b.body_start : b.body_end])
-        hp = tuple(note.heading_path(_heading_index(note, b.range.start.line)))
+        hp = tuple(note.heading_path(heading_index(note, b.range.start.line)))
         return Block(note.path, ordinal, b, text, tuple(mains + [n for n in names if n not in mains]), tuple(calls), hp)
     return None
 
@@ -176,7 +176,7 @@ def _linking(vault: Vault, block: Block) -> list[tuple[str, str]]:
         note = vault.note(src)
         lines = split_lines(vault.read_text(src) or "")
         start, end = paragraph_lines(lines, link.range.start.line) if link.range.start.line < len(lines) else (0, 0)
-        hp = note.heading_path(_heading_index(note, link.range.start.line)) if note else []
+        hp = note.heading_path(heading_index(note, link.range.start.line)) if note else []
         out.append((handle(vault, src, hp), _cap("\n".join(lines[start:end]))))
         if len(out) >= MAX_LINKED:
             break
@@ -208,7 +208,7 @@ def gather(vault: Vault, block: Block) -> Context:
     for name in block.calls:
         for info in function_info(vault.graph, name, vault.read_text)[:1]:
             dnote = vault.note(info.path)
-            hp = dnote.heading_path(_heading_index(dnote, info.line)) if dnote else []
+            hp = dnote.heading_path(heading_index(dnote, info.line)) if dnote else []
             ctx.definitions.append((handle(vault, info.path, hp), info.signature, info.source))
     ctx.linked = _linking(vault, block)
     seen = {ctx.handle} | {h for h, _ in ctx.linked} | {h for h, _, _ in ctx.definitions}

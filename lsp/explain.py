@@ -72,7 +72,7 @@ class Context:
 # --- finding the passage ----------------------------------------------------------------
 
 
-def _heading_index(note: Note, line: int) -> int | None:
+def heading_index(note: Note, line: int) -> int | None:
     return max((i for i, h in enumerate(note.headings) if h.range.start.line <= line), default=None)
 
 
@@ -89,7 +89,7 @@ def function_passage(vault: Vault, name: str) -> Passage | None:
     for path, fn in vault.graph.definitions(name):
         note = vault.note(path)
         lines = _lines(vault, path)
-        hp = tuple(note.heading_path(_heading_index(note, fn.range.start.line))) if note else ()
+        hp = tuple(note.heading_path(heading_index(note, fn.range.start.line))) if note else ()
         return Passage("function", path, fn.range, _text(lines, fn.range.start.line, fn.range.end.line + 1), hp, fn.name)
     return None
 
@@ -99,7 +99,7 @@ def block_passage(vault: Vault, note: Note, line: int) -> Passage | None:
     for b in note.code_blocks:
         if b.is_pseudo and b.range.start.line <= line <= b.range.end.line:
             lines = _lines(vault, note.path)
-            hp = tuple(note.heading_path(_heading_index(note, b.range.start.line)))
+            hp = tuple(note.heading_path(heading_index(note, b.range.start.line)))
             return Passage("block", note.path, b.range, _text(lines, b.body_start, b.body_end), hp)
     return None
 
@@ -128,7 +128,7 @@ def term_passage(vault: Vault, note: Note, pos: Position) -> Passage | None:
                 gnote = vault.note(gpath)
                 glines = _lines(vault, gpath)
                 end = next((h.range.start.line for h in gnote.headings if h.range.start.line > gline), len(glines))
-                hp = tuple(gnote.heading_path(_heading_index(gnote, gline)))
+                hp = tuple(gnote.heading_path(heading_index(gnote, gline)))
                 return Passage("term", gpath, Range.of(gline, 0, end, 0), _text(glines, gline, end), hp, term)
     return None
 
@@ -142,7 +142,7 @@ def sentence_passage(vault: Vault, note: Note, pos: Position) -> Passage | None:
     if pos.line >= len(lines) or not lines[pos.line].strip():
         return None
     start, end = paragraph_lines(lines, pos.line)
-    hp = tuple(note.heading_path(_heading_index(note, pos.line)))
+    hp = tuple(note.heading_path(heading_index(note, pos.line)))
     return Passage("sentence", note.path, Range.of(start, 0, end - 1, len(lines[end - 1])), _text(lines, start, end), hp)
 
 
@@ -190,7 +190,7 @@ def gather(vault: Vault, p: Passage) -> Context:
     for name in called[:MAX_DEFINITIONS]:
         for info in function_info(vault.graph, name, vault.read_text)[:1]:
             dnote = vault.note(info.path)
-            hp = dnote.heading_path(_heading_index(dnote, info.line)) if dnote else []
+            hp = dnote.heading_path(heading_index(dnote, info.line)) if dnote else []
             ctx.definitions.append((handle(vault, info.path, hp), info.signature, info.source))
     if p.kind == "function":
         ctx.used_in = sorted({(path, c.range.start.line) for path, c in vault.graph.calls_to(p.name)})
@@ -231,7 +231,7 @@ def explain_task(ctx: Context, max_tokens: int = 400) -> Task:
 
 # --- rendering --------------------------------------------------------------------------
 
-_WIKI = re.compile(r"\[\[([^\]\|#^]*)(?:#([^\]\|^]+))?(?:\^([^\]\|]+))?(?:\|([^\]]+))?\]\]")
+WIKILINK = re.compile(r"\[\[([^\]\|#^]*)(?:#([^\]\|^]+))?(?:\^([^\]\|]+))?(?:\|([^\]]+))?\]\]")
 
 
 def render_citations(vault: Vault, from_path: str, text: str, uri_of: Callable[[str, int], str]) -> str:
@@ -248,7 +248,7 @@ def render_citations(vault: Vault, from_path: str, text: str, uri_of: Callable[[
         label = alias or (f"{target} › {heading}" if heading else target)
         return f"[{label}]({uri_of(res.path, line)})"
 
-    return _WIKI.sub(link, text)
+    return WIKILINK.sub(link, text)
 
 
 def render(vault: Vault, ctx: Context, value: Explanation, uri_of: Callable[[str, int], str], note: str = "") -> str:

@@ -14,10 +14,9 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from typing import Annotated
 
 from lsprotocol import types as t
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field
 
 from ponder.index.model import Diagnostic, Position, Range, Related
 from ponder.index.text import fold, split_lines, utf16_len
@@ -25,7 +24,7 @@ from ponder.index.vault import Vault
 from ponder.runtime.tasks import JobCancelled, ModelError, Task
 
 from .. import codegen as cg
-from ..explain import _WIKI
+from ..explain import WIKILINK
 
 log = logging.getLogger(__name__)
 KIND = t.CodeActionKind.RefactorRewrite
@@ -152,7 +151,7 @@ def finding_diagnostics(vault: Vault, block: cg.Block, findings: Findings) -> li
         rng = Range(Position(line, 0), Position(line, utf16_len(lines[line]) if line < len(lines) else 0))
         related: tuple[Related, ...] = ()
         where = f.source
-        m = _WIKI.search(f.source)
+        m = WIKILINK.search(f.source)
         if m:
             from ponder.index.model import Link
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from lsprotocol import types as t
 
-from conftest import NO_EMBED, apply_edit, write_vault
+from conftest import NO_EMBED, apply_edit
 from ponder.lsp.explain import SYSTEM
 from ponder.runtime.scripted_backend import messages_hash
 
