@@ -79,8 +79,17 @@ LANGUAGES = {
     "rust": Language("rust", "Rust", ".rs", "//", "rust", ("rustfmt", "--edition", "2021", "--emit", "stdout")),
     "go": Language("go", "Go", ".go", "//", "go", ("gofmt", "-e")),
     "cpp": Language("cpp", "C++", ".cpp", "//", "cpp", ("g++", "-fsyntax-only", "-std=c++17", "-x", "c++")),
+    "c": Language("c", "C", ".c", "//", "c", ("gcc", "-fsyntax-only", "-std=c11", "-x", "c")),
+    "java": Language("java", "Java", ".java", "//", "java"),
+    "kotlin": Language("kotlin", "Kotlin", ".kt", "//", "kotlin"),
+    "csharp": Language("csharp", "C#", ".cs", "//", "csharp"),
+    "lua": Language("lua", "Lua", ".lua", "--", "lua", ("luac", "-p")),
+    "bash": Language("bash", "Bash", ".sh", "#", "bash", ("bash", "-n")),
 }
-ALIASES = {"py": "python", "ts": "typescript", "js": "javascript", "rs": "rust", "golang": "go", "c++": "cpp", "cxx": "cpp"}
+ALIASES = {
+    "py": "python", "ts": "typescript", "js": "javascript", "rs": "rust", "golang": "go", "c++": "cpp", "cxx": "cpp",
+    "kt": "kotlin", "c#": "csharp", "cs": "csharp", "sh": "bash", "shell": "bash",
+}  # fmt: skip
 
 
 def language(name: str | None) -> Language | None:

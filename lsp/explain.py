@@ -146,6 +146,22 @@ def sentence_passage(vault: Vault, note: Note, pos: Position) -> Passage | None:
     return Passage("sentence", note.path, Range.of(start, 0, end - 1, len(lines[end - 1])), _text(lines, start, end), hp)
 
 
+def selection_passage(vault: Vault, note: Note, rng: Range) -> Passage | None:
+    """The selected text (UTF-16 columns), for `ponder.explain` with a range."""
+    from ponder.index.text import utf16_to_cp
+
+    lines = _lines(vault, note.path)
+    if rng.start.line >= len(lines):
+        return None
+    end_line = min(rng.end.line, len(lines) - 1)
+    part = lines[rng.start.line : end_line + 1]
+    part[-1] = part[-1][: utf16_to_cp(part[-1], rng.end.character)] if rng.end.line <= end_line else part[-1]
+    part[0] = part[0][utf16_to_cp(part[0], rng.start.character) :]
+    text = "\n".join(part).strip()[:MAX_PASSAGE_CHARS]
+    hp = tuple(note.heading_path(heading_index(note, rng.start.line)))
+    return Passage("sentence", note.path, rng, text, hp) if text else None
+
+
 def passage_for_hover(vault: Vault, note: Note, spot: Spot, pos: Position, sentences: bool) -> Passage | None:
     """Functions and glossary terms always; any sentence only when `sentences` (the modifier mode)."""
     if spot.kind in ("function", "call"):

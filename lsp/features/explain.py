@@ -86,6 +86,11 @@ def _target(vault: Vault, conv, path: str, args: dict):
     note = vault.note(path)
     if note is None:
         return None
+    r = args.get("range")
+    if isinstance(r, dict) and r.get("start") != r.get("end"):  # a selection: explain exactly that
+        rng = conv.range_in(path, t.Range(t.Position(**r["start"]), t.Position(**r["end"])))
+        passage = ex.selection_passage(vault, note, rng)
+        return ex.gather(vault, passage) if passage else None
     p = args.get("position") or {"line": args.get("line", 0), "character": args.get("character", 0)}
     pos = conv.pos_in(path, t.Position(int(p["line"]), int(p["character"])))
     passage = ex.passage_at(vault, note, spot_at(note, pos), pos)

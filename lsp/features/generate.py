@@ -199,10 +199,15 @@ def register(server) -> None:
         a = args[0] if args and isinstance(args[0], dict) else {}
         path = ls.path_of(a.get("uri", ""))
         settings = ls.settings.codegen
-        lang = cg.language(a.get("language")) or cg.language(settings.default_language) or cg.LANGUAGES["python"]
+        lang = cg.language(a.get("language") or settings.default_language)
         if path is None:
             return {"error": "not a note of this vault"}
-        prep = await ls.query(lambda v, c: _prepare(v, ls.root, path, int(a.get("line", 0)), lang, settings), t.WORKSPACE_EXECUTE_COMMAND)
+        if lang is None:
+            known = ", ".join(sorted(cg.LANGUAGES))
+            ls.show(f"Ponder: no language `{a.get('language') or settings.default_language}` (known: {known})")
+            return {"error": f"unknown language {a.get('language')!r}"}
+        line = _line(a)
+        prep = await ls.query(lambda v, c: _prepare(v, ls.root, path, line, lang, settings), t.WORKSPACE_EXECUTE_COMMAND)
         if not isinstance(prep, Prepared):
             return {"error": prep or "the vault is not open yet"}
         if prep.refused:
@@ -269,7 +274,7 @@ def register(server) -> None:
 
         def prep(vault: Vault, conv):
             note = vault.note(path)
-            block = cg.block_at(vault, note, int(a.get("line", 0))) if note else None
+            block = cg.block_at(vault, note, _line(a)) if note else None
             return (block, cg.gather(vault, block)) if block else None
 
         got = await ls.query(prep, t.WORKSPACE_EXECUTE_COMMAND)
@@ -288,6 +293,12 @@ def register(server) -> None:
         if ls.diagnostics is not None:
             await ls.diagnostics.publish([path])
         return {"findings": len(diags)}
+
+
+def _line(args: dict) -> int:
+    """The line of a command's `{uri, line}` or of the editors' `{uri, position}`."""
+    pos = args.get("position")
+    return int(pos["line"]) if isinstance(pos, dict) and "line" in pos else int(args.get("line", 0))
 
 
 async def _ask(ls, message: str) -> str | None:

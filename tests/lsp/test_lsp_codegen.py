@@ -183,3 +183,12 @@ async def test_check_block_publishes_contradictions(start, tmp_path):
     d = next(d for d in diags if d.code == "contradiction")
     assert d.range.start.line == 9 and d.message.startswith("Contradiction (model): The note allows at most 3 retries. — see Requirements.md:3")
     assert s.vault.path(d.related_information[0].location.uri) == "Requirements.md"
+
+
+async def test_editor_argument_shape_and_unknown_language(start, tmp_path):
+    sp = script(tmp_path, answers=[as_json(path="x.sh", code="echo hi\n", assumptions="")])
+    s = editor(await start(VAULT, init_options=options(sp)))
+    got = await command(s, "ponder.generate", uri=s.vault.uri("sync.md"), position={"line": 8, "character": 3}, language="cobol")
+    assert got == {"error": "unknown language 'cobol'"}
+    got = await command(s, "ponder.generate", uri=s.vault.uri("sync.md"), position={"line": 8, "character": 3}, language="bash")
+    assert got["path"] == "src/upload_all.sh" and got["check"] == "ok"

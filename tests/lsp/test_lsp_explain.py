@@ -220,3 +220,11 @@ async def _token_with_tokens(s):
         if any(isinstance(r, t.WorkDoneProgressReport) and r.message.endswith("tokens") for r in reports):
             return token
     return None
+
+
+async def test_explain_a_selection_with_the_editors_argument_shape(start, tmp_path):
+    selected = "Uploads are retried at most 3 times"
+    s = editor(await start(VAULT, init_options=options(script(tmp_path, answers=[ANSWER]))))
+    rng = {"start": {"line": 4, "character": 0}, "end": {"line": 4, "character": len(selected)}}
+    got = await command(s, "ponder.explain", uri=s.vault.uri("Requirements.md"), position=rng["start"], range=rng)
+    assert got["markdown"].startswith("**Explanation**") and not got["inserted"]
