@@ -58,28 +58,8 @@ def manifest_defaults() -> dict:
     return out
 
 
-def npm(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    exe = shutil.which("npm")
-    if exe is None:
-        pytest.skip("npm not found (the VS Code extension needs Node 20+ and npm)")
-    proc = subprocess.run([exe, *args], cwd=EXT, capture_output=True, text=True, timeout=timeout)
-    assert proc.returncode == 0, f"npm {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return proc
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    """npm ci, tsc, eslint, vsce package: the CI build of the extension; returns the .vsix."""
-    npm("ci", "--no-audit", "--no-fund", "--prefer-offline")
-    npm("exec", "--", "tsc", "-p", ".")
-    npm("exec", "--", "eslint", "src")
-    vsix = tmp_path_factory.mktemp("vsix") / "ponder.vsix"
-    npm("exec", "--", "vsce", "package", "--out", str(vsix))
-    return vsix
-
-
 @pytest.mark.editor
-def test_vsix_contents(built: Path):
+def test_vsix_contents(vsix: Path, npm):
     listed = set(npm("exec", "--", "vsce", "ls").stdout.split())
     for need in ("package.json", "README.md", "LICENSE", "language-configuration.json", "syntaxes/pseudo.tmLanguage.json",
                  "out/extension.js", "out/serverCommand.js", "out/status.js", "out/commands.js",
@@ -88,7 +68,7 @@ def test_vsix_contents(built: Path):
     leaked = [f for f in listed if f.startswith(("src/", "scripts/", ".cache/")) or f.endswith((".ts", ".vsix")) and not f.endswith(".d.ts")]
     assert not leaked, leaked
 
-    with zipfile.ZipFile(built) as z:
+    with zipfile.ZipFile(vsix) as z:
         names = set(z.namelist())
         assert "extension/out/extension.js" in names and "extension/node_modules/vscode-languageclient/lib/node/main.js" in names
         manifest = json.loads(z.read("extension/package.json"))
@@ -117,14 +97,14 @@ def server_command(settings: dict, path: str) -> dict:
 
 
 @pytest.mark.editor
-def test_server_not_found_names_the_install_command(built: Path, tmp_path: Path):
+def test_server_not_found_names_the_install_command(vsix: Path, tmp_path: Path):
     got = server_command({}, str(tmp_path))
     assert "error" in got and got["install"] in got["error"] and "ponder.server.pythonPath" in got["error"]
 
 
 @pytest.mark.editor
 @pytest.mark.parametrize("how", ["PATH", "pythonPath", "command"])
-async def test_extension_command_line_serves(built: Path, how: str, example_vault: Path):
+async def test_extension_command_line_serves(vsix: Path, how: str, example_vault: Path):
     settings = {"pythonPath": sys.executable} if how == "pythonPath" else {}
     if how == "command":
         settings = {"command": ["${workspaceFolder}/bin/ponder", "serve"], "workspaceFolder": str(BIN.parent)}

@@ -2,7 +2,7 @@
 // pseudocode, forwards the `ponder.*` settings, and adds commands, a status bar item and an
 // output channel with the server's log.
 import * as vscode from "vscode";
-import { LanguageClient, LanguageClientOptions, ServerOptions, State, TransportKind } from "vscode-languageclient/node";
+import { LanguageClient, LanguageClientOptions, ServerOptions, State } from "vscode-languageclient/node";
 import { LANGUAGES, describeStatus, execute, here, IndexStatus, pairUnderCursor, show } from "./commands";
 import { isNotFound, resolveServerCommand } from "./serverCommand";
 import { StatusBar } from "./status";
@@ -54,10 +54,12 @@ function createClient(): LanguageClient | undefined {
     return undefined;
   }
   output.appendLine(`Starting ${[resolved.command, ...resolved.args].join(" ")} (from ${resolved.source})`);
+  // No `transport`: with TransportKind.stdio the client would append `--stdio` to the command
+  // line, which `ponder serve` rejects. Without it the process is started exactly as resolved
+  // (the command line tests/editors/test_vscode.py runs) and spoken to over stdio.
   const serverOptions: ServerOptions = {
     command: resolved.command,
     args: resolved.args,
-    transport: TransportKind.stdio,
     options: { cwd: folder },
   };
   const clientOptions: LanguageClientOptions = {

@@ -1,0 +1,115 @@
+// Drives code-server's workbench in Chromium (playwright-core) for test_code_server.py.
+// Input: env CS_STEPS (JSON), CS_OUT (a folder), CS_MODULES (node_modules' parent). Output: CS_OUT/result.json and
+// CS_OUT/vscode.png. Each wait names what it waited for, so a failure says what was missing.
+import { createRequire } from "node:module";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+// playwright-core lives in the test's cache folder (CS_MODULES), not next to this file.
+const { chromium } = createRequire(join(process.env.CS_MODULES, "noop.js"))("playwright-core");
+
+const out = process.env.CS_OUT;
+const steps = JSON.parse(process.env.CS_STEPS);
+const result = { steps: [], errors: [] };
+const T = Number(process.env.CS_WAIT_MS ?? 60000);
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"],
+});
+const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+const mod = process.platform === "darwin" ? "Meta" : "Control";
+
+async function waitFor(what, fn, arg) {
+  const started = Date.now();
+  try {
+    await page.waitForFunction(fn, arg, { timeout: T, polling: 200 });
+  } catch (e) {
+    throw new Error(`timed out after ${Date.now() - started} ms waiting for ${what}`);
+  }
+}
+
+async function command(name) {
+  await page.keyboard.press("F1");
+  await page.waitForSelector(".quick-input-widget:not([style*='display: none']) input", { timeout: T });
+  await page.keyboard.type(name, { delay: 5 });
+  await page.waitForTimeout(300);
+  await page.keyboard.press("Enter");
+}
+
+async function openFile(file) {
+  await page.keyboard.press(`${mod}+KeyP`);
+  await page.waitForSelector(".quick-input-widget:not([style*='display: none']) input", { timeout: T });
+  await page.keyboard.type(file, { delay: 5 });
+  await waitFor(`quick open to list ${file}`, (f) => [...document.querySelectorAll(".quick-input-list .monaco-list-row")]
+    .some((r) => r.textContent.includes(f.split("/").pop())), file);
+  await page.keyboard.press("Enter");
+  const name = file.split("/").pop();
+  await waitFor(`an editor tab for ${name}`, (n) => [...document.querySelectorAll(".tab.active")].some((t) => t.textContent.includes(n)), name);
+  await page.waitForSelector(".editor-instance .monaco-editor .view-lines", { timeout: T });
+}
+
+async function goTo(line, column) {
+  await page.keyboard.press(`${mod}+KeyG`);
+  await page.waitForSelector(".quick-input-widget:not([style*='display: none']) input", { timeout: T });
+  await page.keyboard.type(`${line}:${column}`, { delay: 5 });
+  await page.keyboard.press("Enter");
+  await page.waitForTimeout(300);
+}
+
+const problemsText = () => [...document.querySelectorAll(".markers-panel .monaco-list-row")].map((r) => r.textContent);
+
+const actions = {
+  async load(step) {
+    await page.goto(step.url, { waitUntil: "domcontentloaded", timeout: T });
+    await page.waitForSelector(".monaco-workbench", { timeout: T });
+    await page.waitForTimeout(1000);
+    await command("View: Close Secondary Side Bar"); // room for the editor in the screenshot
+    return {};
+  },
+  async open(step) {
+    await openFile(step.file);
+    return {};
+  },
+  async problems(step) {
+    await command("View: Focus Problems");
+    await waitFor(`the Problems panel to show "${step.expect}"`, (x) =>
+      [...document.querySelectorAll(".markers-panel .monaco-list-row")].some((r) => r.textContent.includes(x)), step.expect);
+    await page.waitForTimeout(500);
+    return { rows: await page.evaluate(problemsText) };
+  },
+  async hover(step) {
+    await openFile(step.file);
+    await goTo(step.line, step.column);
+    await command("Show or Focus Hover");
+    await waitFor(`a hover containing "${step.expect}"`, (x) =>
+      [...document.querySelectorAll(".monaco-hover")].some((h) => h.offsetParent !== null && h.textContent.includes(x)), step.expect);
+    const text = await page.evaluate(() => [...document.querySelectorAll(".monaco-hover")]
+      .filter((h) => h.offsetParent !== null).map((h) => h.textContent).join("\n"));
+    return { hover: text };
+  },
+  async statusbar(step) {
+    await waitFor(`a status bar item matching ${step.expect}`, (x) =>
+      [...document.querySelectorAll(".statusbar-item")].some((i) => new RegExp(x).test(i.textContent)), step.expect);
+    const items = await page.evaluate(() => [...document.querySelectorAll(".statusbar-item")].map((i) => i.textContent).filter((t) => t.includes("Ponder")));
+    return { items };
+  },
+  async screenshot(step) {
+    await page.screenshot({ path: join(out, step.name) });
+    return {};
+  },
+};
+
+try {
+  for (const step of steps) {
+    const started = Date.now();
+    const got = await actions[step.action](step);
+    result.steps.push({ action: step.action, ms: Date.now() - started, ...got });
+  }
+} catch (e) {
+  result.errors.push(`step ${result.steps.length + 1} (${steps[result.steps.length]?.action}): ${e.message}`);
+  await page.screenshot({ path: join(out, "failure.png") }).catch(() => {});
+}
+writeFileSync(join(out, "result.json"), JSON.stringify(result, null, 1));
+await browser.close();
