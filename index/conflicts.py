@@ -163,11 +163,28 @@ def reversed_steps(x: tuple[tuple[str, ...], ...], y: tuple[tuple[str, ...], ...
 
 
 class FactIndex:
-    """Facts of the whole vault by subject stem, so a note's conflicts are found without a scan."""
+    """Facts of the whole vault by (kind, dimension, subject stem), so a note's conflicts are
+    found by looking up a few rare keys instead of comparing with every fact."""
 
     def __init__(self) -> None:
         self.by_path: dict[str, list[Fact]] = {}
-        self._by_stem: dict[str, set[str]] = defaultdict(set)  # stem -> paths with a fact using it
+        self._by_key: dict[tuple, list[Fact]] = defaultdict(list)
+
+    @staticmethod
+    def _keys(f: Fact) -> set[tuple]:
+        if f.kind == "quantity" and f.quantity is not None:
+            scope = ("q", f.quantity.dim)
+            words = (f.local | set(f.ident)) - GENERIC
+            if f.quantity.per:
+                words = words | {"per:" + f.quantity.per}
+        elif f.kind == "order":
+            scope = ("o",)
+            words = {s for clause in f.order for s in clause} - GENERIC
+        elif f.kind == "prohibition" and f.verb:
+            return {("verb", f.verb)}
+        else:
+            return set()
+        return {(*scope, w) for w in words}
 
     def put(self, path: str, facts: list[Fact]) -> None:
         self.remove(path)
@@ -175,29 +192,32 @@ class FactIndex:
             return
         self.by_path[path] = facts
         for f in facts:
-            for s in f.stems | set(f.ident):
-                self._by_stem[s].add(path)
+            for k in self._keys(f):
+                self._by_key[k].append(f)
 
     def remove(self, path: str) -> None:
-        old = self.by_path.pop(path, None)
-        for f in old or ():
-            for s in f.stems | set(f.ident):
-                paths = self._by_stem.get(s)
-                if paths:
-                    paths.discard(path)
+        for f in self.by_path.pop(path, None) or ():
+            for k in self._keys(f):
+                lst = self._by_key.get(k)
+                if lst:
+                    lst[:] = [g for g in lst if g.path != path]
+                    if not lst:
+                        del self._by_key[k]
 
-    def candidates(self, fact: Fact, limit: int = 400) -> Iterable[Fact]:
-        """Facts elsewhere sharing a subject stem, rarest stems first (bounded per fact)."""
-        keys = sorted((fact.stems | set(fact.ident)) - GENERIC, key=lambda s: len(self._by_stem.get(s, ())))
-        seen: set[str] = set()
-        for s in keys:
-            for p in self._by_stem.get(s, ()):
-                if p in seen:
+    def candidates(self, fact: Fact, limit: int = 300) -> Iterable[Fact]:
+        """Facts sharing a (kind, dimension, stem) key with `fact`, rarest keys first, bounded."""
+        keys = sorted(self._keys(fact), key=lambda k: len(self._by_key.get(k, ())))
+        seen: set[int] = set()
+        n = 0
+        for k in keys:
+            for g in self._by_key.get(k, ()):
+                if id(g) in seen:
                     continue
-                seen.add(p)
-                if len(seen) > limit:
+                seen.add(id(g))
+                yield g
+                n += 1
+                if n >= limit:
                     return
-                yield from self.by_path.get(p, ())
 
     def conflicts_of(self, path: str) -> list[Conflict]:
         out: list[Conflict] = []
@@ -212,8 +232,9 @@ class FactIndex:
                     out.append(Conflict(f, g, why))
         return _dedupe(out)
 
-    def prohibitions(self) -> list[Fact]:
-        return [f for facts in self.by_path.values() for f in facts if f.kind == "prohibition"]
+    def prohibitions_of(self, verb: str) -> list[Fact]:
+        """Prohibitions of this (stemmed) verb anywhere in the vault."""
+        return list(self._by_key.get(("verb", verb), ()))
 
 
 def _dedupe(items: list[Conflict]) -> list[Conflict]:

@@ -346,13 +346,14 @@ class Vault:
                 why = prohibition_clash(p, frozenset(content_stems(text.replace("`", ""))), text)
                 if why:
                     out.append(conflict_diagnostic(p, other_path, rng, text, why))
-        # this note's statements against prohibitions elsewhere
-        prohibitions = [f for f in fi.prohibitions() if f.path != path]
-        if prohibitions:
-            for text, rng in self._sentences_of(path):
-                stems = frozenset(content_stems(text.replace("`", "")))
-                for p in prohibitions:
-                    why = prohibition_clash(p, stems, text) if p.verb in stems else None
+        # this note's statements against prohibitions elsewhere (looked up by verb)
+        for text, rng in self._sentences_of(path):
+            stems = frozenset(content_stems(text.replace("`", "")))
+            for verb in stems:
+                for p in fi.prohibitions_of(verb):
+                    if p.path == path:
+                        continue
+                    why = prohibition_clash(p, stems, text)
                     if why:
                         here = Fact(path=path, range=rng, text=text, kind="statement", stems=stems, local=stems)
                         out.append(conflict_diagnostic(here, p.path, p.range, p.text, why))
