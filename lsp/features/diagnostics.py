@@ -12,6 +12,8 @@ import asyncio
 import hashlib
 from dataclasses import dataclass
 
+from urllib.parse import unquote
+
 from lsprotocol import types as t
 
 from ponder.index.vault import Vault
@@ -95,7 +97,7 @@ class Diagnostics:
         changed = False
         for path, (res, version) in fresh.items():
             uri = self.server.paths.uri(path)
-            doc = self.server.workspace.text_documents.get(uri)
+            doc = self.server.workspace.text_documents.get(unquote(uri))  # pygls keys by the unquoted URI
             if doc is not None and version is not None and doc.version != version:
                 continue  # the text moved on: a newer check is already scheduled
             prev = self.last.get(path)

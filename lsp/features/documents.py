@@ -6,6 +6,8 @@ when it runs) and schedules diagnostics for it and the notes that depend on it.
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from lsprotocol import types as t
 
 from ponder.index.vault import Vault
@@ -38,7 +40,7 @@ def register(server) -> None:
 
         def job(vault: Vault, _conv) -> set[str]:
             queued.discard(path)
-            doc = ls.workspace.text_documents.get(uri)
+            doc = ls.workspace.text_documents.get(unquote(uri))  # pygls keys open documents by the unquoted URI
             if doc is None:
                 return set()
             before = dependents(vault, path) | conflict_partners(vault, path)
