@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 # llama.cpp builds with all cores; keep the build deterministic and quiet.
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 
-.PHONY: demo test test-fast install clean bench
+.PHONY: demo test test-fast test-editors install clean bench vsix screenshots settings
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "error: $(PY) not found (Ponder needs Python 3.11+)"; exit 2; }
@@ -34,8 +34,24 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not model and not editor and not slow" tests
 
+test-editors: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m editor tests/editors
+
 bench: $(STAMP)
 	$(BIN)/python bench/index_bench.py
+	$(BIN)/python bench/contradictions_eval.py --vault ../shared/eval/vault-orbit --labels ../shared/eval/vault-orbit.labels.json
+
+vsix:
+	cd clients/vscode && npm ci --no-audit --no-fund && npx tsc -p . && npx eslint src && npx vsce package --out ponder.vsix
+
+# README images: nvim in tmux (tmux, aha, chromium) and VS Code from the code-server test.
+screenshots: $(STAMP)
+	bash tests/editors/nvim/screenshot.sh clients/screenshots/nvim.png
+	PONDER_SCREENSHOTS=clients/screenshots $(BIN)/python -m pytest -q -p no:cacheprovider tests/editors/test_code_server.py
+
+# After a change to the settings model: regenerate the VS Code manifest's settings.
+settings: $(STAMP)
+	$(BIN)/python clients/vscode/scripts/gen_settings.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info examples/vault/.ponder
