@@ -43,6 +43,7 @@ def run_nvim(vault: Path, steps: list[dict], tmp_path: Path) -> dict:
     env = {
         **os.environ,
         # `ponder` must resolve from PATH: lsp/ponder.lua's default cmd is { 'ponder', 'serve' }.
+        # PONDER_TEST_PATH_PREFIX ("dir:") puts another `ponder` first, to try a patched server.
         "PATH": os.environ.get("PONDER_TEST_PATH_PREFIX", "") + f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         "PONDER_NVIM_PLUGIN": str(PLUGIN),
         "PONDER_TEST_SPEC": str(spec),
