@@ -13,6 +13,12 @@ def register(server) -> None:
     async def _set(ls, args, ignored: bool):
         if ls.session is None or not args:
             return {"ok": False}
+        if isinstance(args[0], dict):  # the editors' shape: {uri, position, range?, diagnostic?}
+            diag = args[0].get("diagnostic") or {}
+            data = diag.get("data") if isinstance(diag, dict) else None
+            if not isinstance(data, dict) or not data.get("pair"):
+                return {"ok": False, "message": "Put the cursor on a fact-conflict or contradiction to ignore its pair."}
+            args = [data["pair"], ls.path_of(args[0].get("uri", "")) or "", data.get("other", "")]
         key = str(args[0])
         a = str(args[1]) if len(args) > 1 else ""
         b = str(args[2]) if len(args) > 2 else ""
