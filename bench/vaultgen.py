@@ -33,9 +33,26 @@ TOPICS_RU = ["Дизайн", "Обзор", "Открытые вопросы", "�
 FOLDERS = ["design", "decisions", "journal", "meetings", "ops", "ideas", "requirements", "research", "people", "проекты", "заметки"]
 
 
-def _sentence(rng: random.Random, words: list[str]) -> str:
+def _lexicon(seed: int, n: int = 6000) -> tuple[list[str], list[str]]:
+    """Made-up content words (a real vault's vocabulary is large), Latin and Cyrillic."""
+    rng = random.Random(seed + 7)
+    lat, cyr = "bcdfghklmnprstvz", "бвгдзклмнпрстфх"
+    vow_l, vow_c = "aeiou", "аеиоуя"
+
+    def word(cons: str, vows: str) -> str:
+        return "".join(rng.choice(cons) + rng.choice(vows) for _ in range(rng.randint(2, 4)))
+
+    return [word(lat, vow_l) for _ in range(n)], [word(cyr, vow_c) for _ in range(n)]
+
+
+LEX_EN, LEX_RU = _lexicon(0)
+
+
+def _sentence(rng: random.Random, words: list[str], topic: list[str] | None = None) -> str:
+    """Function words from a small list, content words mostly from the note's topic."""
     n = rng.randint(6, 22)
-    s = " ".join(rng.choice(words) for _ in range(n))
+    topic = topic or words
+    s = " ".join(rng.choice(topic) if rng.random() < 0.6 else rng.choice(words) for _ in range(n))
     if rng.random() < 0.3:
         s += f" {rng.randint(1, 500)} {rng.choice(['MB', 'ms', 's', 'GB', 'minutes', 'МБ', 'секунд'])}"
     return s[0].upper() + s[1:] + "."
@@ -54,6 +71,9 @@ def note_names(n: int, seed: int) -> list[str]:
 def render(i: int, names: list[str], rng: random.Random) -> str:
     russian = i % 3 == 0
     words, topics = (RU, TOPICS_RU) if russian else (EN, TOPICS_EN)
+    lex = LEX_RU if russian else LEX_EN
+    start = (i * 37) % (len(lex) - 40)
+    topic = lex[start : start + 40]  # neighbouring notes share some topic words
     n_words = int(min(4000, max(30, rng.lognormvariate(math.log(250), 0.8))))
     parts: list[str] = []
     if rng.random() < 0.5:
@@ -65,7 +85,7 @@ def render(i: int, names: list[str], rng: random.Random) -> str:
     for h in headings:
         parts.append(f"\n## {h}\n")
         for _ in range(per_section):
-            para = " ".join(_sentence(rng, words) for _ in range(rng.randint(1, 4)))
+            para = " ".join(_sentence(rng, words, topic) for _ in range(rng.randint(1, 4)))
             if rng.random() < 0.6:
                 target = rng.randrange(len(names))
                 tname = Path(names[target]).stem
@@ -82,7 +102,7 @@ def render(i: int, names: list[str], rng: random.Random) -> str:
             if rng.random() < 0.15:
                 para += f" #{rng.choice(['idea', 'todo', 'вопрос', 'ops/alert', 'design'])}"
             if rng.random() < 0.3:
-                parts.append("\n" + "\n".join(f"- {_sentence(rng, words)}" for _ in range(rng.randint(2, 5))) + "\n")
+                parts.append("\n" + "\n".join(f"- {_sentence(rng, words, topic)}" for _ in range(rng.randint(2, 5))) + "\n")
             else:
                 parts.append("\n" + para + "\n")
     if i % 8 == 0:
@@ -96,7 +116,7 @@ def generate(root: Path, n_notes: int = 20000, seed: int = 0) -> Path:
     """Write the vault under `root` (skipped when it already holds the same vault)."""
     root = Path(root)
     stamp = root / ".vaultgen"
-    if stamp.exists() and stamp.read_text() == f"{n_notes} {seed}":
+    if stamp.exists() and stamp.read_text() == f"{n_notes} {seed} v2":
         return root
     names = note_names(n_notes, seed)
     rng = random.Random(seed + 1)
@@ -104,7 +124,7 @@ def generate(root: Path, n_notes: int = 20000, seed: int = 0) -> Path:
         p = root / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(render(i, names, rng), encoding="utf-8")
-    stamp.write_text(f"{n_notes} {seed}")
+    stamp.write_text(f"{n_notes} {seed} v2")
     return root
 
 

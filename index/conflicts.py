@@ -204,32 +204,41 @@ class FactIndex:
                     if not lst:
                         del self._by_key[k]
 
-    def candidates(self, fact: Fact, limit: int = 300) -> Iterable[Fact]:
-        """Facts sharing a (kind, dimension, stem) key with `fact`, rarest keys first, bounded."""
-        keys = sorted(self._keys(fact), key=lambda k: len(self._by_key.get(k, ())))
-        seen: set[int] = set()
-        n = 0
+    def candidates(self, fact: Fact, limit: int = 200, common: int = 2000) -> list[Fact]:
+        """Facts that could be about the same thing as `fact`: sharing two subject keys, or one
+        that is part of a setting's name. Keys on more than `common` facts say nothing about the
+        subject and are skipped, so the cost stays bounded however large the vault."""
+        keys = self._keys(fact)
+        named = {(*k[:-1], p) for k in keys for p in fact.ident}
+        counts: dict[int, int] = {}
+        facts: dict[int, Fact] = {}
         for k in keys:
-            for g in self._by_key.get(k, ()):
-                if id(g) in seen:
-                    continue
-                seen.add(id(g))
-                yield g
-                n += 1
-                if n >= limit:
-                    return
+            posting = self._by_key.get(k, ())
+            if len(posting) > common:
+                continue
+            for g in posting:
+                counts[id(g)] = counts.get(id(g), 0) + (2 if k in named or k[-1] in g.ident else 1)
+                facts[id(g)] = g
+        best = sorted((i for i, n in counts.items() if n >= 2 or fact.kind == "prohibition"), key=lambda i: -counts[i])
+        return [facts[i] for i in best[:limit]]
 
-    def conflicts_of(self, path: str) -> list[Conflict]:
+    def conflicts_of(self, path: str, per_fact: int = 3) -> list[Conflict]:
+        """Conflicts of `path`'s facts, at most `per_fact` each (the most similar subjects first):
+        a statement at odds with a dozen others needs one look, not a dozen warnings."""
         out: list[Conflict] = []
         for f in self.by_path.get(path, ()):
             if f.kind not in ("quantity", "order"):
                 continue
+            found = 0
             for g in self.candidates(f):
                 if g.kind != f.kind or (g.path == f.path and g.range == f.range):
                     continue
                 why = pair_conflict(f, g)
                 if why:
                     out.append(Conflict(f, g, why))
+                    found += 1
+                    if found >= per_fact:
+                        break
         return _dedupe(out)
 
     def prohibitions_of(self, verb: str) -> list[Fact]:

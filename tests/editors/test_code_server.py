@@ -118,7 +118,7 @@ def test_code_server_shows_ponder_diagnostics_and_hover(eval_vault: Path, vsix: 
         steps = [
             {"action": "load", "url": f"http://127.0.0.1:{port}/?folder={eval_vault}"},
             {"action": "open", "file": "ops/deployment.md"},
-            {"action": "problems", "expect": "Broken link [[runbook-upgrade]]"},
+            {"action": "problems", "expect": "Broken link [[runbook-upgrade]]", "filter": "runbook-upgrade"},
             {"action": "statusbar", "expect": r"Ponder: \d+ notes"},
             # "backlink" is Ponder's hover; "design/chunking.md (ctrl + click)" alone is VS Code's document-link hover
             {"action": "hover", "file": "Home.md", "line": line + 1, "column": home[line].index("[[chunking]]") + 4,

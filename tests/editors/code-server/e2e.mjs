@@ -74,6 +74,14 @@ const actions = {
   },
   async problems(step) {
     await command("View: Focus Problems");
+    if (step.filter) {
+      // the list is virtualised: with many findings the expected row may be out of view,
+      // so narrow it with the panel's own filter box first
+      const box = page.locator(".viewpane-filter input, .markers-panel-action-filter input").first();
+      await box.waitFor({ timeout: T });
+      await box.fill(step.filter);
+      await page.waitForTimeout(500);
+    }
     await waitFor(`the Problems panel to show "${step.expect}"`, (x) =>
       [...document.querySelectorAll(".markers-panel .monaco-list-row")].some((r) => r.textContent.includes(x)), step.expect);
     await page.waitForTimeout(500);
