@@ -204,7 +204,7 @@ class FactIndex:
                     if not lst:
                         del self._by_key[k]
 
-    def candidates(self, fact: Fact, limit: int = 200, common: int = 2000) -> list[Fact]:
+    def candidates(self, fact: Fact, limit: int = 200, common: int = 250) -> list[Fact]:
         """Facts that could be about the same thing as `fact`: sharing two subject keys, or one
         that is part of a setting's name. Keys on more than `common` facts say nothing about the
         subject and are skipped, so the cost stays bounded however large the vault."""
