@@ -189,8 +189,13 @@ class Store:
 
     # --- files and notes ----------------------------------------------------------------
 
-    def files(self) -> dict[str, FileRow]:
-        rows = self.conn.execute("SELECT id, path, kind, hash, mtime_ns, size, reason FROM files")
+    def files(self, paths: list[str] | None = None) -> dict[str, FileRow]:
+        """Every file's row, or only those of `paths` (a targeted update must not read 20k rows)."""
+        if paths is None:
+            rows = self.conn.execute("SELECT id, path, kind, hash, mtime_ns, size, reason FROM files")
+        else:
+            marks = ",".join("?" * len(paths))
+            rows = self.conn.execute(f"SELECT id, path, kind, hash, mtime_ns, size, reason FROM files WHERE path IN ({marks})", paths) if paths else []
         return {r[1]: FileRow(*r) for r in rows}
 
     def _upsert_file(self, path: str, kind: str, hash_: str | None, mtime_ns: int, size: int, reason: str | None) -> int:

@@ -124,7 +124,7 @@ class Vault:
         t0 = time.perf_counter()
         report = IndexReport(warnings=list(self.store.warnings))
         self.store.warnings.clear()
-        stored = self.store.files()
+        stored = self.store.files(paths)
         force = self.outdated  # derived by another version of Ponder: re-derive every note once
         if paths is None:
             found, report.skipped = walk(self.root, self.settings)
@@ -160,7 +160,8 @@ class Vault:
         if paths is None and force:
             self.mark_derived_current()
         report.unchanged = len(on_disk) - report.parsed - len(report.skipped)
-        report.notes = self.store.counts()["notes"]
+        if paths is None:  # counting a large index costs tens of milliseconds: not per edit
+            report.notes = self.store.counts()["notes"]
         report.assets = sum(1 for f in on_disk.values() if not f.is_note)
         if paths is None:
             report.skipped += [(p, r.reason or "") for p, r in self.store.files().items() if r.kind == "skipped"]
