@@ -25,16 +25,20 @@ class OutlineItem:
     children: list["OutlineItem"] = field(default_factory=list)
 
 
+def section_end(heads: list, i: int, line_count: int) -> int:
+    """Last line of heading `i`'s section: before the next heading of the same or a higher level."""
+    for later in heads[i + 1 :]:
+        if later.level <= heads[i].level:
+            return later.range.start.line - 1
+    return line_count - 1
+
+
 def outline(note: Note, line_count: int) -> list[OutlineItem]:
     """Headings nested by level, each spanning its section; functions inside their section."""
     items: list[OutlineItem] = []
     heads = note.headings
     for i, h in enumerate(heads):
-        end = line_count - 1
-        for later in heads[i + 1 :]:
-            if later.level <= h.level:
-                end = later.range.start.line - 1
-                break
+        end = section_end(heads, i, line_count)
         items.append(OutlineItem(h.text, "heading", "#" * h.level, Range.of(h.range.start.line, 0, max(end, h.range.start.line), 0), h.range))
     roots: list[OutlineItem] = []
     for i, h in enumerate(heads):
@@ -119,11 +123,7 @@ def folding_ranges(note: Note, lines: list[str]) -> list[Fold]:
         out.append(Fold(note.front_matter_range.start.line, note.front_matter_range.end.line, "comment"))
     heads = note.headings
     for i, h in enumerate(heads):
-        end = line_count - 1
-        for later in heads[i + 1 :]:
-            if later.level <= h.level:
-                end = later.range.start.line - 1
-                break
+        end = section_end(heads, i, line_count)
         while end > h.range.start.line and not lines[end].strip():
             end -= 1
         if end > h.range.start.line:

@@ -24,6 +24,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.uris import to_fs_path
 
+from ponder.index.model import Note
 from ponder.index.vault import Vault
 
 from .convert import Converter, Paths
@@ -95,6 +96,19 @@ class PonderServer(LanguageServer):
         if self.session is None:
             return default
         return await self.session.run(lambda vault: default if vault is None else fn(vault, self.converter(vault)), method=method)
+
+    async def query_note(self, uri: str, fn: Callable[[Vault, Converter, str, Note], T], method: str | None = None) -> T | None:
+        """`query` for a request about one note: None when the URI is outside the vault or the
+        note is unknown, else `fn(vault, converter, path, note)` on the index thread."""
+        path = self.path_of(uri)
+        if path is None:
+            return None
+
+        def job(vault: Vault, conv: Converter):
+            note = vault.graph.notes.get(path)
+            return None if note is None else fn(vault, conv, path, note)
+
+        return await self.query(job, method)
 
     def path_of(self, uri: str) -> str | None:
         return self.paths.path(uri) if self.paths else None

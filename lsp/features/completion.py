@@ -16,17 +16,10 @@ def register(server) -> None:
 
     @server.feature(t.TEXT_DOCUMENT_COMPLETION, options)
     async def completion(ls, params: t.CompletionParams):
-        path = ls.path_of(params.text_document.uri)
-        if path is None:
-            return None
-
-        def job(vault, conv):
-            note = vault.graph.notes.get(path)
-            if note is None:
-                return None
+        def job(vault, conv, path, note):
             lines = split_lines(vault.read_text(path) or "")
             pos = conv.pos_in(path, params.position)
             line = lines[pos.line] if pos.line < len(lines) else ""
             return completion_list(conv, path, complete(vault.graph, note, line, pos))
 
-        return await ls.query(job, t.TEXT_DOCUMENT_COMPLETION)
+        return await ls.query_note(params.text_document.uri, job, t.TEXT_DOCUMENT_COMPLETION)

@@ -13,14 +13,7 @@ from ..convert import folding_ranges
 def register(server) -> None:
     @server.feature(t.TEXT_DOCUMENT_FOLDING_RANGE)
     async def folding(ls, params: t.FoldingRangeParams):
-        path = ls.path_of(params.text_document.uri)
-        if path is None:
-            return None
-
-        def job(vault, conv):
-            note = vault.graph.notes.get(path)
-            if note is None:
-                return None
+        def job(vault, conv, path, note):
             return folding_ranges(folds(note, split_lines(vault.read_text(path) or "")))
 
-        return await ls.query(job, t.TEXT_DOCUMENT_FOLDING_RANGE)
+        return await ls.query_note(params.text_document.uri, job, t.TEXT_DOCUMENT_FOLDING_RANGE)

@@ -58,18 +58,11 @@ def register(server) -> None:
 
     @server.feature(t.TEXT_DOCUMENT_HOVER)
     async def hover(ls, params: t.HoverParams):
-        path = ls.path_of(params.text_document.uri)
-        if path is None:
-            return None
-
-        def job(vault: Vault, conv):
-            note = vault.graph.notes.get(path)
-            if note is None:
-                return None
+        def job(vault: Vault, conv, path, note):
             spot = spot_at(note, conv.pos_in(path, params.position))
             sections = [s for provider in ls.hover_providers for s in provider(vault, path, spot)]
             if not sections:
                 return None
             return t.Hover(t.MarkupContent(t.MarkupKind.Markdown, "\n\n---\n\n".join(sections)), conv.range(path, spot.range))
 
-        return await ls.query(job, t.TEXT_DOCUMENT_HOVER)
+        return await ls.query_note(params.text_document.uri, job, t.TEXT_DOCUMENT_HOVER)

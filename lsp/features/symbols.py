@@ -13,17 +13,10 @@ from ..convert import document_symbols, workspace_symbols
 def register(server) -> None:
     @server.feature(t.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     async def document_symbol(ls, params: t.DocumentSymbolParams):
-        path = ls.path_of(params.text_document.uri)
-        if path is None:
-            return None
-
-        def job(vault, conv):
-            note = vault.graph.notes.get(path)
-            if note is None:
-                return None
+        def job(vault, conv, path, note):
             return document_symbols(conv, path, outline(note, len(split_lines(vault.read_text(path) or ""))))
 
-        return await ls.query(job, t.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+        return await ls.query_note(params.text_document.uri, job, t.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
 
     @server.feature(t.WORKSPACE_SYMBOL)
     async def workspace_symbol(ls, params: t.WorkspaceSymbolParams):
