@@ -328,9 +328,6 @@ class Graph:
         """Folded note names and aliases -> paths (for completion and fuzzy fixes)."""
         return self._by_name
 
-    def aliases(self, path: str) -> list[str]:
-        return list(self._catalog.get(path, ()))
-
 
 def find_heading(note: Note, wanted: str) -> Heading | None:
     """A heading by its text (case-insensitive) or its slug."""

@@ -279,20 +279,6 @@ class Store:
             self._clear_derived(row[0])
             self.conn.execute("DELETE FROM files WHERE id=?", (row[0],))
 
-    def load_notes(self, paths: list[str] | None = None) -> Iterator[Note]:
-        """Stored note summaries (parsed structure without text or sentences), all or for `paths`."""
-        if paths is None:
-            rows = self.conn.execute("SELECT summary FROM notes")
-        else:
-            marks = ",".join("?" * len(paths))
-            rows = self.conn.execute(
-                f"SELECT n.summary FROM notes n JOIN files f ON f.id=n.file_id WHERE f.path IN ({marks})", paths
-            )
-        for (blob,) in rows.fetchall():
-            yield pickle.loads(blob)
-
-    # --- the graph's source (see index.graph.NoteSource) ---------------------------------
-
     def catalog(self) -> list[tuple[str, list[str]]]:
         """(path, aliases) of every stored note: enough to resolve any link by name."""
         rows = self.conn.execute("SELECT f.path, n.aliases FROM notes n JOIN files f ON f.id=n.file_id")
