@@ -6,10 +6,13 @@ recorded. The script is a JSON file:
 
     {"by_hash": {"<messages_hash(messages)>": "answer", ...},
      "answers": ["first answer", {"text": "second", "token_delay_s": 0.05}, ...],
-     "token_delay_s": 0.0}
+     "token_delay_s": 0.0, "calls_log": "/tmp/calls.jsonl"}
 
 A job whose messages hash is in `by_hash` gets that answer; any other job gets the next
 entry of `answers` (in order). "Tokens" are the answer's whitespace-separated words.
+With `calls_log`, the worker appends one JSON line per load (`{"event": "load"}`) and per
+generation (`{"event": "generate", "hash", "user"}`, the last user message): a test can
+tell which prompts reached the model, and that a cached answer reached none.
 """
 
 from __future__ import annotations
@@ -42,6 +45,12 @@ class ScriptedBackend:
         self._answers: list[Any] = []
         self._next = 0
         self._delay = 0.0
+        self._log: Path | None = None
+
+    def _record(self, entry: dict[str, Any]) -> None:
+        if self._log is not None:
+            with self._log.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(entry, ensure_ascii=False) + "\n")
 
     def load(self) -> LoadResult:
         if not self.settings.script_path:
@@ -54,10 +63,15 @@ class ScriptedBackend:
         self._by_hash = dict(script.get("by_hash", {}))
         self._answers = list(script.get("answers", []))
         self._delay = float(script.get("token_delay_s", 0.0))
+        self._log = Path(script["calls_log"]) if script.get("calls_log") else None
+        self._record({"event": "load"})
         return LoadResult(model=Path(self.settings.script_path).name, backend=self.name, load_s=time.monotonic() - started)
 
     def _answer(self, params: GenerateParams) -> tuple[str, float]:
-        entry = self._by_hash.get(messages_hash(params.messages))
+        key = messages_hash(params.messages)
+        user = next((m.content for m in reversed(params.messages) if m.role == "user"), "")
+        self._record({"event": "generate", "hash": key, "user": user})
+        entry = self._by_hash.get(key)
         if entry is None:
             if self._next >= len(self._answers):
                 raise BackendError(f"script exhausted after {len(self._answers)} answers (job {params.job_id})")

@@ -248,3 +248,21 @@ asyncio.run(main())
         parent.kill()
     parent.wait(10)
     assert pids.wait_dead(worker_pid, 10), "the worker outlived its parent"
+
+
+async def test_calls_log_records_loads_and_prompts(tmp_path) -> None:
+    from ponder.runtime.settings import ModelSettings
+
+    log = tmp_path / "calls.jsonl"
+    path = tmp_path / "script.json"
+    path.write_text(json.dumps({"answers": ["a", "b"], "calls_log": str(log)}))
+    client = ModelClient(ModelSettings(backend="scripted", script_path=str(path)))
+    try:
+        await client.run(ask("first"))
+        await client.run(ask("second"))
+    finally:
+        await client.close()
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [e["event"] for e in entries] == ["load", "generate", "generate"]
+    assert [e["user"] for e in entries[1:]] == ["first", "second"]
+    assert entries[1]["hash"] == messages_hash([{"role": "user", "content": "first"}])
