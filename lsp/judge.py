@@ -5,7 +5,9 @@ their notes' heading paths and status/date front matter, asking for a JSON verdi
 Only `contradiction` becomes a diagnostic. Verdicts are cached by the runtime under
 (the prompt's inputs, the model fingerprint, PROMPT_VERSION): the prompt holds only the
 two sentences and their own context, so an edit invalidates exactly the pairs that
-touch the edited sentences, and a restart repeats no model work.
+touch the edited sentences, and a restart repeats no model work. A pair is always asked
+in one orientation (A is the smaller of (path, text)), whichever note found it, so the
+editor, `ponder check --semantic` and the vault sweep share their cached verdicts.
 
 This lives in `lsp/` because it needs both the index (candidates) and the runtime.
 """
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -38,6 +40,21 @@ SYSTEM = (
     "a rejected or superseded proposal, a question, or a value inside an allowed range are "
     "'different_scope' or 'compatible'. If unsure, say 'unsure'. Quote the conflicting words."
 )
+
+
+class ContradictionSettings(BaseModel):
+    """The model's judgement of candidate contradictions in the editor (background, cached)."""
+
+    judge: Literal["open", "vault", "off"] = Field(
+        "open",
+        description="open: judge the candidate pairs of open notes after each edit; vault: also sweep the whole vault "
+        "in the background (cancellable progress; fills the cache so later opens are instant); off: never start the model for this.",
+    )
+    max_pairs_per_edit: int = Field(
+        8, ge=1, le=200, description="New (uncached) pairs queued for the model per open or edit of a note; cached verdicts are always shown."
+    )
+    top_k: int = Field(5, ge=1, le=50, description="Nearest claims in other notes considered per sentence.")
+    min_similarity: float = Field(0.6, ge=0.0, le=1.0, description="Cosine similarity of two claims above which the model judges them.")
 
 
 class Verdict(BaseModel):
@@ -103,9 +120,30 @@ def judge_task(vault: Vault, c: Candidate) -> Task:
     )
 
 
+def oriented(c: Candidate) -> Candidate:
+    """The pair with A the smaller of (path, text): one prompt, one cache entry, from either side."""
+    if (c.b_path, c.b_text) < (c.a_path, c.a_text):
+        return replace(c, a_path=c.b_path, a_text=c.b_text, a_range=c.b_range, b_path=c.a_path, b_text=c.a_text, b_range=c.a_range)
+    return c
+
+
+def sentence_ranges(vault: Vault, path: str, open_paths) -> dict[str, Range]:
+    """Where each sentence of `path` stands now (an open note's editor text, else the index), by its
+    whitespace-normalised text: a verdict follows its sentence across line moves and dies with it."""
+    if path in open_paths:
+        note = vault.note(path)
+        rows = [(s.text, s.range) for s in note.sentences] if note is not None else []
+    else:
+        rows = [(t, r) for _, t, r, _ in vault.store.sentence_rows(path)]
+    out: dict[str, Range] = {}
+    for text, rng in rows:
+        out.setdefault(" ".join(text.split()), rng)
+    return out
+
+
 def pairs_to_judge(vault: Vault, paths: list[str], k: int = 5, min_similarity: float = 0.6, limit: int | None = None) -> list[Candidate]:
-    """Candidate pairs of `paths`, unordered and unique, minus pairs the facts already settled or
-    the user ignored; closest first, so a bounded sweep judges the likeliest pairs."""
+    """Candidate pairs of `paths`, unordered, unique and `oriented`, minus pairs the facts already
+    settled or the user ignored; closest first, so a bounded sweep judges the likeliest pairs."""
     settled = {d.data["pair"] for d in vault.fact_conflicts(paths) if d.data}
     ignored = vault.store.ignored_pairs()
     seen: set[tuple] = set()
@@ -119,7 +157,7 @@ def pairs_to_judge(vault: Vault, paths: list[str], k: int = 5, min_similarity: f
             if key in seen or pk in settled or pk in ignored:
                 continue
             seen.add(key)
-            out.append(c)
+            out.append(oriented(c))
     out.sort(key=lambda c: (c.a_path == c.b_path, -c.similarity))  # across notes first
     return out[:limit] if limit else out
 

@@ -65,6 +65,7 @@ class PonderServer(LanguageServer):
         self.model = ModelService(self)  # the one model client (lazy: the worker starts on the first job)
         self.background: set[asyncio.Task] = set()
         self.diagnostics = None  # features.diagnostics.Diagnostics
+        self.contradictions = None  # features.contradictions.Contradictions (the model's background judge)
 
     # --- client facts -------------------------------------------------------------------
 
@@ -150,11 +151,14 @@ class PonderServer(LanguageServer):
         return got[0] if got and isinstance(got[0], dict) else None
 
     async def apply_settings(self, client: dict | None) -> None:
+        previous = self.settings
         before = (self.settings.index, self.settings.embedding)
         for m in self.read_settings(client):
             self.show(m)
         if self.session is not None and (self.settings.index, self.settings.embedding) != before:
             await self.restart()
+        if self.contradictions is not None:
+            self.contradictions.reconfigure(previous)
 
     # --- the vault ----------------------------------------------------------------------
 
@@ -186,6 +190,8 @@ class PonderServer(LanguageServer):
             except Exception as e:
                 log.exception("embedding failed")
                 self.show(f"Ponder: embeddings unavailable ({e}); search falls back to keywords")
+            if self.contradictions is not None:
+                self.spawn(self.contradictions.indexed())  # the claims have vectors now: judge the open notes
         finally:
             progress.end(f"{len(session.vault.graph.notes) if session.vault else 0} notes")
 

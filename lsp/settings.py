@@ -20,6 +20,7 @@ from ponder.index.settings import EmbeddingSettings, IndexSettings
 from ponder.runtime.settings import ModelSettings
 
 from .codegen import CodegenSettings
+from .judge import ContradictionSettings
 
 CONFIG_FILE = "ponder.toml"
 ENV_PREFIX = "PONDER_"
@@ -32,6 +33,9 @@ class PonderSettings(BaseModel):
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings, description="Embedding model.")
     model: ModelSettings = Field(default_factory=ModelSettings, description="The local LLM.")
     codegen: CodegenSettings = Field(default_factory=CodegenSettings, description="Explanations on hover and implementations from pseudocode.")
+    contradictions: ContradictionSettings = Field(
+        default_factory=ContradictionSettings, description="The model's background judgement of candidate contradictions."
+    )
 
 
 def _deep_merge(base: dict, extra: dict) -> dict:

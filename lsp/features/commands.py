@@ -30,6 +30,7 @@ def register(server) -> None:
                 "embedded": counts.get("embedded"),
                 "open": sorted(s.versions),
                 "positionEncoding": ls.encoding,
+                "contradictions": ls.contradictions.status() if ls.contradictions is not None else None,
             }
 
         return await ls.query(job, t.WORKSPACE_EXECUTE_COMMAND)

@@ -65,6 +65,8 @@ def register(server) -> None:
             queued.discard(path)
         if ls.diagnostics is not None:
             ls.diagnostics.schedule({path} | affected)
+        if ls.contradictions is not None:
+            ls.contradictions.changed(path)  # the model's judgement, debounced and in the background
 
     @server.feature(t.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(ls, params: t.DidOpenTextDocumentParams) -> None:
@@ -96,6 +98,8 @@ def register(server) -> None:
             return before | dependents(vault, path)
 
         affected = await ls.query(job, default=set())
+        if ls.contradictions is not None:
+            ls.contradictions.closed(path)
         if ls.diagnostics is not None:
             ls.diagnostics.closed(path)
             ls.diagnostics.schedule(affected | {path})

@@ -1,0 +1,444 @@
+"""Contradictions judged by the local model in the background, shown on both sides.
+
+After a note is opened or edited (debounced, and only once the vault's claims have
+vectors) its candidate pairs are computed on the index thread. Verdicts already cached
+show at once; at most `max_pairs_per_edit` new pairs are queued, the edited sentences'
+first. One pair at a time goes to the model: open notes at OPEN_DOCUMENT priority (what
+the user asks for still comes first), the vault sweep at BACKGROUND. A newer edit replaces
+the note's pending pairs; a pair whose sentence is gone is dropped, and cancelled if it is
+the one being judged. With `judge = "vault"` a sweep then judges every note's pairs with
+cancellable `$/progress`, filling the cache so later opens are instant. Nothing here runs
+inside a request: typing never waits for the model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import threading
+from collections import deque
+from dataclasses import replace
+
+from lsprotocol import types as t
+
+from ponder.index.conflicts import pair_key
+from ponder.index.model import Diagnostic, Range
+from ponder.index.related import Candidate
+from ponder.index.vault import Vault
+from ponder.runtime.tasks import JobCancelled, ModelError, ModelOutputError, Priority, WorkerUnavailable
+
+from ..judge import Judged, contradiction_diagnostics, judge_task, pairs_to_judge, sentence_ranges
+
+log = logging.getLogger(__name__)
+DEBOUNCE_S = 0.5  # a pause in typing; the model's answer takes far longer anyway
+_norm = " ".join
+_sweeps = itertools.count(1)
+
+
+def pair_id(c: Candidate) -> tuple:
+    return (pair_key(c.a_text, c.b_text), c.a_path, c.b_path)
+
+
+def choose(todo: list[Candidate], path: str, fresh: set[str], limit: int) -> list[Candidate]:
+    """What one edit of `path` queues: pairs touching a sentence the edit changed (`fresh`,
+    normalised texts) first, then the rest in their given order (closest first); at most `limit`."""
+
+    def touches(c: Candidate) -> bool:
+        return (c.a_path == path and _norm(c.a_text.split()) in fresh) or (c.b_path == path and _norm(c.b_text.split()) in fresh)
+
+    return sorted(todo, key=lambda c: not touches(c))[:limit]
+
+
+class Sentences:
+    """Where sentences stand now, each note looked up once per job (index thread)."""
+
+    def __init__(self, vault: Vault, open_paths):
+        self.vault, self.open_paths, self._notes = vault, open_paths, {}
+
+    def of(self, path: str) -> dict[str, Range]:
+        if path not in self._notes:
+            self._notes[path] = sentence_ranges(self.vault, path, self.open_paths)
+        return self._notes[path]
+
+    def range(self, path: str, text: str) -> Range | None:
+        return self.of(path).get(_norm(text.split()))
+
+
+class Verdicts:
+    """The contradictions known this session, by pair and by each side's path (the index thread
+    reads them while the loop adds them)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._pairs: dict[tuple, Judged] = {}
+        self._paths: dict[str, set[tuple]] = {}
+
+    def put(self, j: Judged) -> bool:
+        """Remember a contradiction, forget a pair judged otherwise; True when what is shown may change."""
+        key = pair_id(j.pair)
+        with self._lock:
+            if j.label == "contradiction":
+                self._pairs[key] = j
+                for p in (j.a_path, j.b_path):
+                    self._paths.setdefault(p, set()).add(key)
+                return True
+            if self._pairs.pop(key, None) is None:
+                return False
+            for p in (j.a_path, j.b_path):
+                self._paths.get(p, set()).discard(key)
+            return True
+
+    def clear(self) -> set[str]:
+        """Forget everything (another model, other candidates); returns the paths that showed some."""
+        with self._lock:
+            paths = {p for p, keys in self._paths.items() if keys}
+            self._pairs.clear()
+            self._paths.clear()
+        return paths
+
+    def __len__(self) -> int:
+        return len(self._pairs)
+
+    def diagnostics(self, vault: Vault, path: str, open_paths) -> list[Diagnostic]:
+        """`contradiction` warnings in `path`, placed where both sentences stand now; a pair whose
+        sentence is gone, or that the user ignored, shows nothing."""
+        with self._lock:
+            found = [self._pairs[k] for k in self._paths.get(path, ())]
+        if not found:
+            return []
+        ignored = vault.store.ignored_pairs()
+        where = Sentences(vault, open_paths)
+        out: list[Diagnostic] = []
+        for j in found:
+            c = j.pair
+            a, b = where.range(c.a_path, c.a_text), where.range(c.b_path, c.b_text)
+            if a is None or b is None or pair_key(c.a_text, c.b_text) in ignored:
+                continue
+            now = replace(j, pair=replace(c, a_range=a, b_range=b))
+            out += [d for d in contradiction_diagnostics([now]) if d.path == path]
+        return out
+
+
+class Contradictions:
+    """The scheduler: plans after edits, one model job at a time, the vault sweep (loop thread)."""
+
+    def __init__(self, server):
+        self.server = server
+        self.verdicts = Verdicts()
+        self.dirty: set[str] = set()
+        self.timer: asyncio.TimerHandle | None = None
+        self.pending: dict[str, deque[Candidate]] = {}  # open note -> pairs still to judge (each plan replaces them)
+        self.touched: dict[str, int] = {}  # open note -> when it last changed (the latest is judged first)
+        self.seen: dict[str, set[str]] = {}  # note -> its sentences at the last plan (what an edit changed)
+        self.failed: set[str] = set()  # tasks the model could not answer: not retried this session
+        self.sweep: Sweep | None = None
+        self.inflight: tuple[Candidate, str, object, bool] | None = None  # pair, job id, client, from the sweep
+        self.wake = asyncio.Event()
+        self.pump: asyncio.Task | None = None
+        self.paused: str | None = None  # why judging stopped: the model is unavailable (until its settings change)
+        self.paused_for = None
+        self.told: set[str] = set()
+        self.stats = {"from_model": 0, "from_cache": 0, "failed": 0}
+        self._ticks = itertools.count(1)
+
+    # --- state --------------------------------------------------------------------------
+
+    @property
+    def settings(self):
+        return self.server.settings.contradictions
+
+    def active(self) -> bool:
+        """Judging is wanted and possible (judge on, embeddings on, the model not known broken)."""
+        if self.paused is not None and self.paused_for != self.server.settings.model:
+            self.paused = None
+        return self.settings.judge != "off" and self.server.settings.embedding.enabled and self.paused is None
+
+    def ready(self) -> bool:
+        """The vault is indexed and its claims have vectors (candidates need them; never load the embedder here)."""
+        s = self.server.session
+        return s is not None and s.indexed and s.embedding_state == "done"
+
+    def status(self) -> dict:
+        sweep = self.sweep
+        return {
+            "judge": self.settings.judge,
+            "pending": sum(len(q) for q in self.pending.values()) + (len(sweep.buffer) if sweep else 0),
+            "judging": self.inflight is not None,
+            "idle": not (self.dirty or self.inflight or sweep or any(self.pending.values())),
+            "known": len(self.verdicts),
+            **self.stats,
+            "sweep": {"notes": sweep.planned, "total": sweep.total} if sweep else None,
+            "paused": self.paused,
+        }
+
+    # --- events from the server ---------------------------------------------------------
+
+    def changed(self, path: str) -> None:
+        """An open note's text changed (or it was opened): plan it after a pause in typing."""
+        if self.settings.judge == "off":
+            return
+        self.touched[path] = next(self._ticks)
+        self.dirty.add(path)
+        if self.timer is not None:
+            self.timer.cancel()
+        self.timer = asyncio.get_running_loop().call_later(DEBOUNCE_S, lambda: self.server.spawn(self._plan_dirty()))
+
+    def closed(self, path: str) -> None:
+        self.pending.pop(path, None)
+        self.seen.pop(path, None)
+        self.touched.pop(path, None)
+        self.dirty.discard(path)
+
+    async def indexed(self) -> None:
+        """Indexing and embedding finished: judge the open notes, then (vault mode) sweep the rest."""
+        if not self.active() or not self.ready():
+            return
+        self.dirty |= set(self.server.open_paths())
+        await self._plan_dirty()
+        if self.settings.judge == "vault":
+            await self._start_sweep()
+
+    def reconfigure(self, before) -> None:
+        """Settings changed: verdicts of another model or other candidates are forgotten and judged again."""
+        now = self.server.settings
+        if (before.model, before.embedding, before.contradictions) == (now.model, now.embedding, now.contradictions):
+            return
+        if before.model != now.model:
+            self.paused, self.told = None, set()
+        stale = self.verdicts.clear()
+        self.seen.clear()
+        self.failed.clear()
+        self._stop()
+        if stale and self.server.diagnostics is not None:
+            self.server.diagnostics.schedule(stale)
+        self.server.spawn(self.indexed())
+
+    # --- planning (what to judge) -----------------------------------------------------------
+
+    def _candidates(self, vault: Vault, path: str, open_paths) -> tuple[list[Judged], list[Candidate], set[str]]:
+        """(index thread) `path`'s pairs whose sentences exist now: the cached verdicts, the pairs
+        still to judge, and the note's sentences."""
+        s = self.settings
+        where = Sentences(vault, open_paths)
+        known: list[Judged] = []
+        todo: list[Candidate] = []
+        for c in pairs_to_judge(vault, [path], k=s.top_k, min_similarity=s.min_similarity):
+            if where.range(c.a_path, c.a_text) is None or where.range(c.b_path, c.b_text) is None:
+                continue  # the other side is open and its stored copy (where candidates come from) is stale
+            task = judge_task(vault, c)
+            value = self.server.model.cached(task)
+            if value is not None:
+                known.append(Judged(c, value.label, value.explanation.strip(), True))
+            elif task.input_hash() not in self.failed:
+                todo.append(c)
+        return known, todo, set(where.of(path))
+
+    async def _plan_dirty(self) -> None:
+        self.timer = None
+        if not self.active():
+            self.dirty.clear()
+            return
+        if not self.ready():
+            return  # kept: `indexed` plans them once the vectors exist
+        open_paths = set(self.server.open_paths())
+        paths, self.dirty = self.dirty, set()
+        for path in sorted(paths & open_paths, key=lambda p: -self.touched.get(p, 0)):
+            known, todo, texts = await self.server.query(lambda v, c, path=path: self._candidates(v, path, open_paths), default=([], [], set()))
+            fresh = texts - self.seen.get(path, set())
+            self.seen[path] = texts
+            self._learn(known)
+            self.pending[path] = deque(choose(todo, path, fresh, self.settings.max_pairs_per_edit))
+            if self.inflight is not None:  # the pair being judged lost its sentence: stop it
+                c, job, client, _ = self.inflight
+                if (c.a_path == path and _norm(c.a_text.split()) not in texts) or (c.b_path == path and _norm(c.b_text.split()) not in texts):
+                    client.cancel(job)
+        self._kick()
+
+    def _learn(self, judged: list[Judged]) -> None:
+        paths: set[str] = set()
+        for j in judged:
+            if j.cached:
+                self.stats["from_cache"] += 1
+            if self.verdicts.put(j):
+                paths |= {j.a_path, j.b_path}
+        if paths and self.server.diagnostics is not None:
+            self.server.diagnostics.schedule(paths)
+
+    async def _start_sweep(self) -> None:
+        if self.sweep is not None or self.settings.judge != "vault" or not self.active() or not self.ready():
+            return
+        paths = await self.server.query(lambda v, c: sorted(v.graph.notes), default=[])
+        self.sweep = Sweep(self, paths)
+        await self.sweep.begin()
+        self._kick()
+
+    def _stop(self) -> None:
+        """Drop every queued pair, the sweep and the job in flight."""
+        self.pending.clear()
+        if self.sweep is not None:
+            self.sweep.end("stopped")
+        if self.inflight is not None:
+            _, job, client, _ = self.inflight
+            client.cancel(job)
+
+    # --- judging (one pair at a time) ----------------------------------------------------------
+
+    def _kick(self) -> None:
+        if self.pump is None or self.pump.done():
+            self.pump = self.server.spawn(self._pump())
+        self.wake.set()
+
+    async def _next(self) -> tuple[Candidate, Priority, bool] | None:
+        for path in sorted(self.pending, key=lambda p: -self.touched.get(p, 0)):
+            if self.pending[path]:
+                return self.pending[path].popleft(), Priority.OPEN_DOCUMENT, False
+        if self.sweep is not None:
+            c = await self.sweep.next()
+            if c is not None:
+                return c, Priority.BACKGROUND, True
+        return None
+
+    async def _pump(self) -> None:
+        while True:
+            self.wake.clear()
+            item = await self._next() if self.active() else None
+            if item is None:
+                await self.wake.wait()
+                continue
+            try:
+                await self._judge(*item)
+            except Exception:  # never let one pair end the judging
+                log.exception("judging a pair failed")
+                await asyncio.sleep(1)
+
+    async def _judge(self, c: Candidate, priority: Priority, from_sweep: bool) -> None:
+        open_paths = set(self.server.open_paths())
+
+        def prepare(vault: Vault, _conv):
+            where = Sentences(vault, open_paths)
+            if where.range(c.a_path, c.a_text) is None or where.range(c.b_path, c.b_text) is None:
+                return None  # edited away since it was queued
+            return judge_task(vault, c)
+
+        task = await self.server.query(prepare)
+        if task is None:
+            return
+        client = self.server.model.client()
+        try:
+            job = client.submit(task, priority)
+            self.inflight = (c, job, client, from_sweep)
+            res = await client.wait(job)
+        except JobCancelled:
+            return
+        except WorkerUnavailable as e:
+            return self._pause(e)
+        except ModelError as e:  # a malformed answer (after the runtime's retry) or a backend error: skip the pair
+            self.failed.add(task.input_hash())
+            self.stats["failed"] += 1
+            self._warn_once("pair", f"Ponder: the model gave no verdict on a contradiction candidate ({e})", quiet=isinstance(e, ModelOutputError))
+            return
+        except Exception as e:  # e.g. the model file is missing: the worker cannot start
+            return self._pause(e)
+        finally:
+            self.inflight = None
+        if from_sweep and self.sweep is not None:
+            self.sweep.judged += 1
+        self.stats["from_cache" if res.cached else "from_model"] += 1
+        self._learn([Judged(c, res.value.label, res.value.explanation.strip(), res.cached)])
+
+    def _pause(self, e: Exception) -> None:
+        """The model cannot run: stop judging until its settings change; say so once."""
+        self.paused, self.paused_for = str(e)[:300] or type(e).__name__, self.server.settings.model
+        self._stop()
+        self._warn_once("paused", f"Ponder: contradictions are not being judged: the model is unavailable ({self.paused}).")
+
+    def _warn_once(self, kind: str, message: str, quiet: bool = False) -> None:
+        if kind in self.told:
+            log.debug("%s", message)
+            return
+        self.told.add(kind)
+        log.warning("%s", message)
+        if not quiet:
+            self.server.show(message)
+
+
+class Sweep:
+    """Every note's pairs at BACKGROUND priority, one note planned at a time, with cancellable progress."""
+
+    def __init__(self, owner: Contradictions, paths: list[str]):
+        self.owner = owner
+        self.paths = deque(paths)
+        self.total = len(paths)
+        self.planned = 0
+        self.judged = 0
+        self.buffer: deque[Candidate] = deque()
+        self.token = f"ponder/contradictions/{next(_sweeps)}"
+        self.enabled = owner.server.client_has("window.work_done_progress")
+        self.over = False
+
+    async def begin(self) -> None:
+        if not self.enabled:
+            return
+        wdp = self.owner.server.work_done_progress
+        try:
+            await wdp.create_async(self.token)
+        except Exception:
+            self.enabled = False
+            return
+        loop = asyncio.get_running_loop()
+        future = wdp.tokens.get(self.token)  # pygls cancels it on window/workDoneProgress/cancel
+        if future is not None:
+            future.add_done_callback(lambda f: f.cancelled() and loop.call_soon_threadsafe(self.cancel))
+        wdp.begin(self.token, t.WorkDoneProgressBegin(title="Ponder: judging contradictions", cancellable=True, percentage=0, message=f"0/{self.total} notes"))
+
+    async def next(self) -> Candidate | None:
+        while not self.buffer:
+            if self.over:
+                return None
+            if not self.paths:
+                self.end(f"{self.judged} pairs judged")
+                return None
+            path = self.paths.popleft()
+            open_paths = set(self.owner.server.open_paths())
+            known, todo, _ = await self.owner.server.query(lambda v, c: self.owner._candidates(v, path, open_paths), default=([], [], set()))
+            if self.over:
+                return None
+            self.owner._learn(known)
+            self.buffer.extend(todo)
+            self.planned += 1
+            self.report()
+        return self.buffer.popleft()
+
+    def report(self) -> None:
+        if self.enabled and not self.over:
+            pct = int(100 * self.planned / self.total) if self.total else 100
+            msg = f"{self.planned}/{self.total} notes, {self.judged} pairs judged"
+            self.owner.server.work_done_progress.report(self.token, t.WorkDoneProgressReport(message=msg, percentage=pct))
+
+    def cancel(self) -> None:
+        """The editor's cancel button: stop the sweep (and its pair in flight), not the server."""
+        inflight = self.owner.inflight
+        if inflight is not None and inflight[3]:
+            inflight[2].cancel(inflight[1])
+        self.end("cancelled")
+
+    def end(self, message: str) -> None:
+        if self.over:
+            return
+        self.over = True
+        self.buffer.clear()
+        self.paths.clear()
+        if self.owner.sweep is self:
+            self.owner.sweep = None
+        if self.enabled:
+            self.owner.server.work_done_progress.end(self.token, t.WorkDoneProgressEnd(message=message))
+            self.owner.server.work_done_progress.tokens.pop(self.token, None)
+
+
+def register(server) -> None:
+    judge = Contradictions(server)
+    server.contradictions = judge
+    server.diagnostic_providers.append(
+        lambda vault, path: judge.verdicts.diagnostics(vault, path, set(server.open_paths())) if judge.settings.judge != "off" else []
+    )
