@@ -5,6 +5,7 @@ ignored pairs hidden, nothing started when judging is off, the vault sweep cance
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from pathlib import Path
@@ -142,3 +143,49 @@ async def test_judged_on_both_sides_cached_rejudged_per_sentence_and_ignored(sta
     await s2.diagnostics("design.md", lambda ds: not contradictions(ds))
     await idle(s2)
     assert calls(log) == before
+
+
+def progress_of(s, prefix: str) -> list[tuple[str, list]]:
+    return [(str(k), v) for k, v in s.client.progress_reports.items() if str(k).startswith(prefix)]
+
+
+async def test_off_starts_nothing_unavailable_model_said_once_and_vault_sweep_cancels(start, tmp_path):
+    script, log = judge_script(tmp_path, [FILES], token_delay_s=0.15)  # about 2 s per verdict
+    s = await start(FILES, init_options=options(script, judge="off"))
+    s.open("design.md")
+    s.change("design.md", 2, [(R(2, 26, 2, 29), "128")])
+    await asyncio.sleep(1.5)  # past the debounce
+    assert (await idle(s))["from_model"] == 0 and calls(log) == []  # the worker never started
+    assert not contradictions(s.client.diagnostics.get(s.vault.uri("design.md"), []))
+
+    # a model that cannot start: said once, never again on later edits; everything else still works
+    def configure(section: dict) -> None:
+        s.client.set_configuration(section, section="ponder")
+        s.client.workspace_did_change_configuration(t.DidChangeConfigurationParams(settings=None))
+
+    configure({"contradictions": {"judge": "open"}, "model": {"backend": "llama_cpp", "path": str(tmp_path / "missing.gguf")}})
+    said = lambda: [m.message for m in s.client.messages if "not being judged" in m.message]
+    await until(lambda: asyncio.sleep(0, said()))
+    for version, text in ((3, "256"), (4, "128")):
+        s.change("design.md", version, [(R(2, 26, 2, 29), text)])
+    await asyncio.sleep(1.5)
+    st = await status(s)
+    assert len(said()) == 1 and "missing.gguf" in said()[0] and st["paused"] and st["idle"]
+
+    # the recorded model again, whole vault: the sweep judges closed notes with cancellable progress
+    s.client.text_document_did_close(t.DidCloseTextDocumentParams(s.doc("design.md")))
+    configure({"contradictions": {"judge": "vault"}})
+    (o,) = contradictions(await s.diagnostics("decision.md", lambda ds: contradictions(ds), timeout=30))
+    assert o.related_information[0].location.uri == s.vault.uri("design.md")  # found by the sweep, both notes closed
+    ((token, reports),) = progress_of(s, "ponder/contradictions")
+    assert isinstance(reports[0], t.WorkDoneProgressBegin) and reports[0].cancellable
+    assert any(isinstance(r, t.WorkDoneProgressReport) and "notes" in r.message for r in reports)
+    s.client.window_work_done_progress_cancel(t.WorkDoneProgressCancelParams(token))
+    end = await until(lambda: asyncio.sleep(0, next((r for r in reports if isinstance(r, t.WorkDoneProgressEnd)), None)))
+    assert end.message == "cancelled"
+    st = await idle(s)
+    assert st["sweep"] is None and st["paused"] is None
+    n = len(generated(log))
+    await asyncio.sleep(1)
+    assert len(generated(log)) == n < 4  # stopped: not every pair was judged, and nothing more is asked
+    assert (await status(s))["judge"] == "vault"  # the server goes on
