@@ -48,7 +48,8 @@ class ContradictionSettings(BaseModel):
     judge: Literal["open", "vault", "off"] = Field(
         "open",
         description="open: judge the candidate pairs of open notes after each edit; vault: also sweep the whole vault "
-        "in the background (cancellable progress; fills the cache so later opens are instant); off: never start the model for this.",
+        "in the background (cancellable progress; fills the cache so later opens are instant); off: never start the model for this. "
+        "Needs a configured model (model.path, or the openai backend): the bundled Gemma only proves the plumbing.",
     )
     max_pairs_per_edit: int = Field(
         8, ge=1, le=200, description="New (uncached) pairs queued for the model per open or edit of a note; cached verdicts are always shown."

@@ -30,7 +30,9 @@ def register(server) -> None:
                 "embedded": counts.get("embedded"),
                 "open": sorted(s.versions),
                 "positionEncoding": ls.encoding,
-                "contradictions": ls.contradictions.status() if ls.contradictions is not None else None,
             }
 
-        return await ls.query(job, t.WORKSPACE_EXECUTE_COMMAND)
+        out = await ls.query(job, t.WORKSPACE_EXECUTE_COMMAND)
+        if isinstance(out, dict) and ls.contradictions is not None:
+            out["contradictions"] = ls.contradictions.status()  # loop-thread state: read here, not on the index thread
+        return out

@@ -16,108 +16,20 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import threading
 from collections import deque
-from dataclasses import replace
 
-from lsprotocol import types as t
-
-from ponder.index.conflicts import pair_key
-from ponder.index.model import Diagnostic, Range
+from ponder.index.model import Diagnostic
 from ponder.index.related import Candidate
 from ponder.index.vault import Vault
 from ponder.runtime.tasks import JobCancelled, ModelError, ModelOutputError, Priority, WorkerUnavailable
 
-from ..judge import Judged, contradiction_diagnostics, judge_task, pairs_to_judge, sentence_ranges
+from ..judge import Judged, judge_task, pairs_to_judge
+from ..verdicts import Sentences, Verdicts, choose
+from .sweep import Sweep
 
 log = logging.getLogger(__name__)
 DEBOUNCE_S = 0.5  # a pause in typing; the model's answer takes far longer anyway
 _norm = " ".join
-_sweeps = itertools.count(1)
-
-
-def pair_id(c: Candidate) -> tuple:
-    return (pair_key(c.a_text, c.b_text), c.a_path, c.b_path)
-
-
-def choose(todo: list[Candidate], path: str, fresh: set[str], limit: int) -> list[Candidate]:
-    """What one edit of `path` queues: pairs touching a sentence the edit changed (`fresh`,
-    normalised texts) first, then the rest in their given order (closest first); at most `limit`."""
-
-    def touches(c: Candidate) -> bool:
-        return (c.a_path == path and _norm(c.a_text.split()) in fresh) or (c.b_path == path and _norm(c.b_text.split()) in fresh)
-
-    return sorted(todo, key=lambda c: not touches(c))[:limit]
-
-
-class Sentences:
-    """Where sentences stand now, each note looked up once per job (index thread)."""
-
-    def __init__(self, vault: Vault, open_paths):
-        self.vault, self.open_paths, self._notes = vault, open_paths, {}
-
-    def of(self, path: str) -> dict[str, Range]:
-        if path not in self._notes:
-            self._notes[path] = sentence_ranges(self.vault, path, self.open_paths)
-        return self._notes[path]
-
-    def range(self, path: str, text: str) -> Range | None:
-        return self.of(path).get(_norm(text.split()))
-
-
-class Verdicts:
-    """The contradictions known this session, by pair and by each side's path (the index thread
-    reads them while the loop adds them)."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._pairs: dict[tuple, Judged] = {}
-        self._paths: dict[str, set[tuple]] = {}
-
-    def put(self, j: Judged) -> bool:
-        """Remember a contradiction, forget a pair judged otherwise; True when what is shown may change."""
-        key = pair_id(j.pair)
-        with self._lock:
-            if j.label == "contradiction":
-                self._pairs[key] = j
-                for p in (j.a_path, j.b_path):
-                    self._paths.setdefault(p, set()).add(key)
-                return True
-            if self._pairs.pop(key, None) is None:
-                return False
-            for p in (j.a_path, j.b_path):
-                self._paths.get(p, set()).discard(key)
-            return True
-
-    def clear(self) -> set[str]:
-        """Forget everything (another model, other candidates); returns the paths that showed some."""
-        with self._lock:
-            paths = {p for p, keys in self._paths.items() if keys}
-            self._pairs.clear()
-            self._paths.clear()
-        return paths
-
-    def __len__(self) -> int:
-        return len(self._pairs)
-
-    def diagnostics(self, vault: Vault, path: str, open_paths) -> list[Diagnostic]:
-        """`contradiction` warnings in `path`, placed where both sentences stand now; a pair whose
-        sentence is gone, or that the user ignored, shows nothing."""
-        with self._lock:
-            found = [self._pairs[k] for k in self._paths.get(path, ())]
-        if not found:
-            return []
-        ignored = vault.store.ignored_pairs()
-        where = Sentences(vault, open_paths)
-        out: list[Diagnostic] = []
-        for j in found:
-            c = j.pair
-            a, b = where.range(c.a_path, c.a_text), where.range(c.b_path, c.b_text)
-            if a is None or b is None or pair_key(c.a_text, c.b_text) in ignored:
-                continue
-            now = replace(j, pair=replace(c, a_range=a, b_range=b))
-            out += [d for d in contradiction_diagnostics([now]) if d.path == path]
-        return out
 
 
 class Contradictions:
@@ -141,6 +53,7 @@ class Contradictions:
         self.told: set[str] = set()
         self.stats = {"from_model": 0, "from_cache": 0, "failed": 0}
         self._ticks = itertools.count(1)
+        self._planning = asyncio.Lock()  # one plan at a time: `seen` must follow the texts in order
 
     # --- state --------------------------------------------------------------------------
 
@@ -148,11 +61,18 @@ class Contradictions:
     def settings(self):
         return self.server.settings.contradictions
 
+    def model_configured(self) -> bool:
+        """A model chosen by the user: the bundled Gemma 270M proves plumbing but judges nothing
+        well, and false alarms in the editor cost more than no judgement (it stays for `--semantic`)."""
+        m = self.server.settings.model
+        return m.backend != "llama_cpp" or bool(m.path)
+
     def active(self) -> bool:
-        """Judging is wanted and possible (judge on, embeddings on, the model not known broken)."""
+        """Judging is wanted and possible (judge on, a configured model not known broken, embeddings on)."""
         if self.paused is not None and self.paused_for != self.server.settings.model:
             self.paused = None
-        return self.settings.judge != "off" and self.server.settings.embedding.enabled and self.paused is None
+        s = self.server.settings
+        return self.settings.judge != "off" and self.model_configured() and s.embedding.enabled and self.paused is None
 
     def ready(self) -> bool:
         """The vault is indexed and its claims have vectors (candidates need them; never load the embedder here)."""
@@ -170,7 +90,14 @@ class Contradictions:
             **self.stats,
             "sweep": {"notes": sweep.planned, "total": sweep.total} if sweep else None,
             "paused": self.paused,
+            "model_configured": self.model_configured(),
         }
+
+    def provider(self, vault: Vault, path: str) -> list[Diagnostic]:
+        """(index thread) the known contradictions of `path`, a diagnostics provider."""
+        if self.settings.judge == "off" or not self.verdicts.touch(path):
+            return []
+        return self.verdicts.diagnostics(vault, path, set(self.server.open_paths()))
 
     # --- events from the server ---------------------------------------------------------
 
@@ -180,6 +107,24 @@ class Contradictions:
             return
         self.touched[path] = next(self._ticks)
         self.dirty.add(path)
+        self._debounce()
+
+    def files_changed(self, paths: list[str]) -> None:
+        """Notes changed on disk: the open notes' candidates may have moved, so they are planned
+        again; in vault mode the changed notes join the sweep."""
+        if not self.active():
+            return
+        open_paths = set(self.server.open_paths())
+        self.dirty |= open_paths
+        self._debounce()
+        closed = [p for p in paths if p not in open_paths]
+        if closed and self.settings.judge == "vault":
+            if self.sweep is not None:
+                self.sweep.add(closed)
+            else:
+                self.server.spawn(self._start_sweep(closed))
+
+    def _debounce(self) -> None:
         if self.timer is not None:
             self.timer.cancel()
         self.timer = asyncio.get_running_loop().call_later(DEBOUNCE_S, lambda: self.server.spawn(self._plan_dirty()))
@@ -236,6 +181,10 @@ class Contradictions:
 
     async def _plan_dirty(self) -> None:
         self.timer = None
+        async with self._planning:
+            await self._plan_dirty_now()
+
+    async def _plan_dirty_now(self) -> None:
         if not self.active():
             self.dirty.clear()
             return
@@ -265,10 +214,12 @@ class Contradictions:
         if paths and self.server.diagnostics is not None:
             self.server.diagnostics.schedule(paths)
 
-    async def _start_sweep(self) -> None:
+    async def _start_sweep(self, paths: list[str] | None = None) -> None:
+        """Judge `paths` (default: every note) at BACKGROUND priority."""
         if self.sweep is not None or self.settings.judge != "vault" or not self.active() or not self.ready():
             return
-        paths = await self.server.query(lambda v, c: sorted(v.graph.notes), default=[])
+        if paths is None:
+            paths = await self.server.query(lambda v, c: sorted(v.graph.notes), default=[])
         self.sweep = Sweep(self, paths)
         await self.sweep.begin()
         self._kick()
@@ -344,7 +295,8 @@ class Contradictions:
             self.inflight = None
         if from_sweep and self.sweep is not None:
             self.sweep.judged += 1
-        self.stats["from_cache" if res.cached else "from_model"] += 1
+        if not res.cached:  # a hit in the runtime's own look-up is counted by `_learn`
+            self.stats["from_model"] += 1
         self._learn([Judged(c, res.value.label, res.value.explanation.strip(), res.cached)])
 
     def _pause(self, e: Exception) -> None:
@@ -363,82 +315,7 @@ class Contradictions:
             self.server.show(message)
 
 
-class Sweep:
-    """Every note's pairs at BACKGROUND priority, one note planned at a time, with cancellable progress."""
-
-    def __init__(self, owner: Contradictions, paths: list[str]):
-        self.owner = owner
-        self.paths = deque(paths)
-        self.total = len(paths)
-        self.planned = 0
-        self.judged = 0
-        self.buffer: deque[Candidate] = deque()
-        self.token = f"ponder/contradictions/{next(_sweeps)}"
-        self.enabled = owner.server.client_has("window.work_done_progress")
-        self.over = False
-
-    async def begin(self) -> None:
-        if not self.enabled:
-            return
-        wdp = self.owner.server.work_done_progress
-        try:
-            await wdp.create_async(self.token)
-        except Exception:
-            self.enabled = False
-            return
-        loop = asyncio.get_running_loop()
-        future = wdp.tokens.get(self.token)  # pygls cancels it on window/workDoneProgress/cancel
-        if future is not None:
-            future.add_done_callback(lambda f: f.cancelled() and loop.call_soon_threadsafe(self.cancel))
-        wdp.begin(self.token, t.WorkDoneProgressBegin(title="Ponder: judging contradictions", cancellable=True, percentage=0, message=f"0/{self.total} notes"))
-
-    async def next(self) -> Candidate | None:
-        while not self.buffer:
-            if self.over:
-                return None
-            if not self.paths:
-                self.end(f"{self.judged} pairs judged")
-                return None
-            path = self.paths.popleft()
-            open_paths = set(self.owner.server.open_paths())
-            known, todo, _ = await self.owner.server.query(lambda v, c: self.owner._candidates(v, path, open_paths), default=([], [], set()))
-            if self.over:
-                return None
-            self.owner._learn(known)
-            self.buffer.extend(todo)
-            self.planned += 1
-            self.report()
-        return self.buffer.popleft()
-
-    def report(self) -> None:
-        if self.enabled and not self.over:
-            pct = int(100 * self.planned / self.total) if self.total else 100
-            msg = f"{self.planned}/{self.total} notes, {self.judged} pairs judged"
-            self.owner.server.work_done_progress.report(self.token, t.WorkDoneProgressReport(message=msg, percentage=pct))
-
-    def cancel(self) -> None:
-        """The editor's cancel button: stop the sweep (and its pair in flight), not the server."""
-        inflight = self.owner.inflight
-        if inflight is not None and inflight[3]:
-            inflight[2].cancel(inflight[1])
-        self.end("cancelled")
-
-    def end(self, message: str) -> None:
-        if self.over:
-            return
-        self.over = True
-        self.buffer.clear()
-        self.paths.clear()
-        if self.owner.sweep is self:
-            self.owner.sweep = None
-        if self.enabled:
-            self.owner.server.work_done_progress.end(self.token, t.WorkDoneProgressEnd(message=message))
-            self.owner.server.work_done_progress.tokens.pop(self.token, None)
-
-
 def register(server) -> None:
     judge = Contradictions(server)
     server.contradictions = judge
-    server.diagnostic_providers.append(
-        lambda vault, path: judge.verdicts.diagnostics(vault, path, set(server.open_paths())) if judge.settings.judge != "off" else []
-    )
+    server.diagnostic_providers.append(judge.provider)

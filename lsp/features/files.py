@@ -43,6 +43,8 @@ async def reindex_paths(ls, paths: list[str]) -> None:
     changed, before = await ls.query(job, default=([], set()))
     if changed and ls.diagnostics is not None:
         await ls.diagnostics.after_index_batch(changed, before)
+    if changed and ls.contradictions is not None:
+        ls.contradictions.files_changed(changed)
 
 
 def register(server) -> None:

@@ -13,7 +13,7 @@ from ponder.index.model import Range
 from ponder.index.related import Candidate
 from ponder.index.settings import EmbeddingSettings
 from ponder.index.vault import Vault
-from ponder.lsp.features.contradictions import Verdicts, choose
+from ponder.lsp.verdicts import Verdicts, choose
 from ponder.lsp.judge import Judged, judge_task, oriented
 
 

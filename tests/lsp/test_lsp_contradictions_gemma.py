@@ -16,7 +16,11 @@ pytestmark = pytest.mark.model
 
 
 async def test_verdict_requested_parsed_and_cached_with_gemma(start):
-    s = await start(FILES, init_options={"model": {"n_ctx": 2048}, "contradictions": {"max_pairs_per_edit": 1}})
+    from ponder.runtime.backend import bundled_model_path
+
+    # named explicitly: with no model configured the editor does not judge (the bundled one only proves plumbing)
+    model = {"path": str(bundled_model_path()), "n_ctx": 2048}
+    s = await start(FILES, init_options={"model": model, "contradictions": {"max_pairs_per_edit": 1}})
     s.open("design.md")
     st = await idle(s, timeout=180)
     assert st["from_model"] == 1 and st["failed"] == 0 and st["paused"] is None, st  # one pair asked, its answer parsed
