@@ -161,7 +161,7 @@ class Contradictions:
 
     # --- planning (what to judge) -----------------------------------------------------------
 
-    def _candidates(self, vault: Vault, path: str, open_paths) -> tuple[list[Judged], list[Candidate], set[str]]:
+    def plan_note(self, vault: Vault, path: str, open_paths) -> tuple[list[Judged], list[Candidate], set[str]]:
         """(index thread) `path`'s pairs whose sentences exist now: the cached verdicts, the pairs
         still to judge, and the note's sentences."""
         s = self.settings
@@ -193,10 +193,10 @@ class Contradictions:
         open_paths = set(self.server.open_paths())
         paths, self.dirty = self.dirty, set()
         for path in sorted(paths & open_paths, key=lambda p: -self.touched.get(p, 0)):
-            known, todo, texts = await self.server.query(lambda v, c, path=path: self._candidates(v, path, open_paths), default=([], [], set()))
+            known, todo, texts = await self.server.query(lambda v, c, path=path: self.plan_note(v, path, open_paths), default=([], [], set()))
             fresh = texts - self.seen.get(path, set())
             self.seen[path] = texts
-            self._learn(known)
+            self.learn(known)
             self.pending[path] = deque(choose(todo, path, fresh, self.settings.max_pairs_per_edit))
             if self.inflight is not None:  # the pair being judged lost its sentence: stop it
                 c, job, client, _ = self.inflight
@@ -204,7 +204,8 @@ class Contradictions:
                     client.cancel(job)
         self._kick()
 
-    def _learn(self, judged: list[Judged]) -> None:
+    def learn(self, judged: list[Judged]) -> None:
+        """Take in verdicts; the notes on both sides of a changed one get their diagnostics again."""
         paths: set[str] = set()
         for j in judged:
             if j.cached:
@@ -295,9 +296,10 @@ class Contradictions:
             self.inflight = None
         if from_sweep and self.sweep is not None:
             self.sweep.judged += 1
-        if not res.cached:  # a hit in the runtime's own look-up is counted by `_learn`
+            self.sweep.report()
+        if not res.cached:  # a hit in the runtime's own look-up is counted by `learn`
             self.stats["from_model"] += 1
-        self._learn([Judged(c, res.value.label, res.value.explanation.strip(), res.cached)])
+        self.learn([Judged(c, res.value.label, res.value.explanation.strip(), res.cached)])
 
     def _pause(self, e: Exception) -> None:
         """The model cannot run: stop judging until its settings change; say so once."""

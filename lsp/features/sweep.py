@@ -60,10 +60,10 @@ class Sweep:
                 return None
             path = self.paths.popleft()
             open_paths = set(self.owner.server.open_paths())
-            known, todo, _ = await self.owner.server.query(lambda v, c: self.owner._candidates(v, path, open_paths), default=([], [], set()))
+            known, todo, _ = await self.owner.server.query(lambda v, c: self.owner.plan_note(v, path, open_paths), default=([], [], set()))
             if self.over:
                 return None
-            self.owner._learn(known)
+            self.owner.learn(known)
             self.buffer.extend(todo)
             self.planned += 1
             self.report()
