@@ -8,12 +8,15 @@ deserve a `missing-link` hint. Unlinked mentions of a note's title or alias coun
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .model import Diagnostic, Range, Related
-from .store import sentence_hash
+from .stems import content_stems
+from .store import GLOSSARY_WORDS, sentence_hash
 from .text import fold
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")  # daily notes: a date in prose rarely means that day's note
@@ -37,7 +40,7 @@ class Candidate:
 
 
 def _claims(vault: "Vault", path: str) -> list[tuple[str, Range, bytes | None]]:
-    """(text, range, vector) of a note's claim sentences; open documents are embedded on the fly."""
+    """(text, range, vector) of a note's claims; open documents are embedded on the fly."""
     out = []
     note = vault._open.get(path)
     rows = [(s.kind, s.text, s.range, sentence_hash(s.kind, s.text)) for s in note.sentences] if note else vault.store.sentence_rows(path)
@@ -45,7 +48,7 @@ def _claims(vault: "Vault", path: str) -> list[tuple[str, Range, bytes | None]]:
     for kind, text, rng, h in rows:
         if h is None:
             continue
-        out.append([text, rng, vault.store.sentence_vector(h)])
+        out.append([text, rng, vault.store.sentence_vector(h) if vault.embedding.enabled else None])
         if out[-1][2] is None:
             missing.append(len(out) - 1)
     if missing and vault.embedding.enabled:
@@ -55,18 +58,109 @@ def _claims(vault: "Vault", path: str) -> list[tuple[str, Range, bytes | None]]:
     return [(t, r, v) for t, r, v in out]
 
 
-def candidates(vault: "Vault", path: str, k: int = 10, min_similarity: float = 0.55) -> list[Candidate]:
-    """For each claim in `path`, its `k` nearest claims elsewhere above `min_similarity`."""
+def _cosine(a: bytes, b: bytes) -> float:
+    import numpy as np
+
+    x, y = np.frombuffer(a, dtype=np.float32), np.frombuffer(b, dtype=np.float32)
+    return float(x @ y / max(float(np.linalg.norm(x) * np.linalg.norm(y)), 1e-9))
+
+
+_BOLD_TERM = re.compile(r"^\*\*([^*]{2,60})\*\*\s*(?:[—–:-]|это\b|is\b|are\b)")
+
+
+class Definitions:
+    """Where terms are defined: the sections of glossary notes (the heading names the term) and
+    bold-term lines (`**Chunk** — ...`). A claim that uses a term is worth comparing with the
+    term's definition even when the two sentences share little else: "the snapshot is updated
+    in place" against "a committed snapshot never changes"."""
+
+    def __init__(self, store) -> None:
+        self.store = store
+        self.by_path: dict[str, list[tuple[tuple[str, ...], str, Range, str]]] = {}
+        for row in store.definition_rows():
+            self._add(*row)
+        self._by_stem: dict[str, list[tuple[tuple[str, ...], str, str, Range, str]]] | None = None
+
+    def _add(self, path: str, heading: str, text: str, rng: Range, h: str) -> None:
+        m = _BOLD_TERM.match(text)
+        term = m.group(1) if m else heading
+        if not m and (not any(w in fold(path) for w in GLOSSARY_WORDS) or any(w in fold(term) for w in GLOSSARY_WORDS)):
+            return  # a glossary note's own title section defines nothing
+        stems = tuple(content_stems(term))
+        if stems and len(stems) <= 4:
+            self.by_path.setdefault(path, []).append((stems, text, rng, h))
+            self._by_stem = None
+
+    def refresh(self, path: str, rows: list[tuple[str, str, str, Range, str]]) -> None:
+        """Replace `path`'s definitions (rows as `Store.definition_rows` gives them)."""
+        self.by_path.pop(path, None)
+        self._by_stem = None
+        for row in rows:
+            self._add(*row)
+
+    def used_in(self, stems: list[str], path: str, limit: int = 3) -> list[tuple[str, str, Range, str]]:
+        """(path, text, range, hash) of the definitions of terms that a claim with `stems` uses,
+        outside `path`; the rarest terms first."""
+        if self._by_stem is None:
+            idx: dict[str, list] = {}
+            for p, items in self.by_path.items():
+                for term, text, rng, h in items:
+                    idx.setdefault(term[0], []).append((term, p, text, rng, h))
+            self._by_stem = idx
+        have = set(stems)
+        hits = []
+        for st in have:
+            for term, p, text, rng, h in self._by_stem.get(st, ()):
+                if p != path and set(term) <= have:
+                    hits.append((p, text, rng, h))
+        return hits[: limit * 4]
+
+
+FUSION_K = 60  # reciprocal-rank fusion constant (the usual one): ranks, not raw scores, are combined
+
+
+def candidates(vault: "Vault", path: str, k: int = 10, min_similarity: float = 0.3) -> list[Candidate]:
+    """For each claim in `path`, its `k` closest claims elsewhere (far away in the same note counts).
+
+    Closeness fuses two rankings: sentence vectors (meaning) and BM25 over content stems (the
+    same rare words, which also works where the embedding model does not know the language).
+    `similarity` is the vectors' cosine (0 without embeddings); pairs below `min_similarity`
+    are dropped unless the words ranked them among the first few."""
     out: list[Candidate] = []
     for text, rng, vec in _claims(vault, path):
-        if vec is None:
-            continue
+        def elsewhere(p: str, r: Range) -> bool:
+            # itself or its neighbours; an open note's stored copy is stale
+            return not (p == path and (abs(r.start.line - rng.start.line) <= 3 or p in vault._open))
+
+        by_vec = [(p, t, r, sim) for p, t, r, sim in (vault.store.similar_sentences(vec, k + 8) if vec else []) if elsewhere(p, r)]
+        stems = content_stems(text.replace("`", " "))
+        by_words = [(p, t, r, h) for p, t, r, h in vault.store.sentences_sharing_stems(stems, k + 8) if elsewhere(p, r)]
+        score: dict[tuple, float] = {}
+        info: dict[tuple, list] = {}
+        defined = [(p, t, r, h) for p, t, r, h in vault.definitions.used_in(stems, path) if elsewhere(p, r)]
+        if vec and defined:  # the definitions' own ranking: by meaning, closest first
+            defined.sort(key=lambda d: -(_cosine(vec, v) if (v := vault.store.sentence_vector(d[3])) else 0.0))
+        for rank, (p, t, r, h) in enumerate(defined):
+            key = (p, r.start.line)
+            score[key] = score.get(key, 0.0) + 1.0 / (FUSION_K + rank)
+            info.setdefault(key, [p, t, r, None, h])
+        for rank, (p, t, r, sim) in enumerate(by_vec):
+            key = (p, r.start.line)
+            score[key] = score.get(key, 0.0) + 1.0 / (FUSION_K + rank)
+            info.setdefault(key, [p, t, r, sim, None])
+        for rank, (p, t, r, h) in enumerate(by_words):
+            key = (p, r.start.line)
+            score[key] = score.get(key, 0.0) + 1.0 / (FUSION_K + rank)
+            entry = info.setdefault(key, [p, t, r, None, h])
+            entry.append(rank)
         got = 0
-        for p, t, r, sim in vault.store.similar_sentences(vec, k + 8):
-            if p == path and (abs(r.start.line - rng.start.line) <= 3 or p in vault._open):
-                continue  # itself or its neighbours; an open note's stored copy is stale
-            if sim < min_similarity:
-                break
+        for key in sorted(score, key=lambda x: -score[x]):
+            p, t, r, sim, h, *word_rank = info[key]
+            if sim is None:
+                other = vault.store.sentence_vector(h) if vec and h else None
+                sim = _cosine(vec, other) if other else 0.0
+            if sim < min_similarity and not (word_rank and word_rank[0] < 3):
+                continue
             out.append(Candidate(path, text, rng, p, t, r, sim))
             got += 1
             if got >= k:
@@ -83,34 +177,234 @@ def _linked(vault: "Vault", a: str, b: str) -> bool:
     return False
 
 
-def missing_links(vault: "Vault", path: str, min_similarity: float = 0.8, max_hints: int = 3) -> list[Diagnostic]:
-    """`missing-link` hints for `path`: notes it talks with (close claims, or a mention of their
-    title) that it does not link and that do not link it."""
+# --- related notes -------------------------------------------------------------------------
+#
+# "About the same thing" is judged by four signals, each ranking a note's candidate
+# neighbours: the whole notes' words (TF-IDF cosine over content stems), the best pair of
+# sentences (the rare words they share), the best pair of sections (chunk vectors), and
+# facts about the same subject. Ranks are fused (reciprocal rank), so no signal's scale
+# needs calibrating per vault or per embedding model. A pair is hinted only when each note
+# is among the other's two closest (mutual: a note close to everything is nobody's closest
+# in particular) and the graph does not already connect them within two steps.
+
+RRF_K = 5
+SIGNALS = ("words", "sentence", "section", "facts")
+MUTUAL_TOP = 2
+CANDIDATES = 40
+SMALL_NEIGHBOURHOOD = 8  # a shared link target with more backlinks than this is a hub, not a topic
+
+
+@dataclass
+class _Profile:
+    weights: dict[str, float]  # stem -> TF-IDF weight, unit length
+    sentences: list[tuple[Range, frozenset[str]]]
+
+
+class Relatedness:
+    """Which notes are about the same thing as a given one; caches what it computes, so build one
+    per check (or per index generation) and ask it about many notes."""
+
+    def __init__(self, vault: "Vault") -> None:
+        self.vault = vault
+        self._profiles: dict[str, _Profile | None] = {}
+        self._idf: dict[str, float] = {}
+        self._total = 0
+        self._chunks: dict[str, object] = {}
+        self._ranked: dict[str, list[tuple[str, Range | None, Range | None]]] = {}
+        self._out: dict[str, set[str]] = {}
+
+    # signals
+
+    def _idf_of(self, stems) -> None:
+        missing = [s for s in stems if s not in self._idf]
+        if not missing:
+            return
+        counts, self._total = self.vault.store.stem_sentence_counts(missing)
+        for s in missing:
+            n = counts.get(s, 0)
+            # a stem in one sentence only says nothing about a second note
+            self._idf[s] = math.log((self._total + 1) / n) if n > 1 else 0.0
+
+    def profile(self, path: str) -> _Profile | None:
+        if path not in self._profiles:
+            self._profiles[path] = self._build_profile(path)
+        return self._profiles[path]
+
+    def _build_profile(self, path: str) -> _Profile | None:
+        note = self.vault._open.get(path)
+        rows = [(s.kind, s.text, s.range) for s in note.sentences] if note else [(k, t, r) for k, _, t, r in self.vault.store.sentences(path)]
+        tf: Counter[str] = Counter()
+        sentences = []
+        for kind, text, rng in rows:
+            if kind == "code":
+                continue  # pseudocode steps name variables, not topics
+            stems = content_stems(text.replace("`", " "))
+            tf.update(stems)
+            if len(stems) >= 3:
+                sentences.append((rng, frozenset(stems)))
+        if not tf:
+            return None
+        self._idf_of(tf)
+        w = {t: (1 + math.log(n)) * self._idf[t] for t, n in tf.items() if self._idf[t] > 0}
+        norm = math.sqrt(sum(x * x for x in w.values())) or 1.0
+        return _Profile({t: x / norm for t, x in w.items()}, sentences)
+
+    def _chunk_matrix(self, path: str):
+        if path not in self._chunks:
+            import numpy as np
+
+            blobs = self.vault.store.chunk_vectors(path) if self.vault.embedding.enabled else []
+            if blobs:
+                m = np.stack([np.frombuffer(b, dtype=np.float32) for b in blobs])
+                m = m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-9)
+            else:
+                m = None
+            self._chunks[path] = m
+        return self._chunks[path]
+
+    def _candidates(self, path: str, prof: _Profile) -> set[str]:
+        """Notes worth scoring: sharing the note's most telling words, near one of its sections,
+        or stating a fact about one of its subjects."""
+        top = sorted(prof.weights, key=lambda t: -prof.weights[t])[:16]
+        found = self.vault.store.files_sharing_stems(top)
+        out = set(sorted(found, key=lambda p: -found[p])[:CANDIDATES])
+        m = self._chunk_matrix(path)
+        if m is not None:
+            ids: list[int] = []
+            for row in m[:32]:
+                ids += [i for i, _ in self.vault.store.knn(row.astype("float32").tobytes(), 8)]
+            out |= set(self.vault.store.chunk_paths(ids).values())
+        out |= set(self._fact_partners(path))
+        out.discard(path)
+        return {p for p in out if p in self.vault.graph.notes and not p.endswith(".pseudo")}
+
+    def _fact_partners(self, path: str) -> Counter[str]:
+        from .conflicts import subjects_match
+
+        fi = self.vault.facts
+        out: Counter[str] = Counter()
+        for f in fi.by_path.get(path, ()):
+            for g in fi.candidates(f, limit=50):
+                if g.path != path and g.kind == f.kind and subjects_match(f, g):
+                    out[g.path] += 1
+        return out
+
+    def ranked(self, path: str) -> list[tuple[str, Range | None, Range | None]]:
+        """Other notes by how much they are about the same thing as `path`, closest first, each with
+        the best-matching sentence on either side (when one was found)."""
+        if path in self._ranked:
+            return self._ranked[path]
+        prof = self.profile(path)
+        if prof is None:
+            self._ranked[path] = []
+            return []
+        cands = sorted(self._candidates(path, prof))
+        facts = self._fact_partners(path)
+        m = self._chunk_matrix(path)
+        scores: dict[str, dict[str, float]] = {"words": {}, "sentence": {}, "section": {}, "facts": {}}
+        where: dict[str, tuple[Range | None, Range | None]] = {}
+        for other in cands:
+            q = self.profile(other)
+            if q is None:
+                continue
+            scores["words"][other] = sum(x * q.weights.get(t, 0.0) for t, x in prof.weights.items())
+            best, at = self._best_sentences(prof, q)
+            scores["sentence"][other] = best
+            where[other] = at
+            if m is not None:
+                n = self._chunk_matrix(other)
+                if n is not None:
+                    scores["section"][other] = float((m @ n.T).max())
+            scores["facts"][other] = facts.get(other, 0)
+        fused: Counter[str] = Counter()
+        for name in SIGNALS:
+            signal = scores[name]
+            for rank, other in enumerate(sorted(signal, key=lambda o: -signal[o])):
+                if signal[other] > 0:
+                    fused[other] += 1.0 / (RRF_K + rank)
+        out = [(o, *where.get(o, (None, None))) for o, _ in fused.most_common()]
+        self._ranked[path] = out
+        return out
+
+    def _best_sentences(self, a: _Profile, b: _Profile) -> tuple[float, tuple[Range | None, Range | None]]:
+        """The pair of sentences sharing the most telling words (sum of their IDF)."""
+        index: dict[str, list[int]] = {}
+        for j, (_, stems) in enumerate(b.sentences):
+            for s in stems:
+                index.setdefault(s, []).append(j)
+        best, at = 0.0, (None, None)
+        for rng, stems in a.sentences:
+            acc: Counter[int] = Counter()
+            for s in stems:
+                w = self._idf.get(s, 0.0)
+                if w:
+                    for j in index.get(s, ()):
+                        acc[j] += w
+            if acc:
+                j, score = acc.most_common(1)[0]
+                if score > best:
+                    best, at = score, (rng, b.sentences[j][0])
+        return best, at
+
+    # the graph
+
+    def _out_links(self, path: str) -> set[str]:
+        if path not in self._out:
+            g = self.vault.graph
+            note = self.vault.note(path)
+            self._out[path] = {t for l in (note.links if note else ()) if l.kind != "url" and (t := g.resolve_note(l, path)) and t != path}
+        return self._out[path]
+
+    def connected(self, a: str, b: str) -> bool:
+        """Linked either way, or two steps apart: a → c → b, both linking a small note, or both
+        linked from a short note (a hub like an index note connects everything and counts not)."""
+        oa, ob = self._out_links(a), self._out_links(b)
+        if b in oa or a in ob:
+            return True
+        g = self.vault.graph
+        if any(len(g.backlinks(t)) <= SMALL_NEIGHBOURHOOD for t in oa & ob):
+            return True
+        if any(b in self._out_links(c) for c in oa) or any(a in self._out_links(c) for c in ob):
+            return True
+        into_a = {src for src, _ in g.backlinks(a)}
+        into_b = {src for src, _ in g.backlinks(b)}
+        return any(len(self._out_links(c)) <= SMALL_NEIGHBOURHOOD for c in into_a & into_b)
+
+    def related(self, path: str) -> list[tuple[str, Range | None, Range | None]]:
+        """Notes about the same thing as `path` that the graph does not connect: each is among the
+        other's closest notes."""
+        out = []
+        for other, here, there in self.ranked(path)[:MUTUAL_TOP]:
+            if path not in [o for o, _, _ in self.ranked(other)[:MUTUAL_TOP]]:
+                continue
+            if self.connected(path, other):
+                continue
+            out.append((other, here, there))
+        return out
+
+
+def missing_links(vault: "Vault", path: str, relatedness: Relatedness | None = None, max_hints: int = 3) -> list[Diagnostic]:
+    """`missing-link` hints for `path`: notes about the same thing (see `Relatedness`), or
+    mentioned by title, that it does not link and that do not link it."""
     if path.endswith(".pseudo"):
         return []  # a .pseudo file cannot hold a link
-    best: dict[str, tuple[float, Candidate | None]] = {}
-    for c in candidates(vault, path, k=3, min_similarity=min_similarity):
-        if c.b_path == path or c.b_path.endswith(".pseudo"):
-            continue
-        if c.similarity > best.get(c.b_path, (0.0, None))[0]:
-            best[c.b_path] = (c.similarity, c)
+    rel = relatedness or Relatedness(vault)
+    found: dict[str, tuple[Range | None, Range | None, str]] = {}
     for other, (line, rng) in unlinked_mentions(vault, path).items():
-        best.setdefault(other, (1.0, None))
+        if not other.endswith(".pseudo") and not _linked(vault, path, other):
+            found.setdefault(other, (rng, None, "it is mentioned by name here"))
+    for other, here, there in rel.related(path):
+        why = f"both discuss this; see {other}:{there.start.line + 1}" if there else "the notes discuss the same things"
+        found.setdefault(other, (here, there, why))
     out = []
-    for other, (sim, c) in sorted(best.items(), key=lambda kv: -kv[1][0]):
-        if _linked(vault, path, other):
-            continue
+    for other, (here, there, why) in list(found.items())[:max_hints]:
         target = vault.graph.notes.get(other)
         title = target.title if target else other
-        where = c.a_range if c else Range.of(0, 0)
-        related = (Related(other, c.b_range if c else Range.of(0, 0), "a related statement" if c else "mentioned here by title"),)
-        why = f"a close statement at {other}:{c.b_range.start.line + 1}" if c else "it is mentioned by name"
+        related = (Related(other, there or Range.of(0, 0), "the related passage" if there else "the related note"),)
         out.append(
-            Diagnostic(path, where, "hint", "missing-link", f"Related note '{title}' is not linked ({why})", related,
+            Diagnostic(path, here or Range.of(0, 0), "hint", "missing-link", f"Related note '{title}' is not linked ({why})", related,
                        {"target": other, "title": title})
         )
-        if len(out) >= max_hints:
-            break
     return out
 
 

@@ -353,6 +353,56 @@ class Store:
             return []
         return [(p, t, Range.from_json(json.loads(r))) for p, t, r in rows]
 
+    def stem_sentence_counts(self, stems: Iterable[str]) -> tuple[dict[str, int], int]:
+        """How many sentences hold each stem, and how many sentences there are (for IDF weights)."""
+        stems = list(dict.fromkeys(stems))
+        self.conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.stem_vocab USING fts5vocab(main, 'sentence_stems', 'row')")
+        counts: dict[str, int] = {}
+        for i in range(0, len(stems), 500):
+            part = stems[i : i + 500]
+            marks = ",".join("?" * len(part))
+            counts.update(self.conn.execute(f"SELECT term, doc FROM temp.stem_vocab WHERE term IN ({marks})", part).fetchall())
+        total = self.conn.execute("SELECT count(*) FROM sentences").fetchone()[0]
+        return counts, total
+
+    def files_sharing_stems(self, stems: Iterable[str], limit: int = 400) -> dict[str, float]:
+        """Files whose sentences hold any of `stems`, scored by the sum of those sentences' BM25."""
+        q = " OR ".join(f'"{s}"' for s in stems if s and '"' not in s)
+        if not q:
+            return {}
+        try:
+            rows = self.conn.execute(
+                "SELECT f.path, -bm25(sentence_stems) FROM sentence_stems t JOIN sentences s ON s.id=t.rowid "
+                "JOIN files f ON f.id=s.file_id WHERE sentence_stems MATCH ? ORDER BY bm25(sentence_stems) LIMIT ?",
+                (q, limit),
+            ).fetchall()
+        except sqlite3.OperationalError as e:
+            log.debug("stem query failed: %s", e)
+            return {}
+        out: dict[str, float] = {}
+        for path, score in rows:
+            out[path] = out.get(path, 0.0) + score
+        return out
+
+    def chunk_vectors(self, path: str) -> list[bytes]:
+        """The stored vectors of a note's chunks (empty without embeddings)."""
+        if not self._has_vec_table():
+            return []
+        rows = self.conn.execute(
+            "SELECT e.embedding FROM chunks c JOIN files f ON f.id=c.file_id JOIN vectors x ON x.hash=c.hash "
+            "JOIN vec_chunks e ON e.rowid=x.id WHERE f.path=? ORDER BY c.ord",
+            (path,),
+        )
+        return [r[0] for r in rows]
+
+    def chunk_paths(self, ids: Iterable[int]) -> dict[int, str]:
+        ids = list(ids)
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.conn.execute(f"SELECT c.id, f.path FROM chunks c JOIN files f ON f.id=c.file_id WHERE c.id IN ({marks})", ids)
+        return dict(rows.fetchall())
+
     def ignored_pairs(self) -> set[str]:
         return {r[0] for r in self.conn.execute("SELECT key FROM ignored_pairs")}
 
@@ -447,6 +497,41 @@ class Store:
         )
         return [(p, t, Range.from_json(json.loads(r)), 1.0 - d) for p, t, r, d in rows]
 
+    def definition_rows(self, paths: Iterable[str] | None = None) -> list[tuple[str, str, str, Range, str]]:
+        """(path, heading, text, range, hash) of claims that may define a term: every claim of a
+        glossary note (its heading names the term) and bold-term lines (`**Term** — ...`) anywhere."""
+        where = "s.hash IS NOT NULL AND (s.text LIKE '**%' OR (" + " OR ".join(["lower(f.path) LIKE ?"] * len(GLOSSARY_WORDS)) + "))"
+        args: list = [f"%{w}%" for w in GLOSSARY_WORDS]
+        if paths is not None:
+            paths = list(paths)
+            where += f" AND f.path IN ({','.join('?' * len(paths))})"
+            args += paths
+        rows = self.conn.execute(
+            f"SELECT f.path, s.heading_path, s.text, s.range, s.hash FROM sentences s JOIN files f ON f.id=s.file_id WHERE {where}", args
+        )
+        out = []
+        for p, hp, t, r, h in rows:
+            heading = (json.loads(hp) or [""])[-1]
+            out.append((p, heading, t, Range.from_json(json.loads(r)), h))
+        return out
+
+    def sentences_sharing_stems(self, stems: Iterable[str], k: int) -> list[tuple[str, str, Range, str]]:
+        """(path, text, range, hash) of the `k` claims that best match `stems` by BM25."""
+        q = " OR ".join(f'"{s}"' for s in stems if s and '"' not in s)
+        if not q:
+            return []
+        try:
+            rows = self.conn.execute(
+                "SELECT f.path, s.text, s.range, s.hash FROM (SELECT rowid, bm25(sentence_stems) AS b FROM sentence_stems "
+                "WHERE sentence_stems MATCH ? ORDER BY b LIMIT ?) m JOIN sentences s ON s.id=m.rowid "
+                "JOIN files f ON f.id=s.file_id WHERE s.hash IS NOT NULL ORDER BY m.b",
+                (q, k * 2),
+            ).fetchall()
+        except sqlite3.OperationalError as e:
+            log.debug("stem query failed: %s", e)
+            return []
+        return [(p, t, Range.from_json(json.loads(r)), h) for p, t, r, h in rows][:k]
+
     def sentence_rows(self, path: str) -> list[tuple[str, str, Range, str | None]]:
         """(kind, text, range, hash) of a stored note's sentences."""
         rows = self.conn.execute(
@@ -491,14 +576,31 @@ class Store:
         return {r[0]: ChunkRow(r[0], r[1], tuple(json.loads(r[2])), r[3], Range.from_json(json.loads(r[4]))) for r in rows}
 
 
+GLOSSARY_WORDS = ("glossar", "glossary", "terms", "terminolog", "vocabular", "глоссари", "термин", "словарь", "определени")
 _LINKS = re.compile(r"!?\[\[[^\]]*\]\]|!?\[[^\]]*\]\([^)]*\)")
 
 
+# Pseudocode lines that open a definition, loop or branch state no value of their own: a claim
+# among them ("IF retries > 5") carries a number.
+_CODE_OPENERS = frozenset(
+    "END КОНЕЦ ELSE ИНАЧЕ FUNCTION PROCEDURE ALGORITHM FUNC DEF ФУНКЦИЯ ПРОЦЕДУРА АЛГОРИТМ "
+    "FOR WHILE IF REPEAT LOOP UNTIL ДЛЯ ПОКА ЕСЛИ ПОВТОРЯТЬ ЦИКЛ".split()
+)
+
+
 def sentence_hash(kind: str, text: str) -> str | None:
-    """Hash of a sentence worth embedding (five words or more; a code line of two), else None."""
+    """Hash of a claim worth embedding and comparing, else None: a sentence of five words or more
+    that is not a question, or a pseudocode line of two words or more that is not a bare
+    definition, loop or branch header."""
     code = text.split("//", 1)[0] if kind == "code" else _LINKS.sub(" ", text)
-    if len(code.split()) < (2 if kind == "code" else 5) or (kind == "code" and code.strip().upper().startswith(("END", "КОНЕЦ", "ELSE", "ИНАЧЕ"))):
+    words = code.split()
+    if len(words) < (2 if kind == "code" else 5):
         return None
+    if kind == "code":
+        if words[0].upper() in _CODE_OPENERS and not re.search(r"\d", code):
+            return None
+    elif code.rstrip().endswith("?"):
+        return None  # a question asks; it cannot contradict
     return hashlib.blake2b(" ".join(text.split()).encode("utf-8"), digest_size=16).hexdigest()
 
 

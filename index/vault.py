@@ -29,6 +29,7 @@ from .parse import parse_note
 from .search import hybrid_search
 from .settings import EmbeddingSettings, IndexSettings
 from .store import Store
+from .text import fold
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ Progress = Callable[[str, int, int], None]  # (phase, done, total)
 COMMIT_EVERY = 500
 # Bump when parsing, chunking or fact extraction changes what is derived from a file:
 # every file is then re-derived once, although its content hash did not change.
-DERIVED_VERSION = "2026-11-28.2"
+DERIVED_VERSION = "2026-11-28.3"
 
 
 @dataclass
@@ -76,6 +77,7 @@ class Vault:
         self.embedder = Embedder(self.embedding)
         self._graph: Graph | None = None
         self._facts: FactIndex | None = None
+        self._definitions: related.Definitions | None = None
         self._open: dict[str, Note] = {}
 
     def close(self) -> None:
@@ -105,6 +107,15 @@ class Vault:
                 fi.put(path, extract_facts(note))
             self._facts = fi
         return self._facts
+
+    @property
+    def definitions(self) -> "related.Definitions":
+        """Where the vault's terms are defined (glossary sections, bold-term lines)."""
+        if self._definitions is None:
+            self._definitions = related.Definitions(self.store)
+            for path, note in self._open.items():
+                self._definitions.refresh(path, _definition_rows(note))
+        return self._definitions
 
     def note(self, path: str) -> Note | None:
         """The open document's note, else the stored summary (no text, no sentences)."""
@@ -220,6 +231,8 @@ class Vault:
         self.store.put_note(note, h, info.mtime_ns, info.size, chunk_note(note, self.settings.chunk_tokens), facts)
         if self._facts is not None and info.path not in self._open:
             self._facts.put(info.path, facts)
+        if self._definitions is not None and info.path not in self._open:
+            self._definitions.refresh(info.path, self.store.definition_rows([info.path]))
         report.parsed += 1
         report.changed_paths.append(info.path)
         if self._graph is not None:
@@ -239,6 +252,8 @@ class Vault:
             self._graph.remove(path)
         if self._facts is not None:
             self._facts.remove(path)
+        if self._definitions is not None:
+            self._definitions.refresh(path, [])
 
     # --- embeddings ---------------------------------------------------------------------
 
@@ -291,6 +306,8 @@ class Vault:
             self._graph.put(note)
         if self._facts is not None:
             self._facts.put(path, extract_facts(note))
+        if self._definitions is not None:
+            self._definitions.refresh(path, _definition_rows(note))
         return note
 
     def close_document(self, path: str) -> None:
@@ -300,6 +317,8 @@ class Vault:
             self._graph.unpin(path)
         if self._facts is not None:
             self._facts.put(path, self.store.facts_for(path))
+        if self._definitions is not None:
+            self._definitions.refresh(path, self.store.definition_rows([path]))
 
     # --- queries ------------------------------------------------------------------------
 
@@ -312,9 +331,10 @@ class Vault:
         for p in targets:
             out += checks.check_note(g, p, self.settings.pseudo_builtins)
         out += self.fact_conflicts(targets)
-        if related_notes and self.settings.missing_links and self.embedding.enabled and self.store.counts()["embedded"]:
+        if related_notes and self.settings.missing_links:
+            rel = related.Relatedness(self)
             for p in targets:
-                out += related.missing_links(self, p, self.settings.missing_link_similarity)
+                out += related.missing_links(self, p, rel)
         return sorted(out, key=lambda d: (d.path, d.range.start, d.code))
 
     # --- fact conflicts ----------------------------------------------------------------------
@@ -397,3 +417,16 @@ def differs(row, info: FileInfo) -> bool:
 
 
 __all__ = ["Vault", "IndexReport", "decode"]
+
+
+def _definition_rows(note: Note) -> list[tuple[str, str, str, Range, str]]:
+    """An open document's possible definitions, as `Store.definition_rows` gives stored ones."""
+    from .store import GLOSSARY_WORDS, sentence_hash
+
+    glossary = any(w in fold(note.path) for w in GLOSSARY_WORDS)
+    out = []
+    for s in note.sentences:
+        h = sentence_hash(s.kind, s.text)
+        if h and (glossary or s.text.startswith("**")):
+            out.append((note.path, (note.heading_path(s.heading) or [""])[-1], s.text, s.range, h))
+    return out
