@@ -54,7 +54,21 @@ def scopes_compatible(a: Fact, b: Fact) -> bool:
 
 
 def subjects_match(a: Fact, b: Fact) -> bool:
-    """Both claims are about the same thing: judged on the words near each claim, not whole sentences."""
+    """Both claims are about the same thing: judged on the words near each claim, not whole sentences.
+
+    Two named constants or settings are the same only under the same name (FROST_ON is not
+    FROST_OFF, although the words left after dropping "on"/"off" agree); a table row is about
+    its first cell, so two rows with different first cells are about different things, and a
+    row matches a sentence only when the sentence names the row's subject."""
+    if a.name and b.name:
+        return a.name == b.name
+    for x, y in ((a, b), (b, a)):
+        if x.row_key:
+            key = x.row_key - GENERIC
+            if y.row_key and not (key & (y.row_key - GENERIC)):
+                return False
+            if key and not (key & y.stems):
+                return False
     for x, y in ((a, b), (b, a)):
         core = set(x.ident) - GENERIC
         if core and core <= y.local:
@@ -234,12 +248,24 @@ class FactIndex:
                 if g.kind != f.kind or (g.path == f.path and g.range == f.range):
                     continue
                 why = pair_conflict(f, g)
+                if why and f.kind == "quantity" and (self._states(g, f) or self._states(f, g)):
+                    why = None  # "16 GB RAM, 512 GB NVMe" against "16 GB": the agreeing value is the one meant
                 if why:
                     out.append(Conflict(f, g, why))
                     found += 1
                     if found >= per_fact:
                         break
         return _dedupe(out)
+
+    def _states(self, sentence: Fact, value: Fact) -> bool:
+        """Whether `sentence`'s sentence also states `value`'s quantity (same dimension, same value)."""
+        q = value.quantity
+        for h in self.by_path.get(sentence.path, ()):
+            if h.range == sentence.range and h.quantity is not None and h is not sentence:
+                p = h.quantity
+                if p.dim == q.dim and _same(p.value, q.value):
+                    return True
+        return False
 
     def prohibitions_of(self, verb: str) -> list[Fact]:
         """Prohibitions of this (stemmed) verb anywhere in the vault."""

