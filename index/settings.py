@@ -59,8 +59,7 @@ class IndexSettings(BaseModel):
         ],
         description="Pseudocode names treated as primitives (never reported as undefined). ALL-CAPS names always are.",
     )
-    missing_links: bool = Field(True, description="Hint at notes that discuss the same thing but link neither way (needs embeddings).")
-    missing_link_similarity: float = Field(0.8, ge=0.0, le=1.0, description="Cosine similarity of two statements above which their notes count as related.")
+    missing_links: bool = Field(True, description="Hint at notes that discuss the same thing but link neither way (each the other's closest note by words, sections and facts).")
     whole_vault_diagnostics: bool = Field(
         True, description="Publish diagnostics for every note in the vault, not only open ones."
     )

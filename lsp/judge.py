@@ -55,7 +55,11 @@ class ContradictionSettings(BaseModel):
         8, ge=1, le=200, description="New (uncached) pairs queued for the model per open or edit of a note; cached verdicts are always shown."
     )
     top_k: int = Field(5, ge=1, le=50, description="Nearest claims in other notes considered per sentence.")
-    min_similarity: float = Field(0.6, ge=0.0, le=1.0, description="Cosine similarity of two claims above which the model judges them.")
+    min_similarity: float = Field(
+        0.35, ge=0.0, le=1.0,
+        description="Cosine similarity of two claims above which the model judges them; pairs that share rare words or where one "
+        "defines a term the other uses are judged below it too. Contradicting statements are often only loosely similar (0.3-0.6 with MiniLM).",
+    )
 
 
 class Verdict(BaseModel):
@@ -142,7 +146,7 @@ def sentence_ranges(vault: Vault, path: str, open_paths) -> dict[str, Range]:
     return out
 
 
-def pairs_to_judge(vault: Vault, paths: list[str], k: int = 5, min_similarity: float = 0.6, limit: int | None = None) -> list[Candidate]:
+def pairs_to_judge(vault: Vault, paths: list[str], k: int = 5, min_similarity: float = 0.35, limit: int | None = None) -> list[Candidate]:
     """Candidate pairs of `paths`, unordered, unique and `oriented`, minus pairs the facts already
     settled or the user ignored; closest first, so a bounded sweep judges the likeliest pairs."""
     settled = {d.data["pair"] for d in vault.fact_conflicts(paths) if d.data}
