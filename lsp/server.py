@@ -66,6 +66,7 @@ class PonderServer(LanguageServer):
         self.background: set[asyncio.Task] = set()
         self.diagnostics = None  # features.diagnostics.Diagnostics
         self.contradictions = None  # features.contradictions.Contradictions (the model's background judge)
+        self.related_notes = None  # features.related_notes.RelatedNotes (missing-link hints)
 
     # --- client facts -------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 FEATURES = [
     "documents", "files", "diagnostics", "definition", "references", "hover", "completion",
     "symbols", "links", "folding", "rename", "code_actions", "commands", "generate", "explain", "conflicts",
-    "contradictions",
+    "contradictions", "related_notes",
 ]
 
 
