@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from .model import Diagnostic, Range, Related
 from .stems import content_stems
-from .store import GLOSSARY_WORDS, sentence_hash
+from .store import LINK_SYNTAX, GLOSSARY_WORDS, sentence_hash
 from .text import fold
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")  # daily notes: a date in prose rarely means that day's note
@@ -240,7 +240,7 @@ class Relatedness:
         for kind, text, rng in rows:
             if kind == "code":
                 continue  # pseudocode steps name variables, not topics
-            stems = content_stems(text.replace("`", " "))
+            stems = content_stems(LINK_SYNTAX.sub(" ", text).replace("`", " "))  # a link's target is another note's name
             tf.update(stems)
             if len(stems) >= 3:
                 sentences.append((rng, frozenset(stems)))
@@ -372,6 +372,8 @@ class Relatedness:
         other's closest notes."""
         out = []
         for other, here, there in self.ranked(path)[:MUTUAL_TOP]:
+            if there is None:
+                continue  # no passage of the two shares telling words: too little to go on
             if path not in [o for o, _, _ in self.ranked(other)[:MUTUAL_TOP]]:
                 continue
             if self.connected(path, other) or (_dated(path) and _dated(other)):

@@ -569,7 +569,7 @@ class Store:
 
 
 GLOSSARY_WORDS = ("glossar", "glossary", "terms", "terminolog", "vocabular", "глоссари", "термин", "словарь", "определени")
-_LINKS = re.compile(r"!?\[\[[^\]]*\]\]|!?\[[^\]]*\]\([^)]*\)")
+LINK_SYNTAX = re.compile(r"!?\[\[[^\]]*\]\]|!?\[[^\]]*\]\([^)]*\)")
 
 
 # Pseudocode lines that open a definition, loop or branch state no value of their own: a claim
@@ -584,7 +584,7 @@ def sentence_hash(kind: str, text: str) -> str | None:
     """Hash of a claim worth embedding and comparing, else None: a sentence of five words or more
     that is not a question, or a pseudocode line of two words or more that is not a bare
     definition, loop or branch header."""
-    code = text.split("//", 1)[0] if kind == "code" else _LINKS.sub(" ", text)
+    code = text.split("//", 1)[0] if kind == "code" else LINK_SYNTAX.sub(" ", text)
     words = code.split()
     if len(words) < (2 if kind == "code" else 5):
         return None
