@@ -27,8 +27,8 @@ from .stems import stem
 GENERIC = {
     stem(w)
     for w in """max maximum min minimum default size count number num limit interval period timeout total value
-    time const config setting settings every each per amount level rate new old first last
-    макс максимум мин минимум размер число количество лимит интервал период таймаут значение""".split()
+    time const config setting settings every each per amount level rate new old first last power capacity
+    макс максимум мин минимум размер число количество лимит интервал период таймаут значение мощность ёмкость емкость""".split()
 }
 REL_TOLERANCE = 0.01
 
@@ -59,7 +59,8 @@ def subjects_match(a: Fact, b: Fact) -> bool:
     Two named constants or settings are the same only under the same name (FROST_ON is not
     FROST_OFF, although the words left after dropping "on"/"off" agree); a table row is about
     its first cell, so two rows with different first cells are about different things, and a
-    row matches a sentence only when the sentence names the row's subject."""
+    row matches a sentence only when the sentence names the row's subject (a front-matter value's
+    subject is its note, by title)."""
     if a.name and b.name:
         return a.name == b.name
     for x, y in ((a, b), (b, a)):

@@ -211,6 +211,31 @@ def extract_facts(note: Note, sentences: list[tuple[str, tuple[str, ...], str, R
             out += _facts_from_code(note.path, rng, text, heading, fm_status)
             continue
         out += _facts_from_sentence(note.path, rng, text, heading, fm_status)
+    return _facts_from_front_matter(note, fm_status) + out
+
+
+_FM_LINE = re.compile(r"^([^\s#:][^:]{0,40}):\s*(\S.*)$")
+
+
+def _facts_from_front_matter(note: Note, fm_status: str | None) -> list[Fact]:
+    """`key: value` lines of the front matter: the subject is the key within the note's title
+    ("heater: oil-filled, 2 kW" in a note "Greenhouse" is about the greenhouse's heater)."""
+    if note.front_matter_range is None or not note.text:
+        return []
+    title = frozenset(content_stems(note.title))
+    out = []
+    lines = note.text.split("\n")
+    for i in range(note.front_matter_range.start.line + 1, min(note.front_matter_range.end.line, len(lines))):
+        m = _FM_LINE.match(lines[i].rstrip("\r"))
+        if not m or m.group(1).strip().lower() in ("date", "created", "updated", "tags", "aliases", "status", "title"):
+            continue
+        key, value = m.group(1).strip(), m.group(2)
+        for q in quantities(value.replace("`", ""))[:1]:
+            rng = Range.of(i, 0, i, len(lines[i].rstrip("\r")))
+            base = _base(note.path, rng, lines[i].strip(), (note.title,), fm_status, ident_parts(key) if re.fullmatch(r"[\w.\-]+", key) else ())
+            local = frozenset(content_stems(key)) | title | set(base["ident"])
+            # the note is the subject (like a table row's first cell): the other side must name it
+            out.append(Fact(kind="quantity", quantity=q, **{**base, "local": local, "stems": base["stems"] | title, "row_key": title}))
     return out
 
 

@@ -241,3 +241,26 @@ def test_a_constant_named_after_its_unit_carries_that_unit(code, prose):
 )
 def test_power_and_temperature_units(a, b, clash):
     assert bool(conflict(a, b)) is clash
+
+
+@pytest.mark.parametrize(
+    "note, row, other_note",
+    [
+        (
+            "---\ntitle: Greenhouse\nheater: oil-filled, 2 kW\n---\n# Greenhouse\n",
+            "| Group | Load |\n|---|---|\n| 7 | Greenhouse: sockets and heater 2500 W |\n",
+            "---\ntitle: Boiler\npower: 9 kW\n---\n# Boiler\n",
+        ),
+        (
+            "---\ntitle: Теплица\nобогреватель: масляный, 2 кВт\n---\n# Теплица\n",
+            "| Группа | Нагрузка |\n|---|---|\n| 7 | Теплица: розетки и обогреватель 2500 Вт |\n",
+            "---\ntitle: Котёл\nмощность: 9 кВт\n---\n# Котёл\n",
+        ),
+    ],
+)
+def test_front_matter_values_are_facts_about_their_note(note, row, other_note):
+    (f,) = facts(note, "greenhouse.md", "quantity")
+    assert f.range.start.line == 2 and f.quantity.value == 2000
+    assert conflict(note, row, "greenhouse.md", "panel.md")  # 2 kW vs 2500 W for the greenhouse heater
+    # another note's power is about that note: not a conflict with a row that does not name it
+    assert conflict(other_note, row, "boiler.md", "panel.md") == []
