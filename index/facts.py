@@ -255,7 +255,11 @@ def _facts_from_sentence(path: str, rng: Range, text: str, heading, fm_status) -
     base = _base(path, rng, text, heading, fm_status, _idents(text))
     # a short line ("heater: oil-filled, 2 kW") leaves its subject to the heading above it
     implicit = frozenset(content_stems(heading[-1])) if heading and len(plain.split()) <= 6 else frozenset()
-    out = [Fact(kind="quantity", quantity=q, **{**base, "local": _local(plain, q.at, 8) | set(base["ident"]) | implicit}) for q in quantities(plain)]
+    # a count's subject runs on into the list it counts ("three zones: tomatoes, cucumbers, peppers")
+    out = [
+        Fact(kind="quantity", quantity=q, **{**base, "local": (base["stems"] if q.dim == "count" and q.what else _local(plain, q.at, 8)) | set(base["ident"]) | implicit})
+        for q in quantities(plain)
+    ]
     m = _NEVER.search(plain)
     if m and not m.group(1).lower().endswith("ly"):
         out.append(Fact(kind="prohibition", verb=stem(m.group(1)), **{**base, "local": _local(plain, m.start(1), 5)}))
@@ -380,6 +384,38 @@ def quantities(text: str) -> list[Quantity]:
         if not any(s <= m.start(2) < e for s, e in taken):
             what = stem(m.group(3)) if m.group(3) else None
             out.append(Quantity(_num(m.group(2)), "count", "max", None, stem(m.group(4)), m.group(0), what, at=m.start()))
+    return out + _counts(text)
+
+
+_NUMBER_WORDS = {
+    **{w: n for n, ws in enumerate(
+        ["", "", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]) for w in [ws] if w},
+    **{w: n for n, ws in enumerate(
+        ["", "", "два две двух", "три трёх трех", "четыре четырёх четырех", "пять пяти", "шесть шести", "семь семи",
+         "восемь восьми", "девять девяти", "десять десяти", "одиннадцать", "двенадцать"]) for w in ws.split()},
+}
+_NW = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
+# "three zones", "на три зоны"; and the Russian inversion at the start of a line: "Зон четыре: ..."
+_COUNTED = re.compile(r"(?<![\w-])(" + _NW + r")\s+([^\W\d_]{3,})", re.I)
+_COUNTED_INV = re.compile(r"^\W*([^\W\d_]{3,})\s+(" + _NW + r")\s*[:—–]", re.I)
+
+
+_NON_EXHAUSTIVE = re.compile(r"\b(e\.g\.|such as|for example|for instance|including|например|такие как|в том числе|к примеру)", re.I)
+
+
+def _counts(text: str) -> list[Quantity]:
+    """Things counted in words: 'split into three zones: ...' -> 3 zones (one is too common to mean a count)."""
+    out: list[Quantity] = []
+    if _NON_EXHAUSTIVE.search(text):
+        return out  # "e.g. two sensors" counts examples, not the things
+    for m in _COUNTED.finditer(text):
+        noun = m.group(2)
+        if noun.lower() in _UNITS or noun.lower() in _COUNT_WORDS:
+            continue
+        out.append(Quantity(float(_NUMBER_WORDS[m.group(1).lower()]), "count", _role(text[: m.start()]), None, None, m.group(0), stem(noun), at=m.start()))
+    m = _COUNTED_INV.match(text)
+    if m:
+        out.append(Quantity(float(_NUMBER_WORDS[m.group(2).lower()]), "count", "value", None, None, m.group(0).strip(" :—–"), stem(m.group(1)), at=m.start(1)))
     return out
 
 

@@ -264,3 +264,25 @@ def test_front_matter_values_are_facts_about_their_note(note, row, other_note):
     assert conflict(note, row, "greenhouse.md", "panel.md")  # 2 kW vs 2500 W for the greenhouse heater
     # another note's power is about that note: not a conflict with a row that does not name it
     assert conflict(other_note, row, "boiler.md", "panel.md") == []
+
+
+@pytest.mark.parametrize(
+    "a, b, example",
+    [
+        (
+            "Drip irrigation is split into three zones: tomatoes, cucumbers and peppers.",
+            "Zones: four — tomatoes, cucumbers, peppers and the herb bed; four zones in all.",
+            "Drip irrigation has zones for, e.g., two crops: tomatoes and cucumbers and peppers.",
+        ),
+        (
+            "Капельный полив разбит на три зоны: томаты, огурцы и перцы.",
+            "Зон четыре: томаты, огурцы, перцы и грядка с зеленью.",
+            "Капельный полив разбит на зоны, например две: томаты, огурцы и перцы.",
+        ),
+    ],
+)
+def test_counts_in_words_of_the_same_things(a, b, example):
+    (q,) = [f.quantity for f in facts(a, kind="quantity")]
+    assert q.dim == "count" and q.value == 3
+    assert conflict(a, b)
+    assert conflict(a, example) == []  # an example list is not a count
