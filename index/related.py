@@ -116,6 +116,17 @@ class Definitions:
         return hits[: limit * 4]
 
 
+@dataclass
+class _Hit:
+    path: str
+    text: str
+    range: Range
+    score: float = 0.0
+    similarity: float | None = None
+    hash: str | None = None
+    exempt: bool = False  # kept below the similarity floor: a defined term, or top by words
+
+
 FUSION_K = 60  # reciprocal-rank fusion constant (the usual one): ranks, not raw scores, are combined
 
 
@@ -136,33 +147,33 @@ def candidates(vault: "Vault", path: str, k: int = 10, min_similarity: float = 0
         by_vec = [(p, t, r, sim) for p, t, r, sim in (vault.store.similar_sentences(vec, k + 8) if vec else []) if elsewhere(p, r)]
         stems = content_stems(text.replace("`", " "))
         by_words = [(p, t, r, h) for p, t, r, h in vault.store.sentences_sharing_stems(stems, k + 8) if elsewhere(p, r)]
-        score: dict[tuple, float] = {}
-        info: dict[tuple, list] = {}
         defined = [(p, t, r, h) for p, t, r, h in vault.definitions.used_in(stems, path) if elsewhere(p, r)]
         if vec and defined:  # the definitions' own ranking: by meaning, closest first
             defined.sort(key=lambda d: -(_cosine(vec, v) if (v := vault.store.sentence_vector(d[3])) else 0.0))
+        hits: dict[tuple[str, int], _Hit] = {}
+
+        def hit(p: str, t: str, r: Range, rank: int) -> _Hit:
+            h = hits.setdefault((p, r.start.line), _Hit(p, t, r))
+            h.score += 1.0 / (FUSION_K + rank)
+            return h
+
         for rank, (p, t, r, h) in enumerate(defined):
-            key = (p, r.start.line)
-            score[key] = score.get(key, 0.0) + 1.0 / (FUSION_K + rank)
-            info.setdefault(key, [p, t, r, None, h]).append(0)  # by term: no similarity floor
+            x = hit(p, t, r, rank)
+            x.hash, x.exempt = h, True  # chosen by term: no similarity floor
         for rank, (p, t, r, sim) in enumerate(by_vec):
-            key = (p, r.start.line)
-            score[key] = score.get(key, 0.0) + 1.0 / (FUSION_K + rank)
-            info.setdefault(key, [p, t, r, sim, None])
+            hit(p, t, r, rank).similarity = sim
         for rank, (p, t, r, h) in enumerate(by_words):
-            key = (p, r.start.line)
-            score[key] = score.get(key, 0.0) + 1.0 / (FUSION_K + rank)
-            entry = info.setdefault(key, [p, t, r, None, h])
-            entry.append(rank)
+            x = hit(p, t, r, rank)
+            x.hash = h
+            x.exempt = x.exempt or rank < 3  # among the best by words
         got = 0
-        for key in sorted(score, key=lambda x: -score[x]):
-            p, t, r, sim, h, *word_rank = info[key]
-            if sim is None:
-                other = vault.store.sentence_vector(h) if vec and h else None
-                sim = _cosine(vec, other) if other else 0.0
-            if sim < min_similarity and not (word_rank and word_rank[0] < 3):
+        for x in sorted(hits.values(), key=lambda x: -x.score):
+            if x.similarity is None:
+                other = vault.store.sentence_vector(x.hash) if vec and x.hash else None
+                x.similarity = _cosine(vec, other) if other else 0.0
+            if x.similarity < min_similarity and not x.exempt:
                 continue
-            out.append(Candidate(path, text, rng, p, t, r, sim))
+            out.append(Candidate(path, text, rng, x.path, x.text, x.range, x.similarity))
             got += 1
             if got >= k:
                 break
