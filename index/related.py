@@ -197,8 +197,11 @@ def _linked(vault: "Vault", a: str, b: str) -> bool:
 # facts about the same subject. Ranks are fused (reciprocal rank), so no signal's scale
 # needs calibrating per vault or per embedding model. A pair is hinted only when each note
 # is the other's closest (mutual: a note close to everything, like a config reference, is
-# nobody's closest in particular), the graph does not already connect them within two steps,
-# and they are not both dated records (two diary days share words, not a topic).
+# nobody's closest in particular), both state a value for one subject (a fact-index match:
+# the evidence that makes the link worth adding, and the place a contradiction would start),
+# the graph does not already connect them within two steps, and they are not both dated
+# records (two diary days share words, not a topic). Precision first: words alone found
+# true-but-idle pairs as often as the labelled ones.
 
 RRF_K = 5
 SIGNALS = ("words", "sentence", "section", "facts")
@@ -225,6 +228,7 @@ class Relatedness:
         self._chunks: dict[str, object] = {}
         self._ranked: dict[str, list[tuple[str, Range | None, Range | None]]] = {}
         self._out: dict[str, set[str]] = {}
+        self._partners: dict[str, Counter[str]] = {}
 
     # signals
 
@@ -287,6 +291,12 @@ class Relatedness:
         return {p for p in out if p in self.vault.graph.notes and not p.endswith(".pseudo")}
 
     def _fact_partners(self, path: str) -> Counter[str]:
+        """Notes stating a value for a subject `path` states one for, with how many such facts."""
+        if path not in self._partners:
+            self._partners[path] = self._find_fact_partners(path)
+        return self._partners[path]
+
+    def _find_fact_partners(self, path: str) -> Counter[str]:
         from .conflicts import subjects_match
 
         fi = self.vault.facts
@@ -383,8 +393,10 @@ class Relatedness:
         other's closest notes."""
         out = []
         for other, here, there in self.ranked(path)[:MUTUAL_TOP]:
-            if there is None:
-                continue  # no passage of the two shares telling words: too little to go on
+            if there is None or not self._fact_partners(path).get(other):
+                # words alone make many true but idle pairs ("both mention restores"): a hint needs a
+                # passage both share and a subject both state a value for (a fact index match)
+                continue
             if path not in [o for o, _, _ in self.ranked(other)[:MUTUAL_TOP]]:
                 continue
             if self.connected(path, other) or (_dated(path) and _dated(other)):
