@@ -207,13 +207,18 @@ RRF_K = 5
 SIGNALS = ("words", "sentence", "section", "facts")
 MUTUAL_TOP = 1  # mutual nearest neighbours: precision first
 CANDIDATES = 40
-SMALL_NEIGHBOURHOOD = 8  # a shared link target with more backlinks than this is a hub, not a topic
+QUERY_SHARE = 300
+QUERY_FLOOR = 50
+SMALL_NEIGHBOURHOOD = 8
+TELLING = 40  # words per note that sentence pairs are matched on
+SENTENCE_PAIRS_FOR = 10  # candidates (closest by words) whose sentence pairs are compared  # a shared link target with more backlinks than this is a hub, not a topic
 
 
 @dataclass
 class _Profile:
     weights: dict[str, float]  # stem -> TF-IDF weight, unit length
-    sentences: list[tuple[Range, frozenset[str]]]
+    sentences: list[tuple[Range, frozenset[str]]]  # with the note's most telling stems only
+    index: dict[str, list[int]]  # stem -> the sentences holding it
 
 
 class Relatedness:
@@ -264,7 +269,15 @@ class Relatedness:
         self._idf_of(tf)
         w = {t: (1 + math.log(n)) * self._idf[t] for t, n in tf.items() if self._idf[t] > 0}
         norm = math.sqrt(sum(x * x for x in w.values())) or 1.0
-        return _Profile({t: x / norm for t, x in w.items()}, sentences)
+        # sentences keep only the note's most telling words: a shared common word says nothing,
+        # and long notes would make every sentence pair a candidate
+        telling = set(sorted(w, key=lambda t: -w[t])[:TELLING])
+        kept = [(rng, x) for rng, st in sentences if len(x := st & telling) >= 2]  # one shared word is no passage
+        index: dict[str, list[int]] = {}
+        for j, (_, st) in enumerate(kept):
+            for t in st:
+                index.setdefault(t, []).append(j)
+        return _Profile({t: x / norm for t, x in w.items()}, kept, index)
 
     def _chunk_matrix(self, path: str):
         if path not in self._chunks:
@@ -283,8 +296,11 @@ class Relatedness:
         """Notes worth scoring: sharing the note's most telling words or stating a fact about one
         of its subjects. (A vector search per section would find few others and cost a brute-force
         scan each: too slow for a whole-vault check of 20k notes.)"""
-        top = sorted(prof.weights, key=lambda t: -prof.weights[t])[:16]
-        found = self.vault.store.files_sharing_stems(top)
+        # a word in more than one sentence in QUERY_SHARE (and more than QUERY_FLOOR sentences) says
+        # little about a topic, and an FTS query ranking all its sentences costs tens of ms at 20k notes
+        rare = math.log((self._total + 1) / max(QUERY_FLOOR, self._total / QUERY_SHARE))
+        top = [t for t in sorted(prof.weights, key=lambda t: -prof.weights[t]) if self._idf[t] >= rare][:12]
+        found = self.vault.store.files_sharing_stems(top, limit=200) if top else {}
         out = set(sorted(found, key=lambda p: -found[p])[:CANDIDATES])
         out |= set(self._fact_partners(path))
         out.discard(path)
@@ -326,9 +342,12 @@ class Relatedness:
             if q is None:
                 continue
             scores["words"][other] = sum(x * q.weights.get(t, 0.0) for t, x in prof.weights.items())
-            best, at = self._best_sentences(prof, q)
+        # sentence pairs are the costly signal: only for the notes closest by words
+        for other in sorted(scores["words"], key=lambda o: -scores["words"][o])[:SENTENCE_PAIRS_FOR]:
+            best, at = self._best_sentences(prof, self.profile(other))
             scores["sentence"][other] = best
             where[other] = at
+        for other in scores["words"]:
             if m is not None:
                 n = self._chunk_matrix(other)
                 if n is not None:
@@ -346,22 +365,20 @@ class Relatedness:
 
     def _best_sentences(self, a: _Profile, b: _Profile) -> tuple[float, tuple[Range | None, Range | None]]:
         """The pair of sentences sharing the most telling words (sum of their IDF)."""
-        index: dict[str, list[int]] = {}
-        for j, (_, stems) in enumerate(b.sentences):
-            for s in stems:
-                index.setdefault(s, []).append(j)
+        index = b.index
         best, at = 0.0, (None, None)
+        idf = self._idf
         for rng, stems in a.sentences:
-            acc: Counter[int] = Counter()
+            acc: dict[int, float] = {}
             for s in stems:
-                w = self._idf.get(s, 0.0)
-                if w:
-                    for j in index.get(s, ()):
-                        acc[j] += w
+                if s in index:
+                    w = idf[s]
+                    for j in index[s]:
+                        acc[j] = acc.get(j, 0.0) + w
             if acc:
-                j, score = acc.most_common(1)[0]
-                if score > best:
-                    best, at = score, (rng, b.sentences[j][0])
+                j = max(acc, key=acc.__getitem__)
+                if acc[j] > best:
+                    best, at = acc[j], (rng, b.sentences[j][0])
         return best, at
 
     # the graph
