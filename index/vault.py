@@ -38,7 +38,7 @@ Progress = Callable[[str, int, int], None]  # (phase, done, total)
 COMMIT_EVERY = 500
 # Bump when parsing, chunking or fact extraction changes what is derived from a file:
 # every file is then re-derived once, although its content hash did not change.
-DERIVED_VERSION = "2026-11-28.3"
+DERIVED_VERSION = "2026-11-28.4"
 
 
 @dataclass
