@@ -37,6 +37,7 @@ T = TypeVar("T")
 VERSION = "0.1.0"
 PROGRESS_TOKEN = "ponder/index"
 WATCH_GLOBS = ["**/*.md", "**/*.markdown", "**/*.pseudo"]
+STARTUP_WAIT_S = 10.0
 
 
 class PonderProtocol(LanguageServerProtocol):
@@ -58,6 +59,7 @@ class PonderServer(LanguageServer):
         self.root: Path | None = None
         self.paths: Paths | None = None
         self.session: Session | None = None
+        self._session_ready = asyncio.Event()
         self.startup_messages: list[str] = []
         self.hover_providers: list[Callable] = []  # (vault, path, pos, spot) -> list[HoverSection]
         self.diagnostic_providers: list[Callable] = []  # (vault, paths) -> list[Diagnostic]
@@ -95,7 +97,7 @@ class PonderServer(LanguageServer):
 
     async def query(self, fn: Callable[[Vault, Converter], T], method: str | None = None, default: T = None) -> T:
         """Run `fn(vault, converter)` on the index thread (the answer is `default` before the vault opens)."""
-        if self.session is None:
+        if self.session is None and not await self.session_started():
             return default
         return await self.session.run(lambda vault: default if vault is None else fn(vault, self.converter(vault)), method=method)
 
@@ -111,6 +113,17 @@ class PonderServer(LanguageServer):
             return None if note is None else fn(vault, conv, path, note)
 
         return await self.query(job, method)
+
+    async def session_started(self) -> bool:
+        """Whether there is a session, waiting up to `STARTUP_WAIT_S` for one being started: a
+        request sent right after `initialized` (while the configuration is pulled) or during
+        a restart gets the answer from the store instead of an empty one."""
+        if self.session is None:
+            try:
+                await asyncio.wait_for(self._session_ready.wait(), STARTUP_WAIT_S)
+            except asyncio.TimeoutError:
+                pass
+        return self.session is not None
 
     def path_of(self, uri: str) -> str | None:
         return self.paths.path(uri) if self.paths else None
@@ -166,12 +179,14 @@ class PonderServer(LanguageServer):
     async def start_session(self) -> None:
         self.model.attach(asyncio.get_running_loop())
         self.session = Session(self.root, self.settings.index, self.settings.embedding)
+        self._session_ready.set()  # jobs queue behind the vault's opening
         await self.session.open()
         self.spawn(self.index_in_background())
 
     async def restart(self) -> None:
         old = self.session
         self.session = None
+        self._session_ready.clear()
         await self.model.close()  # its result cache lives in the old index database
         if old is not None:
             await old.close()

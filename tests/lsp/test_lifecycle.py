@@ -70,6 +70,15 @@ async def test_warm_start_parses_nothing(start, tmp_path):
     assert any(r.message == "0/0 files parsed" for r in reports), [r.message for r in reports]
 
 
+async def test_request_right_after_initialized_is_answered_from_the_store(start, tmp_path):
+    vault = write_vault(tmp_path / "v", {"a.md": "see [[b]]\n", "b.md": "# B\n"})
+    s = await start(vault)
+    await s.client.shutdown_session()
+    s2 = await start(vault, wait=False)  # no waiting for the vault to open: the request waits for it
+    locs = await s2.client.text_document_definition_async(t.DefinitionParams(s2.doc("a.md"), t.Position(0, 6)))
+    assert [s2.vault.path(l.uri) for l in locs] == ["b.md"]
+
+
 async def test_invalid_settings_are_named_and_defaults_used(start):
     opts = {"embedding": {"enabled": False, "batch_size": "lots"}, "index": {"chunk_tokens": 5}}
     s = await start({"a.md": "[[b$0]]", "b.md": "# B\n"}, init_options=opts)
