@@ -154,6 +154,10 @@ class Graph:
                 self._cache.popitem(last=False)
         return note
 
+    def pinned(self) -> list[Note]:
+        """The notes held in memory (`put`), which shadow the source's versions."""
+        return list(self._pinned.values())
+
     def put(self, note: Note) -> None:
         """Hold `note` in memory; it shadows the source's version until `unpin`."""
         self._pinned[note.path] = note

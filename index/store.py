@@ -113,6 +113,7 @@ class Store:
         except OSError:
             pass
         self.conn = self._open()
+        self.generation = 0  # bumped by every change to a file's rows: readers that cache them compare it
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -260,6 +261,7 @@ class Store:
         self._clear_derived(file_id)
 
     def _clear_derived(self, file_id: int) -> None:
+        self.generation += 1
         ids = [r[0] for r in self.conn.execute("SELECT id FROM chunks WHERE file_id=?", (file_id,))]
         if ids:
             self.conn.executemany("DELETE FROM chunks_fts WHERE rowid=?", [(i,) for i in ids])
@@ -319,6 +321,13 @@ class Store:
         )
         out = [(k, n, d, p, Range.from_json(json.loads(r))) for k, n, d, p, r in rows if p not in skip]
         return out[:limit]
+
+    def symbol_rows(self) -> list[tuple[str, str, str, str, str, str]]:
+        """(path, kind, name, folded name, detail, range JSON) of every stored symbol, a note's
+        rows together and in the order `note_symbols` gave them."""
+        return self.conn.execute(
+            "SELECT f.path, s.kind, s.name, s.key, s.detail, s.range FROM symbols s JOIN files f ON f.id=s.file_id ORDER BY s.file_id, s.rowid"
+        ).fetchall()
 
     def sentences(self, path: str) -> list[tuple[str, tuple[str, ...], str, Range]]:
         rows = self.conn.execute(

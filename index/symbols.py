@@ -4,10 +4,14 @@ vault-wide symbols (notes, aliases, headings, functions), and folding ranges.
 
 from __future__ import annotations
 
+import itertools
+import json
+import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .completion import fuzzy_score
+from .completion import FoldedKeys, fuzzy_score
 from .graph import Graph
 from .model import Note, Range
 from .text import fold
@@ -71,41 +75,120 @@ class WorkspaceSymbol:
     container: str
 
 
-class SymbolTable:
-    """Every searchable name in the vault, folded once; rebuild when the graph changes."""
+# (folded key, name, kind, path, range or its JSON from the store, container)
+_Row = tuple[str, str, str, str, "Range | str", str]
 
-    def __init__(self, graph: Graph):
-        self.rows: list[tuple[str, WorkspaceSymbol]] = []
-        for path, note in graph.notes.items():
-            self.rows.append((fold(note.name), WorkspaceSymbol(note.name, "note", path, Range.of(0, 0), path)))
-            if note.title and fold(note.title) != fold(note.name):
-                self.rows.append((fold(note.title), WorkspaceSymbol(note.title, "note", path, Range.of(0, 0), path)))
-            for a in note.aliases:
-                self.rows.append((fold(a), WorkspaceSymbol(a, "alias", path, Range.of(0, 0), note.name)))
-            for h in note.headings:
-                self.rows.append((fold(h.text), WorkspaceSymbol(h.text, "heading", path, h.range, note.name)))
-            for fn in note.functions:
-                self.rows.append((fold(fn.name), WorkspaceSymbol(fn.signature, "function", path, fn.name_range, note.name)))
-        self.blob = "\n".join(k for k, _ in self.rows)
+
+def _note_rows(note: Note) -> list[_Row]:
+    whole = Range.of(0, 0)
+    rows: list[_Row] = [(fold(note.name), note.name, "note", note.path, whole, note.path)]
+    if note.title and fold(note.title) != fold(note.name):
+        rows.append((fold(note.title), note.title, "note", note.path, whole, note.path))
+    rows += [(fold(a), a, "alias", note.path, whole, note.name) for a in note.aliases]
+    rows += [(fold(h.text), h.text, "heading", note.path, h.range, note.name) for h in note.headings]
+    rows += [(fold(fn.name), fn.signature, "function", note.path, fn.name_range, note.name) for fn in note.functions]
+    return rows
+
+
+class SymbolRows:
+    """Symbol rows with their folded keys joined into one string, so that a query scans
+    them with `re` (C speed) instead of a Python loop over every row. The scan order is
+    the result order within a score tier (key length capped at 100, name length, path),
+    so a subsequence scan can stop once it has enough."""
+
+    def __init__(self, rows: list[_Row]):
+        self.rows = rows  # insertion order (an empty query lists the first ones)
+        self.ranked = sorted(rows, key=lambda r: (min(len(r[0]), 100), len(r[1]), r[3]))
+        self.keys = FoldedKeys([r[0] for r in self.ranked])
+
+    @classmethod
+    def of_notes(cls, notes) -> "SymbolRows":
+        return cls([row for note in notes for row in _note_rows(note)])
+
+    @classmethod
+    def of_store(cls, stored) -> "SymbolRows":
+        """From the store's symbol rows `(path, kind, name, key, detail, range JSON)` in
+        file order (`Store.symbol_rows`), the same rows `of_notes` makes from the notes,
+        without loading a single note."""
+        rows: list[_Row] = []
+        for path, group in itertools.groupby(stored, key=lambda r: r[0]):
+            name = posixpath.basename(path)
+            name = name.rsplit(".", 1)[0] if "." in name else name
+            rows.append((fold(name), name, "note", path, "", path))
+            first = True
+            for _, kind, sname, key, detail, rng in group:
+                if kind == "note":
+                    if first and sname != name and key != fold(name):  # the title, stored first
+                        rows.append((key, sname, "note", path, "", path))
+                    first = False
+                elif kind == "function":
+                    rows.append((key, detail, "function", path, rng, name))
+                else:
+                    rows.append((key, sname, kind, path, rng, name))
+        return cls(rows)
+
+    def containing(self, q: str) -> list[_Row]:
+        """Rows whose key contains `q`."""
+        return [self.ranked[i] for i in self.keys.containing(q)]
+
+    def subsequence(self, q: str, skip: Callable[[_Row], bool], limit: int) -> list[_Row]:
+        """Up to `limit` rows, best first, whose key has `q`'s characters in order but not
+        `q` itself (and that `skip` does not reject)."""
+        out = []
+        for i in self.keys.subsequent(q):
+            row = self.ranked[i]
+            if q not in row[0] and not skip(row):
+                out.append(row)
+                if len(out) >= limit:
+                    break
+        return out
+
+
+class SymbolTable:
+    """Every searchable name in the vault, folded once; rebuild when the graph changes.
+
+    With `stored` (the store's rows, `SymbolRows.of_store`) the notes the graph holds in
+    memory (open documents) are overlaid on it and no stored note is loaded; without it
+    every note of the graph is read."""
+
+    def __init__(self, graph: Graph, stored: SymbolRows | None = None):
+        if stored is None:
+            self.parts = [SymbolRows.of_notes(graph.notes.values())]
+            self.shadowed: set[str] = set()
+        else:
+            pinned = graph.pinned()
+            self.parts = [stored, SymbolRows.of_notes(pinned)]
+            self.shadowed = {n.path for n in pinned}
+
+    def _skip(self, part: int) -> Callable[[_Row], bool]:
+        if part == 0 and self.shadowed:
+            return lambda row: row[3] in self.shadowed
+        return lambda row: False
 
     def search(self, query: str, limit: int = 200) -> list[WorkspaceSymbol]:
         q = fold(query)
         if not q:
-            return [s for _, s in self.rows[:limit]]
+            rows = (r for i, part in enumerate(self.parts) for skip in [self._skip(i)] for r in part.rows if not skip(r))
+            return [_symbol(r) for r in itertools.islice(rows, limit)]
+        if "\n" in q:
+            return []
         scored = []
-        if q in self.blob:  # cheap pre-check: substring hits first
-            for key, sym in self.rows:
-                if q in key:
-                    scored.append((fuzzy_score(q, key), sym))
-        if len(scored) < limit and len(q) <= 24:
-            first = q[0]
-            for key, sym in self.rows:
-                if first in key and q not in key:
-                    s = fuzzy_score(q, key)
-                    if s is not None:
-                        scored.append((s, sym))
-        scored.sort(key=lambda x: (-x[0], len(x[1].name), x[1].path))
-        return [s for _, s in scored[:limit]]
+        for i, part in enumerate(self.parts):
+            skip = self._skip(i)
+            scored += [(fuzzy_score(q, r[0]), r) for r in part.containing(q) if not skip(r)]
+        need = limit - len(scored)
+        if need > 0 and len(q) <= 24:
+            for i, part in enumerate(self.parts):
+                scored += [(fuzzy_score(q, r[0]), r) for r in part.subsequence(q, self._skip(i), need)]
+        scored.sort(key=lambda x: (-x[0], len(x[1][1]), x[1][3]))
+        return [_symbol(r) for _, r in scored[:limit]]
+
+
+def _symbol(row: _Row) -> WorkspaceSymbol:
+    _, name, kind, path, rng, container = row
+    if isinstance(rng, str):
+        rng = Range.from_json(json.loads(rng)) if rng else Range.of(0, 0)
+    return WorkspaceSymbol(name, kind, path, rng, container)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from ponder.index.files import walk
 from ponder.index.settings import EmbeddingSettings, IndexSettings
-from ponder.index.symbols import SymbolTable
+from ponder.index.symbols import SymbolRows, SymbolTable
 from ponder.index.vault import Vault
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,7 @@ class Session:
         self.indexed = False
         self.embedding_state = "idle"
         self._symbols: tuple[int, SymbolTable] | None = None
+        self._stored_symbols: tuple[int, SymbolRows] | None = None
         self._delays = _debug_delays()
         self.closed = False
 
@@ -107,9 +108,13 @@ class Session:
         self.generation += 1
 
     def symbols(self) -> SymbolTable:
-        """The workspace symbol table for the current graph (index thread only)."""
+        """The workspace symbol table for the current graph (index thread only): the store's
+        rows, read again only when the store changed, with the open documents overlaid."""
         if self._symbols is None or self._symbols[0] != self.generation:
-            self._symbols = (self.generation, SymbolTable(self.vault.graph))
+            store = self.vault.store
+            if self._stored_symbols is None or self._stored_symbols[0] != store.generation:
+                self._stored_symbols = (store.generation, SymbolRows.of_store(store.symbol_rows()))
+            self._symbols = (self.generation, SymbolTable(self.vault.graph, self._stored_symbols[1]))
         return self._symbols[1]
 
     # --- lifecycle ----------------------------------------------------------------------
