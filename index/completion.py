@@ -7,8 +7,12 @@ word start, which beats a substring, which beats a subsequence.
 
 from __future__ import annotations
 
+import bisect
+import itertools
+import operator
 import posixpath
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import quote
@@ -65,13 +69,13 @@ def fuzzy_score(query: str, candidate: str) -> int | None:
     return 100 - min(len(candidate), 100)
 
 
-def _rank(items: list[tuple[int, Candidate]]) -> Completions:
+def _rank(items: list[tuple[int, Candidate]], incomplete: bool = False) -> Completions:
     items.sort(key=lambda x: (-x[0], x[1].label))
     out = [
         Candidate(c.label, c.kind, c.insert, c.replace, c.detail, c.documentation, f"{i:05d}", c.filter)
         for i, (_, c) in enumerate(items[:LIMIT])
     ]
-    return Completions(out, len(items) > LIMIT)
+    return Completions(out, incomplete or len(items) > LIMIT)
 
 
 def _in_pseudo(note: Note, line: int) -> bool:
@@ -117,25 +121,43 @@ def link_name(graph: Graph, path: str) -> str:
 
 def _notes(graph: Graph, note: Note, typed: str, replace: Range, closes: bool) -> Completions:
     q = fold(typed)
-    out: list[tuple[int, Candidate]] = []
     tail = "" if closes else "]]"
-    for key, paths in graph.names().items():
-        score = fuzzy_score(q, key)
-        if score is None:
-            continue
-        for p in paths:
-            target = graph.notes.get(p)
-            if target is None:
+    names = graph.names()
+    # rank on what the catalog knows; load notes only for aliases and for the shown items
+    ranked: list[tuple[int, str, str, str | None]] = []  # (score, label, path, alias)
+    for score, key in matching(q, list(names)):
+        for p in names[key]:
+            if p not in graph.notes:
                 continue
-            name = link_name(graph, p)
-            is_alias = fold(target.name) != key
-            if is_alias:
+            name = _note_name(p)
+            if fold(name) == key:
+                ranked.append((score + 5, name, p, None))
+                continue
+            target = graph.notes.get(p)
+            if target is not None:
                 alias = next((a for a in target.aliases if fold(a) == key), key)
-                cand = Candidate(alias, "alias", f"{name}|{alias}{tail}", replace, f"alias of {p}", filter=alias)
-            else:
-                cand = Candidate(target.name, "note", name + tail, replace, p, target.title if target.title != target.name else "", filter=target.name)
-            out.append((score + (5 if not is_alias else 0), cand))
-    return _rank(out)
+                ranked.append((score, alias, p, alias))
+    ranked.sort(key=lambda x: (-x[0], x[1]))
+    out: list[tuple[int, Candidate]] = []
+    for score, label, p, alias in ranked:
+        if len(out) > LIMIT:
+            break
+        target = graph.notes.get(p)
+        if target is None:
+            continue
+        name = link_name(graph, p)
+        if alias is not None:
+            cand = Candidate(alias, "alias", f"{name}|{alias}{tail}", replace, f"alias of {p}", filter=alias)
+        else:
+            cand = Candidate(target.name, "note", name + tail, replace, p, target.title if target.title != target.name else "", filter=target.name)
+        out.append((score, cand))
+    return _rank(out, incomplete=len(ranked) > LIMIT)
+
+
+def _note_name(path: str) -> str:
+    """`Note.name` from the path alone."""
+    base = path.rsplit("/", 1)[-1]
+    return base.rsplit(".", 1)[0] if "." in base else base
 
 
 def _target_note(graph: Graph, note: Note, typed: str) -> Note | None:
@@ -205,14 +227,120 @@ def _functions(graph: Graph, typed: str, replace: Range) -> Completions:
 
 
 def _paths(graph: Graph, note: Note, typed: str, replace: Range) -> Completions:
-    base = posixpath.dirname(note.path)
+    """Notes and files by path: relative to the note, or to the vault root after `/`."""
     q = fold(typed)
+    rooted = typed.startswith("/")
+    table = _path_table(list(graph.notes) + sorted(graph.assets), "" if rooted else posixpath.dirname(note.path), rooted)
     out = []
-    for p in list(graph.notes) + sorted(graph.assets):
-        if p == note.path:
-            continue
-        rel = posixpath.relpath(p, base or ".")
-        score = fuzzy_score(q, fold(rel))
-        if score is not None:
+    for score, i in table.keys.matching(q):
+        rel, p = table.rels[i], table.paths[i]
+        if p != note.path:
             out.append((score, Candidate(rel, "note" if p in graph.notes else "file", quote(rel), replace, p, filter=rel)))
     return _rank(out)
+
+
+class FoldedKeys:
+    """Folded keys joined into one string, so that a fuzzy query scans them with a regex
+    (C speed) and scores only the keys that match."""
+
+    def __init__(self, keys: list[str]):
+        self.keys = keys
+        self.blob = "\n".join(keys)
+        self.starts = list(itertools.accumulate(map(operator.add, map(len, keys), itertools.repeat(1)), initial=0))
+        self.plain = self.blob.count("\n") == max(0, len(keys) - 1)  # no key holds a newline
+
+    def _row(self, offset: int) -> int:
+        return bisect.bisect_right(self.starts, offset) - 1
+
+    def containing(self, q: str) -> list[int]:
+        """Indices of the keys holding `q`, in key order."""
+        if not self.plain or "\n" in q:
+            return [i for i, k in enumerate(self.keys) if q in k]
+        out: list[int] = []
+        for m in re.finditer(re.escape(q), self.blob):
+            i = self._row(m.start())
+            if not out or out[-1] != i:
+                out.append(i)
+        return out
+
+    def subsequent(self, q: str) -> Iterator[int]:
+        """Indices of the keys holding `q`'s characters in order, in key order."""
+        if not self.plain or "\n" in q:
+            yield from (i for i, k in enumerate(self.keys) if fuzzy_score(q, k) is not None)
+            return
+        for m in re.finditer(subsequence_pattern(q), self.blob):
+            yield self._row(m.start())
+
+    def matching(self, q: str) -> list[tuple[int, int]]:
+        """(fuzzy_score, index) of every key that `q` fuzzy-matches, in key order."""
+        if not q:
+            return [(1, i) for i in range(len(self.keys))]
+        return [(fuzzy_score(q, self.keys[i]), i) for i in self.subsequent(q)]
+
+
+def subsequence_pattern(q: str) -> str:
+    """A regex for the lines holding `q`'s characters in order: `(?m)^[^a\\n]*a[^b\\n]*b…`.
+    Each gap cannot hold the next character, so a line is tried once, without backtracking."""
+    out = "(?m)^"
+    for c in q:
+        e = re.escape(c)
+        out += f"[^{e}\\n]*{e}"
+    return out
+
+
+@dataclass
+class _PathTable:
+    rels: list[str]  # as inserted
+    paths: list[str]
+    keys: FoldedKeys  # fold(rel)
+
+
+# The index thread asks for path completions from one note after another: the tables of
+# the last few folders are kept while the vault's paths stay the same.
+_path_tables: dict[tuple[str, bool], _PathTable] = {}
+_path_tables_for: list[str] = []
+
+
+def _path_table(paths: list[str], base: str, rooted: bool) -> _PathTable:
+    global _path_tables_for
+    if paths != _path_tables_for:
+        _path_tables.clear()
+        _path_tables_for = paths
+    table = _path_tables.get((base, rooted))
+    if table is None:
+        if len(_path_tables) >= 8:
+            _path_tables.pop(next(iter(_path_tables)))
+        table = _path_tables[(base, rooted)] = _make_path_table(paths, base, rooted)
+    return table
+
+
+def _make_path_table(paths: list[str], base: str, rooted: bool) -> _PathTable:
+    by_dir: dict[str, list[str]] = {}
+    for p in paths:
+        d, _, b = p.rpartition("/")
+        by_dir.setdefault(d, []).append(b)
+    rels: list[str] = []
+    keys: list[str] = []
+    ordered: list[str] = []
+    for d, bases in by_dir.items():
+        if rooted:
+            prefix = f"/{d}/" if d else "/"
+        else:
+            rd = posixpath.relpath(d or ".", base or ".")
+            prefix = "" if rd == "." else rd + "/"
+        rels += [prefix + b for b in bases]
+        keys += [fold(prefix + b) for b in bases]
+        ordered += [f"{d}/{b}" if d else b for b in bases]
+    return _PathTable(rels, ordered, FoldedKeys(keys))
+
+
+_last_keys: FoldedKeys | None = None
+
+
+def matching(q: str, keys: list[str]) -> list[tuple[int, str]]:
+    """(fuzzy_score, key) of every key that `q` fuzzy-matches, in key order (the joined
+    keys are kept while the same keys come back, as the vault's names do)."""
+    global _last_keys
+    if _last_keys is None or _last_keys.keys != keys:
+        _last_keys = FoldedKeys(keys)
+    return [(score, keys[i]) for score, i in _last_keys.matching(q)]

@@ -1,4 +1,4 @@
-from ponder.index.completion import complete, fuzzy_score
+from ponder.index.completion import FoldedKeys, complete, fuzzy_score
 from ponder.index.graph import Graph
 from ponder.index.model import Position
 from ponder.index.parse import parse_note
@@ -18,3 +18,11 @@ def test_wikilink_completion_range_and_closing():
     res = complete(g, g.notes["cur.md"], "[[еж", Position(0, 4))
     (item,) = [i for i in res.items if i.label == "Ёж"]
     assert item.insert == "Ёж]]" and item.replace.start.character == 2
+
+
+def test_folded_keys_match_like_fuzzy_score():
+    keys = ["шардирование", "ключи шардов", "a.b[c]", "x\\y", "", "аб\nвг", "башар", "шхаxр", "ш"]
+    for q in ["шар", "шрд", "ш", "a.b", "[c", "\\", "бв", "xyz", "р", ""]:
+        want = [(fuzzy_score(q, k), i) for i, k in enumerate(keys) if fuzzy_score(q, k) is not None]
+        assert FoldedKeys(keys).matching(q) == want, q
+        assert FoldedKeys(keys[:5]).matching(q) == [w for w in want if w[1] < 5], q  # no newline: the regex path

@@ -58,6 +58,12 @@ async def test_completion_markdown_path_relative_to_note(start):
     await check_completion(start, "link [api](../des$0", ["../design/api.md"], path="notes/cur.md")
 
 
+async def test_completion_markdown_path_from_vault_root(start):
+    # `/design/api.md` resolves from the vault root, so completion offers that form after `/`
+    s, res = await check_completion(start, "link [api](/des$0", ["/design/api.md"], path="notes/cur.md")
+    assert next(i for i in res.items if i.label == "/design/api.md").text_edit.new_text == "/design/api.md"
+
+
 async def test_completion_pseudocode_functions_with_signatures(start):
     s, res = await check_completion(start, "# P\n\n```pseudo\nx <- sen$0\n```\n", ["send_chunk"])
     item = next(i for i in res.items if i.label == "send_chunk")
