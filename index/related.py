@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -211,7 +211,8 @@ QUERY_SHARE = 300
 QUERY_FLOOR = 50
 SMALL_NEIGHBOURHOOD = 8
 TELLING = 40  # words per note that sentence pairs are matched on
-SENTENCE_PAIRS_FOR = 10  # candidates (closest by words) whose sentence pairs are compared  # a shared link target with more backlinks than this is a hub, not a topic
+SENTENCE_PAIRS_FOR = 10
+PROFILES_KEPT = 4096  # a whole-vault check walks 20k notes: keep memory bounded  # candidates (closest by words) whose sentence pairs are compared  # a shared link target with more backlinks than this is a hub, not a topic
 
 
 @dataclass
@@ -227,13 +228,13 @@ class Relatedness:
 
     def __init__(self, vault: "Vault") -> None:
         self.vault = vault
-        self._profiles: dict[str, _Profile | None] = {}
+        self._profiles: OrderedDict[str, _Profile | None] = OrderedDict()  # least recently used first
         self._idf: dict[str, float] = {}
         self._total = 0
         self._chunks: dict[str, object] = {}
         self._ranked: dict[str, list[tuple[str, Range | None, Range | None]]] = {}
         self._out: dict[str, set[str]] = {}
-        self._partners: dict[str, Counter[str]] = {}
+        self._shared: dict[tuple[str, str], int] = {}
 
     # signals
 
@@ -248,9 +249,13 @@ class Relatedness:
             self._idf[s] = math.log((self._total + 1) / n) if n > 1 else 0.0
 
     def profile(self, path: str) -> _Profile | None:
-        if path not in self._profiles:
-            self._profiles[path] = self._build_profile(path)
-        return self._profiles[path]
+        if path in self._profiles:
+            self._profiles.move_to_end(path)
+            return self._profiles[path]
+        prof = self._profiles[path] = self._build_profile(path)
+        if len(self._profiles) > PROFILES_KEPT:
+            self._profiles.popitem(last=False)
+        return prof
 
     def _build_profile(self, path: str) -> _Profile | None:
         note = self.vault._open.get(path)
@@ -293,35 +298,46 @@ class Relatedness:
         return self._chunks[path]
 
     def _candidates(self, path: str, prof: _Profile) -> set[str]:
-        """Notes worth scoring: sharing the note's most telling words or stating a fact about one
-        of its subjects. (A vector search per section would find few others and cost a brute-force
-        scan each: too slow for a whole-vault check of 20k notes.)"""
+        """Notes worth scoring: sharing the note's most telling words, or a fact's subject. (A
+        vector search per section would cost a brute-force scan each: too slow at 20k notes.)"""
         # a word in more than one sentence in QUERY_SHARE (and more than QUERY_FLOOR sentences) says
         # little about a topic, and an FTS query ranking all its sentences costs tens of ms at 20k notes
         rare = math.log((self._total + 1) / max(QUERY_FLOOR, self._total / QUERY_SHARE))
         top = [t for t in sorted(prof.weights, key=lambda t: -prof.weights[t]) if self._idf[t] >= rare][:12]
         found = self.vault.store.files_sharing_stems(top, limit=200) if top else {}
         out = set(sorted(found, key=lambda p: -found[p])[:CANDIDATES])
-        out |= set(self._fact_partners(path))
+        out |= self._fact_partners(path)
         out.discard(path)
         return {p for p in out if p in self.vault.graph.notes and not p.endswith(".pseudo")}
 
-    def _fact_partners(self, path: str) -> Counter[str]:
-        """Notes stating a value for a subject `path` states one for, with how many such facts."""
-        if path not in self._partners:
-            self._partners[path] = self._find_fact_partners(path)
-        return self._partners[path]
-
-    def _find_fact_partners(self, path: str) -> Counter[str]:
+    def _fact_partners(self, path: str) -> set[str]:
+        """Notes with a fact about a subject `path` states a value for, found through the fact
+        index by its rarer keys only (a key on more than 50 facts is skipped: bounded at 20k notes)."""
         from .conflicts import subjects_match
 
         fi = self.vault.facts
-        out: Counter[str] = Counter()
+        out: set[str] = set()
         for f in fi.by_path.get(path, ()):
-            for g in fi.candidates(f, limit=50):
-                if g.path != path and g.kind == f.kind and subjects_match(f, g):
-                    out[g.path] += 1
+            if f.kind != "quantity":
+                continue
+            for g in fi.candidates(f, limit=20, common=50):
+                if g.path != path and g.kind == "quantity" and subjects_match(f, g):
+                    out.add(g.path)
         return out
+
+    def shared_subjects(self, a: str, b: str) -> int:
+        """How many of `a`'s quantities have one in `b` about the same subject (any values): both
+        notes state a value for the same thing."""
+        key = (a, b) if a < b else (b, a)
+        if key not in self._shared:
+            from .conflicts import subjects_match
+
+            fi = self.vault.facts
+            fb = [g for g in fi.by_path.get(b, ()) if g.kind == "quantity"]
+            self._shared[key] = sum(
+                1 for f in fi.by_path.get(a, ()) if f.kind == "quantity" and any(subjects_match(f, g) for g in fb)
+            ) if fb else 0
+        return self._shared[key]
 
     def ranked(self, path: str) -> list[tuple[str, Range | None, Range | None]]:
         """Other notes by how much they are about the same thing as `path`, closest first, each with
@@ -333,7 +349,6 @@ class Relatedness:
             self._ranked[path] = []
             return []
         cands = sorted(self._candidates(path, prof))
-        facts = self._fact_partners(path)
         m = self._chunk_matrix(path)
         scores: dict[str, dict[str, float]] = {"words": {}, "sentence": {}, "section": {}, "facts": {}}
         where: dict[str, tuple[Range | None, Range | None]] = {}
@@ -348,11 +363,11 @@ class Relatedness:
             scores["sentence"][other] = best
             where[other] = at
         for other in scores["words"]:
+            scores["facts"][other] = self.shared_subjects(path, other)
             if m is not None:
                 n = self._chunk_matrix(other)
                 if n is not None:
                     scores["section"][other] = float((m @ n.T).max())
-            scores["facts"][other] = facts.get(other, 0)
         fused: Counter[str] = Counter()
         for name in SIGNALS:
             signal = scores[name]
@@ -410,7 +425,7 @@ class Relatedness:
         other's closest notes."""
         out = []
         for other, here, there in self.ranked(path)[:MUTUAL_TOP]:
-            if there is None or not self._fact_partners(path).get(other):
+            if there is None or not self.shared_subjects(path, other):
                 # words alone make many true but idle pairs ("both mention restores"): a hint needs a
                 # passage both share and a subject both state a value for (a fact index match)
                 continue
