@@ -242,7 +242,9 @@ class Relatedness:
         missing = [s for s in stems if s not in self._idf]
         if not missing:
             return
-        counts, self._total = self.vault.store.stem_sentence_counts(missing)
+        if not self._total:
+            self._total = self.vault.store.sentence_count()
+        counts = self.vault.store.stem_sentence_counts(missing)
         for s in missing:
             n = counts.get(s, 0)
             # a stem in one sentence only says nothing about a second note

@@ -295,6 +295,15 @@ class Store:
         ).fetchone()
         return pickle.loads(row[0]) if row else None
 
+    def titles(self, paths: list[str]) -> dict[str, str | None]:
+        """The stored title of each of `paths` that is a note (None: it has none)."""
+        out: dict[str, str | None] = {}
+        for start in range(0, len(paths), 500):
+            part = paths[start : start + 500]
+            marks = ",".join("?" * len(part))
+            out.update(self.conn.execute(f"SELECT f.path, n.title FROM notes n JOIN files f ON f.id=n.file_id WHERE f.path IN ({marks})", part))
+        return out
+
     def paths_with_keys(self, kind: str, keys: Iterable[str]) -> list[str]:
         keys = list(keys)
         if not keys:
@@ -362,8 +371,11 @@ class Store:
             return []
         return [(p, t, Range.from_json(json.loads(r))) for p, t, r in rows]
 
-    def stem_sentence_counts(self, stems: Iterable[str]) -> tuple[dict[str, int], int]:
-        """How many sentences hold each stem, and how many sentences there are (for IDF weights)."""
+    def sentence_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM sentences").fetchone()[0]
+
+    def stem_sentence_counts(self, stems: Iterable[str]) -> dict[str, int]:
+        """How many sentences hold each stem (for IDF weights)."""
         stems = list(dict.fromkeys(stems))
         self.conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.stem_vocab USING fts5vocab(main, 'sentence_stems', 'row')")
         counts: dict[str, int] = {}
@@ -371,8 +383,7 @@ class Store:
             part = stems[i : i + 500]
             marks = ",".join("?" * len(part))
             counts.update(self.conn.execute(f"SELECT term, doc FROM temp.stem_vocab WHERE term IN ({marks})", part).fetchall())
-        total = self.conn.execute("SELECT count(*) FROM sentences").fetchone()[0]
-        return counts, total
+        return counts
 
     def files_sharing_stems(self, stems: Iterable[str], limit: int = 400) -> dict[str, float]:
         """Files whose sentences hold any of `stems`, scored by the sum of those sentences' BM25."""
