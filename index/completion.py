@@ -123,14 +123,14 @@ def _notes(graph: Graph, note: Note, typed: str, replace: Range, closes: bool) -
     q = fold(typed)
     tail = "" if closes else "]]"
     names = graph.names()
-    # rank on what the catalog knows; load notes only for aliases and for the shown items
+    # rank on what the catalog knows: no stored note is loaded but those with a matching alias
     ranked: list[tuple[int, str, str, str | None]] = []  # (score, label, path, alias)
     for score, key in matching(q, list(names)):
         for p in names[key]:
             if p not in graph.notes:
                 continue
             name = _note_name(p)
-            if fold(name) == key:
+            if name.lower() == key or fold(name) == key:  # the first test is the cheap sufficient one
                 ranked.append((score + 5, name, p, None))
                 continue
             target = graph.notes.get(p)
@@ -138,19 +138,16 @@ def _notes(graph: Graph, note: Note, typed: str, replace: Range, closes: bool) -
                 alias = next((a for a in target.aliases if fold(a) == key), key)
                 ranked.append((score, alias, p, alias))
     ranked.sort(key=lambda x: (-x[0], x[1]))
+    shown = ranked[: LIMIT + 1]
+    titles = graph.titles([p for _, _, p, alias in shown if alias is None])
     out: list[tuple[int, Candidate]] = []
-    for score, label, p, alias in ranked:
-        if len(out) > LIMIT:
-            break
-        target = graph.notes.get(p)
-        if target is None:
-            continue
+    for score, label, p, alias in shown:
         name = link_name(graph, p)
         if alias is not None:
-            cand = Candidate(alias, "alias", f"{name}|{alias}{tail}", replace, f"alias of {p}", filter=alias)
-        else:
-            cand = Candidate(target.name, "note", name + tail, replace, p, target.title if target.title != target.name else "", filter=target.name)
-        out.append((score, cand))
+            out.append((score, Candidate(alias, "alias", f"{name}|{alias}{tail}", replace, f"alias of {p}", filter=alias)))
+        elif p in titles:
+            title = titles[p]
+            out.append((score, Candidate(label, "note", name + tail, replace, p, title if title != label else "", filter=label)))
     return _rank(out, incomplete=len(ranked) > LIMIT)
 
 

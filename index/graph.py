@@ -51,6 +51,7 @@ class NoteSource(Protocol):
     def catalog(self) -> list[tuple[str, list[str]]]: ...
     def asset_paths(self) -> list[str]: ...
     def load(self, path: str) -> Note | None: ...
+    def titles(self, paths: list[str]) -> dict[str, str | None]: ...
     def paths_with_keys(self, kind: str, keys: Iterable[str]) -> list[str]: ...
     def key_counts(self, kind: str) -> dict[str, int]: ...
     def find_symbols(self, query: str, limit: int, exclude: Iterable[str] = ()) -> list[tuple[str, str, str, str, Range]]: ...
@@ -121,8 +122,10 @@ class Graph:
     def _catalog_add(self, path: str, aliases: list[str]) -> None:
         self._catalog_drop(path)
         self._catalog[path] = list(aliases)
-        self._by_path[fold(_strip_ext(path))] = path
-        for key in {fold(_stem(path)), *(fold(a) for a in aliases)}:
+        stripped = _strip_ext(path)  # its last part is _stem(path): the extension has no "/"
+        self._by_path[fold(stripped)] = path
+        stem_key = fold(stripped.rsplit("/", 1)[-1])
+        for key in {stem_key, *(fold(a) for a in aliases)} if aliases else (stem_key,):
             self._by_name[key].append(path)
 
     def _catalog_drop(self, path: str) -> None:
@@ -153,6 +156,21 @@ class Graph:
             if len(self._cache) > CACHE_NOTES:
                 self._cache.popitem(last=False)
         return note
+
+    def titles(self, paths: list[str]) -> dict[str, str | None]:
+        """`notes[p].title` for each known note of `paths`, without loading stored notes."""
+        out: dict[str, str | None] = {}
+        ask = []
+        for p in paths:
+            note = self._pinned.get(p) or self._cache.get(p)
+            if note is not None:
+                out[p] = note.title
+            elif p in self._catalog:
+                ask.append(p)
+        if ask and self.source is not None:
+            stored = self.source.titles(ask)
+            out.update((p, stored[p]) for p in ask if p in stored)
+        return out
 
     def pinned(self) -> list[Note]:
         """The notes held in memory (`put`), which shadow the source's versions."""

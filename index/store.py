@@ -284,7 +284,7 @@ class Store:
     def catalog(self) -> list[tuple[str, list[str]]]:
         """(path, aliases) of every stored note: enough to resolve any link by name."""
         rows = self.conn.execute("SELECT f.path, n.aliases FROM notes n JOIN files f ON f.id=n.file_id")
-        return [(p, json.loads(a)) for p, a in rows]
+        return [(p, [] if a == "[]" else json.loads(a)) for p, a in rows]  # most notes have no alias
 
     def asset_paths(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT path FROM files WHERE kind='asset'")]
