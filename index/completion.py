@@ -237,36 +237,54 @@ def _paths(graph: Graph, note: Note, typed: str, replace: Range) -> Completions:
 
 
 class FoldedKeys:
-    """Folded keys joined into one string, so that a fuzzy query scans them with a regex
-    (C speed) and scores only the keys that match."""
+    """Folded keys joined into one string, each after a newline, so that a fuzzy query
+    scans them with a regex (C speed, every line pattern starting with a literal `\\n`)
+    and scores only the keys that match."""
 
     def __init__(self, keys: list[str]):
         self.keys = keys
-        self.blob = "\n".join(keys)
-        self.starts = list(itertools.accumulate(map(operator.add, map(len, keys), itertools.repeat(1)), initial=0))
-        self.plain = self.blob.count("\n") == max(0, len(keys) - 1)  # no key holds a newline
+        self.blob = "\n" + "\n".join(keys)
+        self.starts = list(itertools.accumulate(map(operator.add, map(len, keys), itertools.repeat(1)), initial=1))
+        self.plain = self.blob.count("\n") == max(1, len(keys))  # no key holds a newline
 
     def _row(self, offset: int) -> int:
         return bisect.bisect_right(self.starts, offset) - 1
 
-    def containing(self, q: str) -> list[int]:
+    def _lines(self, pattern: str) -> Iterator[int]:
+        """Rows where `pattern` (which starts with the newline before a key) matches, in order."""
+        return (self._row(m.start() + 1) for m in re.finditer(pattern, self.blob))
+
+    def starting(self, q: str) -> list[int]:
+        """Indices of the keys starting with `q`, in key order."""
+        if not self.plain or "\n" in q:
+            return [i for i, k in enumerate(self.keys) if k.startswith(q)]
+        return list(self._lines(re.escape("\n" + q)))
+
+    def containing(self, q: str) -> Iterator[int]:
         """Indices of the keys holding `q`, in key order."""
         if not self.plain or "\n" in q:
-            return [i for i, k in enumerate(self.keys) if q in k]
-        out: list[int] = []
+            yield from (i for i, k in enumerate(self.keys) if q in k)
+            return
+        last = -1
         for m in re.finditer(re.escape(q), self.blob):
             i = self._row(m.start())
-            if not out or out[-1] != i:
-                out.append(i)
-        return out
+            if i != last:
+                last = i
+                yield i
+
+    def word_start(self, c: str) -> Iterator[int]:
+        """Indices of the keys whose first `c` (one character) follows a character that is
+        not alphanumeric, in key order: where `fuzzy_score` scores a word start."""
+        if not self.plain or c == "\n":
+            return (i for i, k in enumerate(self.keys) if (j := k.find(c)) > 0 and not k[j - 1].isalnum())
+        e = re.escape(c)
+        return self._lines(f"\\n[^{e}\\n]*(?<=[^\\w\\n]|_){e}")  # \\w: isalnum() or "_"
 
     def subsequent(self, q: str) -> Iterator[int]:
         """Indices of the keys holding `q`'s characters in order, in key order."""
         if not self.plain or "\n" in q:
-            yield from (i for i, k in enumerate(self.keys) if fuzzy_score(q, k) is not None)
-            return
-        for m in re.finditer(subsequence_pattern(q), self.blob):
-            yield self._row(m.start())
+            return (i for i, k in enumerate(self.keys) if fuzzy_score(q, k) is not None)
+        return self._lines(subsequence_pattern(q))
 
     def matching(self, q: str) -> list[tuple[int, int]]:
         """(fuzzy_score, index) of every key that `q` fuzzy-matches, in key order."""
@@ -276,9 +294,10 @@ class FoldedKeys:
 
 
 def subsequence_pattern(q: str) -> str:
-    """A regex for the lines holding `q`'s characters in order: `(?m)^[^a\\n]*a[^b\\n]*b…`.
-    Each gap cannot hold the next character, so a line is tried once, without backtracking."""
-    out = "(?m)^"
+    """A regex for the newline before each key holding `q`'s characters in order:
+    `\\n[^a\\n]*a[^b\\n]*b…`. A gap cannot hold the next character, so a key is tried
+    once, without backtracking."""
+    out = "\\n"
     for c in q:
         e = re.escape(c)
         out += f"[^{e}\\n]*{e}"

@@ -92,6 +92,9 @@ class ChunkRow:
     range: Range
 
 
+CHANGES_KEPT = 4096
+
+
 def connect(path: Path | str) -> sqlite3.Connection:
     """A connection that can load sqlite-vec (the stdlib sqlite3 often cannot)."""
     conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
@@ -113,7 +116,10 @@ class Store:
         except OSError:
             pass
         self.conn = self._open()
-        self.generation = 0  # bumped by every change to a file's rows: readers that cache them compare it
+        # every change to a file's rows bumps `generation` and records the path, so that a
+        # reader caching what it read can tell what to read again (`changed_since`)
+        self.generation = 0
+        self._changed: list[str] = []  # the path of each generation, the last CHANGES_KEPT of them
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -212,9 +218,23 @@ class Store:
         """Record a new mtime for a file whose content hash did not change."""
         self.conn.execute("UPDATE files SET mtime_ns=?, size=? WHERE path=?", (mtime_ns, size, path))
 
+    def _changed_path(self, path: str) -> None:
+        self.generation += 1
+        self._changed.append(path)
+        if len(self._changed) > CHANGES_KEPT:
+            del self._changed[: len(self._changed) - CHANGES_KEPT]
+
+    def changed_since(self, generation: int) -> set[str] | None:
+        """The paths whose rows changed after `generation`; None when too many to tell."""
+        n = self.generation - generation
+        if n < 0 or n > len(self._changed):
+            return None
+        return set(self._changed[len(self._changed) - n :]) if n else set()
+
     def put_note(self, note: Note, hash_: str, mtime_ns: int, size: int, chunks: list[Chunk], facts: list | None = None) -> None:
         file_id = self._upsert_file(note.path, "note", hash_, mtime_ns, size, None)
         self._clear_derived(file_id)
+        self._changed_path(note.path)
         summary = Note(
             path=note.path, title=note.title, text="", front_matter=_jsonable(note.front_matter),
             front_matter_range=note.front_matter_range, aliases=note.aliases, tags=note.tags,
@@ -259,9 +279,9 @@ class Store:
         """An asset (linkable, not parsed) or a skipped file (with the reason)."""
         file_id = self._upsert_file(path, kind, None, mtime_ns, size, reason)
         self._clear_derived(file_id)
+        self._changed_path(path)
 
     def _clear_derived(self, file_id: int) -> None:
-        self.generation += 1
         ids = [r[0] for r in self.conn.execute("SELECT id FROM chunks WHERE file_id=?", (file_id,))]
         if ids:
             self.conn.executemany("DELETE FROM chunks_fts WHERE rowid=?", [(i,) for i in ids])
@@ -279,6 +299,7 @@ class Store:
         row = self.conn.execute("SELECT id FROM files WHERE path=?", (path,)).fetchone()
         if row:
             self._clear_derived(row[0])
+            self._changed_path(path)
             self.conn.execute("DELETE FROM files WHERE id=?", (row[0],))
 
     def catalog(self) -> list[tuple[str, list[str]]]:
@@ -331,12 +352,17 @@ class Store:
         out = [(k, n, d, p, Range.from_json(json.loads(r))) for k, n, d, p, r in rows if p not in skip]
         return out[:limit]
 
-    def symbol_rows(self) -> list[tuple[str, str, str, str, str, str]]:
-        """(path, kind, name, folded name, detail, range JSON) of every stored symbol, a note's
-        rows together and in the order `note_symbols` gave them."""
-        return self.conn.execute(
-            "SELECT f.path, s.kind, s.name, s.key, s.detail, s.range FROM symbols s JOIN files f ON f.id=s.file_id ORDER BY s.file_id, s.rowid"
-        ).fetchall()
+    def symbol_rows(self, paths: list[str] | None = None) -> list[tuple[str, str, str, str, str, str]]:
+        """(path, kind, name, folded name, detail, range JSON) of every stored symbol (or of
+        `paths`' only), a note's rows together and in the order `note_symbols` gave them."""
+        sql = "SELECT f.path, s.kind, s.name, s.key, s.detail, s.range FROM symbols s JOIN files f ON f.id=s.file_id"
+        if paths is None:
+            return self.conn.execute(sql + " ORDER BY s.file_id, s.rowid").fetchall()
+        out = []
+        for start in range(0, len(paths), 500):
+            part = paths[start : start + 500]
+            out += self.conn.execute(f"{sql} WHERE f.path IN ({','.join('?' * len(part))}) ORDER BY s.file_id, s.rowid", part)
+        return out
 
     def sentences(self, path: str) -> list[tuple[str, tuple[str, ...], str, Range]]:
         rows = self.conn.execute(

@@ -7,7 +7,6 @@ from __future__ import annotations
 import itertools
 import json
 import posixpath
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -94,22 +93,25 @@ class SymbolRows:
     """Symbol rows with their folded keys joined into one string, so that a query scans
     them with `re` (C speed) instead of a Python loop over every row. The scan order is
     the result order within a score tier (key length capped at 100, name length, path),
-    so a subsequence scan can stop once it has enough."""
+    so a scan can stop once a tier holds enough. `covers`: the paths these rows stand
+    for (rows of the same paths in layers below are hidden)."""
 
-    def __init__(self, rows: list[_Row]):
+    def __init__(self, rows: list[_Row], covers: set[str] | None = None):
         self.rows = rows  # insertion order (an empty query lists the first ones)
         self.ranked = sorted(rows, key=lambda r: (min(len(r[0]), 100), len(r[1]), r[3]))
         self.keys = FoldedKeys([r[0] for r in self.ranked])
+        self.covers = covers if covers is not None else {r[3] for r in rows}
 
     @classmethod
     def of_notes(cls, notes) -> "SymbolRows":
-        return cls([row for note in notes for row in _note_rows(note)])
+        notes = list(notes)
+        return cls([row for note in notes for row in _note_rows(note)], {n.path for n in notes})
 
     @classmethod
-    def of_store(cls, stored) -> "SymbolRows":
-        """From the store's symbol rows `(path, kind, name, key, detail, range JSON)` in
-        file order (`Store.symbol_rows`), the same rows `of_notes` makes from the notes,
-        without loading a single note."""
+    def of_store(cls, stored, covers: set[str] | None = None) -> "SymbolRows":
+        """From the store's symbol rows `(path, kind, name, key, detail, range JSON)`, a
+        note's rows together (`Store.symbol_rows`): the same rows `of_notes` makes from the
+        notes, without loading a single note."""
         rows: list[_Row] = []
         for path, group in itertools.groupby(stored, key=lambda r: r[0]):
             name = posixpath.basename(path)
@@ -125,61 +127,78 @@ class SymbolRows:
                     rows.append((key, detail, "function", path, rng, name))
                 else:
                     rows.append((key, sname, kind, path, rng, name))
-        return cls(rows)
+        return cls(rows, covers)
 
-    def containing(self, q: str) -> list[_Row]:
-        """Rows whose key contains `q`."""
-        return [self.ranked[i] for i in self.keys.containing(q)]
-
-    def subsequence(self, q: str, skip: Callable[[_Row], bool], limit: int) -> list[_Row]:
-        """Up to `limit` rows, best first, whose key has `q`'s characters in order but not
-        `q` itself (and that `skip` does not reject)."""
-        out = []
-        for i in self.keys.subsequent(q):
+    def best(self, q: str, limit: int, hidden: set[str]) -> list[tuple[int, _Row]]:
+        """The `limit` best (fuzzy_score, row) for `q` (not empty), rows of `hidden` paths
+        left out. Scores fall in tiers that never overlap (prefix, word-start substring,
+        other substring, subsequence), and within a tier the scan order is the result
+        order, so each tier is read only as far as it is needed."""
+        def shown(i: int) -> _Row | None:
             row = self.ranked[i]
-            if q not in row[0] and not skip(row):
-                out.append(row)
-                if len(out) >= limit:
+            return None if row[3] in hidden else row
+
+        prefix = [r for i in self.keys.starting(q) if (r := shown(i))]
+        if len(prefix) >= limit:
+            return [(fuzzy_score(q, r[0]), r) for r in prefix[:limit]]
+        out = [(fuzzy_score(q, r[0]), r) for r in prefix]
+        words, others = [], []
+        complete = len(q) == 1  # nearly every key holds one letter: find the word starts by regex
+        if complete:
+            for i in self.keys.word_start(q):
+                if (row := shown(i)) is not None:
+                    words.append((fuzzy_score(q, row[0]), row))
+                    if len(out) + len(words) >= limit:
+                        break
+        if len(out) + len(words) < limit:
+            counted = {id(r) for _, r in words}
+            for i in self.keys.containing(q):
+                row = shown(i)
+                if row is None or row[0].startswith(q) or id(row) in counted:
+                    continue
+                score = fuzzy_score(q, row[0])
+                (words if score >= 200 else others).append((score, row))
+                if len(out) + len(words) + (len(others) if complete else 0) >= limit:
                     break
+        out += words
+        if len(out) < limit:
+            out += others
+        if len(out) < limit and len(q) <= 24:
+            need = limit - len(out)
+            for i in self.keys.subsequent(q):
+                row = shown(i)
+                if row is not None and q not in row[0]:
+                    out.append((fuzzy_score(q, row[0]), row))
+                    need -= 1
+                    if not need:
+                        break
         return out
 
 
 class SymbolTable:
     """Every searchable name in the vault, folded once; rebuild when the graph changes.
 
-    With `stored` (the store's rows, `SymbolRows.of_store`) the notes the graph holds in
-    memory (open documents) are overlaid on it and no stored note is loaded; without it
-    every note of the graph is read."""
+    With `stored` (layers of the store's rows, `SymbolRows.of_store`, each hiding the rows
+    of the paths it covers in the layers below) the notes the graph holds in memory
+    (open documents) are overlaid on top and no stored note is loaded; without it every
+    note of the graph is read."""
 
-    def __init__(self, graph: Graph, stored: SymbolRows | None = None):
-        if stored is None:
-            self.parts = [SymbolRows.of_notes(graph.notes.values())]
-            self.shadowed: set[str] = set()
-        else:
-            pinned = graph.pinned()
-            self.parts = [stored, SymbolRows.of_notes(pinned)]
-            self.shadowed = {n.path for n in pinned}
-
-    def _skip(self, part: int) -> Callable[[_Row], bool]:
-        if part == 0 and self.shadowed:
-            return lambda row: row[3] in self.shadowed
-        return lambda row: False
+    def __init__(self, graph: Graph, stored: list[SymbolRows] | None = None):
+        layers = [SymbolRows.of_notes(graph.notes.values())] if stored is None else [*stored, SymbolRows.of_notes(graph.pinned())]
+        self.parts: list[tuple[SymbolRows, set[str]]] = []  # (rows, paths hidden by the layers above)
+        above: set[str] = set()
+        for layer in reversed(layers):
+            self.parts.insert(0, (layer, above))
+            above = above | layer.covers
 
     def search(self, query: str, limit: int = 200) -> list[WorkspaceSymbol]:
         q = fold(query)
         if not q:
-            rows = (r for i, part in enumerate(self.parts) for skip in [self._skip(i)] for r in part.rows if not skip(r))
+            rows = (r for part, hidden in self.parts for r in part.rows if r[3] not in hidden)
             return [_symbol(r) for r in itertools.islice(rows, limit)]
         if "\n" in q:
             return []
-        scored = []
-        for i, part in enumerate(self.parts):
-            skip = self._skip(i)
-            scored += [(fuzzy_score(q, r[0]), r) for r in part.containing(q) if not skip(r)]
-        need = limit - len(scored)
-        if need > 0 and len(q) <= 24:
-            for i, part in enumerate(self.parts):
-                scored += [(fuzzy_score(q, r[0]), r) for r in part.subsequence(q, self._skip(i), need)]
+        scored = [x for part, hidden in self.parts for x in part.best(q, limit, hidden)]
         scored.sort(key=lambda x: (-x[0], len(x[1][1]), x[1][3]))
         return [_symbol(r) for _, r in scored[:limit]]
 

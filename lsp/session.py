@@ -71,8 +71,9 @@ class Session:
         self.versions: dict[str, int | None] = {}  # open path -> version of the text the vault holds
         self.indexed = False
         self.embedding_state = "idle"
-        self._symbols: tuple[int, SymbolTable] | None = None
-        self._stored_symbols: tuple[int, SymbolRows] | None = None
+        self._symbols: tuple[tuple[int, int], SymbolTable] | None = None
+        self._stored_symbols: tuple[int, SymbolRows] | None = None  # (store generation, rows)
+        self._changed_symbols: tuple[int, SymbolRows] | None = None
         self._delays = _debug_delays()
         self.closed = False
 
@@ -109,13 +110,26 @@ class Session:
 
     def symbols(self) -> SymbolTable:
         """The workspace symbol table for the current graph (index thread only): the store's
-        rows, read again only when the store changed, with the open documents overlaid."""
-        if self._symbols is None or self._symbols[0] != self.generation:
-            store = self.vault.store
-            if self._stored_symbols is None or self._stored_symbols[0] != store.generation:
-                self._stored_symbols = (store.generation, SymbolRows.of_store(store.symbol_rows()))
-            self._symbols = (self.generation, SymbolTable(self.vault.graph, self._stored_symbols[1]))
+        rows with the open documents overlaid."""
+        store = self.vault.store
+        if self._symbols is None or self._symbols[0] != (self.generation, store.generation):
+            self._symbols = ((self.generation, store.generation), SymbolTable(self.vault.graph, self._store_layers(store)))
         return self._symbols[1]
+
+    def _store_layers(self, store) -> list[SymbolRows]:
+        """All stored rows, read once (about 0.4 s at 20k notes), and the rows of the notes
+        changed since, read again on every change until there are many of them."""
+        changed = None if self._stored_symbols is None else store.changed_since(self._stored_symbols[0])
+        if changed is None or len(changed) > 2000:
+            self._stored_symbols = (store.generation, SymbolRows.of_store(store.symbol_rows()))
+            self._changed_symbols = None
+            return [self._stored_symbols[1]]
+        if not changed:
+            return [self._stored_symbols[1]]
+        if self._changed_symbols is None or self._changed_symbols[0] != store.generation:
+            paths = sorted(changed)
+            self._changed_symbols = (store.generation, SymbolRows.of_store(store.symbol_rows(paths), covers=changed))
+        return [self._stored_symbols[1], self._changed_symbols[1]]
 
     # --- lifecycle ----------------------------------------------------------------------
 

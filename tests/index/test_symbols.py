@@ -42,6 +42,32 @@ def test_symbol_table_from_the_store_equals_the_one_from_notes(tmp_path):
     v.update()
     v.open_document("c/plain.md", "# Открыто в редакторе\n")  # an open document shadows the store
     g = v.graph
-    full, lazy = SymbolTable(g), SymbolTable(g, SymbolRows.of_store(v.store.symbol_rows()))
-    for q in ["", "ш", "шард", "sharding", "same", "ребал", "rbl", "rebalance", "открыто", "plain", "zzz"]:
+    base, generation = SymbolRows.of_store(v.store.symbol_rows()), v.store.generation
+    queries = ["", "ш", "шард", "sharding", "same", "ребал", "rbl", "rebalance", "открыто", "plain", "zzz", "e"]
+    full, lazy = SymbolTable(g), SymbolTable(g, [base])
+    for q in queries:
         assert lazy.search(q) == full.search(q), q
+    # a note changed on disk and one deleted: a layer of the changed rows hides their old ones
+    (tmp_path / "b/same.md").write_text("# Rewritten heading\n", "utf-8")
+    (tmp_path / "d/fn.md").unlink()
+    v.update()
+    changed = v.store.changed_since(generation)
+    assert {"b/same.md", "d/fn.md"} <= changed
+    layered = SymbolTable(g, [base, SymbolRows.of_store(v.store.symbol_rows(sorted(changed)), covers=changed)])
+    full = SymbolTable(g)
+    for q in queries + ["rewritten", "fn"]:
+        if q:
+            assert layered.search(q) == full.search(q), q
+        else:  # no query: the first names, in no particular order
+            assert sorted(map(repr, layered.search(q))) == sorted(map(repr, full.search(q)))
+
+
+def test_symbol_search_limit_keeps_the_best_of_each_tier():
+    g = Graph()
+    for i in range(30):
+        g.put(parse_note(f"n{i}.md", f"# ab{'x' * i}\n# x ab{i}\n# zab{i}\n# a-b{i}\n"))
+    table = SymbolTable(g)
+    for q in ("ab", "a", "b", "-", "x", "9"):
+        everything = table.search(q, limit=10_000)
+        for limit in (1, 5, 30, 45, 70, 100, 130):
+            assert table.search(q, limit=limit) == everything[:limit], (q, limit)
