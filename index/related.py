@@ -299,18 +299,19 @@ class Relatedness:
             self._chunks[path] = m
         return self._chunks[path]
 
-    def _candidates(self, path: str, prof: _Profile) -> set[str]:
+    def _candidates(self, path: str, prof: _Profile) -> dict[str, float]:
         """Notes worth scoring: sharing the note's most telling words, or a fact's subject. (A
         vector search per section would cost a brute-force scan each: too slow at 20k notes.)"""
         # a word in more than one sentence in QUERY_SHARE (and more than QUERY_FLOOR sentences) says
         # little about a topic, and an FTS query ranking all its sentences costs tens of ms at 20k notes
         rare = math.log((self._total + 1) / max(QUERY_FLOOR, self._total / QUERY_SHARE))
-        top = [t for t in sorted(prof.weights, key=lambda t: -prof.weights[t]) if self._idf[t] >= rare][:12]
-        found = self.vault.store.files_sharing_stems(top, limit=200) if top else {}
-        out = set(sorted(found, key=lambda p: -found[p])[:CANDIDATES])
-        out |= self._fact_partners(path)
-        out.discard(path)
-        return {p for p in out if p in self.vault.graph.notes and not p.endswith(".pseudo")}
+        top = [t for t in sorted(prof.weights, key=lambda t: -prof.weights[t]) if self._idf[t] >= rare][:8]
+        found = self.vault.store.files_sharing_stems(top, limit=120) if top else {}
+        out = {p: found[p] for p in sorted(found, key=lambda p: -found[p])[:CANDIDATES]}
+        for p in self._fact_partners(path):
+            out.setdefault(p, 0.0)
+        out.pop(path, None)
+        return {p: x for p, x in out.items() if p in self.vault.graph.notes and not p.endswith(".pseudo")}
 
     def _fact_partners(self, path: str) -> set[str]:
         """Notes with a fact about a subject `path` states a value for, found through the fact
@@ -350,22 +351,21 @@ class Relatedness:
         if prof is None:
             self._ranked[path] = []
             return []
-        cands = sorted(self._candidates(path, prof))
         m = self._chunk_matrix(path)
-        scores: dict[str, dict[str, float]] = {"words": {}, "sentence": {}, "section": {}, "facts": {}}
+        # "words": BM25 of the other note's sentences for this note's rarest telling words, as the
+        # index ranks them (profiles of 40 other notes per note cost too much at 20k notes)
+        scores: dict[str, dict[str, float]] = {"words": self._candidates(path, prof), "sentence": {}, "section": {}, "facts": {}}
         where: dict[str, tuple[Range | None, Range | None]] = {}
-        for other in cands:
+        # sentence pairs and shared subjects are the costly signals: only for the closest by words
+        for other in sorted(scores["words"], key=lambda o: (-scores["words"][o], o))[:SENTENCE_PAIRS_FOR]:
             q = self.profile(other)
             if q is None:
                 continue
-            scores["words"][other] = sum(x * q.weights.get(t, 0.0) for t, x in prof.weights.items())
-        # sentence pairs are the costly signal: only for the notes closest by words
-        for other in sorted(scores["words"], key=lambda o: -scores["words"][o])[:SENTENCE_PAIRS_FOR]:
-            best, at = self._best_sentences(prof, self.profile(other))
+            best, at = self._best_sentences(prof, q)
             scores["sentence"][other] = best
             where[other] = at
-        for other in scores["words"]:
             scores["facts"][other] = self.shared_subjects(path, other)
+        for other in scores["words"]:
             if m is not None:
                 n = self._chunk_matrix(other)
                 if n is not None:
