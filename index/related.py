@@ -192,9 +192,9 @@ def _linked(vault: "Vault", a: str, b: str) -> bool:
 # --- related notes -------------------------------------------------------------------------
 #
 # "About the same thing" is judged by four signals, each ranking a note's candidate
-# neighbours: the whole notes' words (TF-IDF cosine over content stems), the best pair of
-# sentences (the rare words they share), the best pair of sections (chunk vectors), and
-# facts about the same subject. Ranks are fused (reciprocal rank), so no signal's scale
+# neighbours: the notes' words (BM25 of the other's sentences for this note's rarest telling
+# stems), the best pair of sentences (the rare words they share), the best pair of sections
+# (chunk vectors, when embedded), and quantities about the same subject. Ranks are fused (reciprocal rank), so no signal's scale
 # needs calibrating per vault or per embedding model. A pair is hinted only when each note
 # is the other's closest (mutual: a note close to everything, like a config reference, is
 # nobody's closest in particular), both state a value for one subject (a fact-index match:
@@ -206,13 +206,13 @@ def _linked(vault: "Vault", a: str, b: str) -> bool:
 RRF_K = 5
 SIGNALS = ("words", "sentence", "section", "facts")
 MUTUAL_TOP = 1  # mutual nearest neighbours: precision first
-CANDIDATES = 40
-QUERY_SHARE = 300
-QUERY_FLOOR = 50
-SMALL_NEIGHBOURHOOD = 8
+CANDIDATES = 40  # notes scored per note, best by words
+QUERY_SHARE = 300  # a query word must be in under 1 of this many sentences...
+QUERY_FLOOR = 50  # ...or in at most this many
+SMALL_NEIGHBOURHOOD = 8  # a shared link target with more backlinks than this is a hub, not a topic
 TELLING = 40  # words per note that sentence pairs are matched on
-SENTENCE_PAIRS_FOR = 10
-PROFILES_KEPT = 4096  # a whole-vault check walks 20k notes: keep memory bounded  # candidates (closest by words) whose sentence pairs are compared  # a shared link target with more backlinks than this is a hub, not a topic
+SENTENCE_PAIRS_FOR = 8  # candidates (closest by words) whose sentence pairs and facts are compared
+PROFILES_KEPT = 4096  # a whole-vault check walks 20k notes: keep memory bounded
 
 
 @dataclass
