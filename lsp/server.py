@@ -177,7 +177,7 @@ class PonderServer(LanguageServer):
     # --- the vault ----------------------------------------------------------------------
 
     async def start_session(self) -> None:
-        self.model.attach(asyncio.get_running_loop())
+        self.model.loop = asyncio.get_running_loop()  # index-thread code may schedule model work at once
         self.session = Session(self.root, self.settings.index, self.settings.embedding)
         self._session_ready.set()  # jobs queue behind the vault's opening
         await self.session.open()
@@ -199,6 +199,9 @@ class PonderServer(LanguageServer):
         try:
             await session.run(lambda v: [v.open_document(p, self.workspace.get_text_document(self.paths.uri(p)).source) for p in self.open_paths()])
             await session.index(progress.report, on_batch=self.diagnostics.after_index_batch if self.diagnostics else None)
+            # the model's fingerprint (0.2 s of CPU on a thread) once the index is up, not while
+            # the first requests are answered; a hover that needs it before starts it itself
+            self.model.attach(asyncio.get_running_loop())
             if self.diagnostics is not None and full_check:
                 await self.diagnostics.refresh_all()
             try:
