@@ -2,137 +2,220 @@
 
 Measures initialize time, time until the indexing progress ends (cold, then warm from
 the store), warm start to first answer, didOpen -> first diagnostics, p50/p95 latency of
-hover, definition, references, completion, document symbols and workspace symbols
-over a sample of positions, and the server's peak RSS. Prints a table.
+hover, definition, references, completion, document symbols and workspace symbols over a
+sample of positions, how many of those requests got a non-empty answer, and the server's
+peak RSS. Prints a table.
 
-    python bench/lsp_bench.py [FOLDER] [--notes 20000] [--samples 200]
+    python bench/lsp_bench.py [FOLDER] [--notes 20000] [--samples 200] [--compare]
 
-`--compare` (running vscode-markdown-languageserver on the same folder) is not
-implemented yet; see the README.
+`--compare` runs the same measurements, at the same positions, against
+vscode-markdown-languageserver (VS Code's own markdown server, installed from npm into
+bench/.cache on first use; see vscode_md_client.py) and prints ponder/vscode ratios.
+That server reads markdown links only, so hover/definition/references/completion are
+timed at markdown links (`[t](/path.md)`) for both; Ponder is also timed at wikilinks.
+Every sampled note is opened (didOpen) before the timed requests, as in an editor.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import random
 import shutil
-import statistics
 import sys
 import time
+from dataclasses import dataclass, field as dc_field
 from pathlib import Path
+from typing import Any
 
-from lsprotocol import types as t
-from pygls.lsp.client import LanguageClient
 from pygls.uris import from_fs_path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from lsp_client import BenchClient, field  # noqa: E402
+
+WAIT = 900  # seconds: the longest wait for any one answer or phase
+T0 = time.perf_counter()
 
 
-def generated_vault(n: int) -> Path:
-    root = HERE / ".data" / f"vault-{n}"
-    if not (root / ".done").exists():
-        spec = importlib.util.spec_from_file_location("vaultgen", HERE / "vaultgen.py")
-        gen = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(gen)
-        if root.exists():
-            shutil.rmtree(root)
-        gen.generate(root, n)
-        (root / ".done").write_text("")
-    return root
+def say(what: str) -> None:
+    print(f"[{time.perf_counter() - T0:6.1f} s] {what}", file=sys.stderr, flush=True)
 
 
-class Client:
-    def __init__(self):
-        self.lc = LanguageClient("bench", "1")
+def generated_vault(n: int, seed: int = 0) -> Path:
+    """The seeded generated vault, in the same folder bench/index_bench.py uses (written once)."""
+    from vaultgen import generate
+
+    return generate(HERE / ".data" / f"vault-{n}-{seed}-v2", n, seed)
+
+
+# --- the sample ---------------------------------------------------------------------------
+
+
+def utf16(s: str) -> int:
+    return len(s.encode("utf-16-le")) // 2
+
+
+@dataclass
+class Sample:
+    """One sampled note: its text and the request positions in it."""
+
+    path: Path
+    uri: str
+    name: str
+    text: str
+    markdown: list[dict] = dc_field(default_factory=list)  # inside `[t](/path.md)` targets
+    wiki: list[dict] = dc_field(default_factory=list)  # inside `[[Note]]` targets
+
+    def end(self) -> dict:
+        lines = self.text.split("\n")
+        return {"line": len(lines) - 1, "character": utf16(lines[-1])}
+
+
+def sample_notes(root: Path, k: int, seed: int = 1) -> list[Sample]:
+    from ponder.index.parse import parse_note
+
+    rng = random.Random(seed)
+    files = sorted(p for p in root.rglob("*.md") if ".ponder" not in p.parts)
+    out = []
+    for p in rng.sample(files, min(len(files), k)):
+        text = p.read_text("utf-8")
+        note = parse_note(p.relative_to(root).as_posix(), text)
+        s = Sample(p, from_fs_path(str(p)), note.name, text)
+        lines = text.split("\n")
+        for ln in note.links:
+            r = ln.target_range.start
+            pos = {"line": r.line, "character": utf16(lines[r.line][: r.character]) + 1}
+            if ln.kind == "markdown" and len(s.markdown) < 2:
+                s.markdown.append(pos)
+            elif ln.kind == "wiki" and len(s.wiki) < 2:
+                s.wiki.append(pos)
+        out.append(s)
+    return out
+
+
+# --- Ponder as a client sees it -------------------------------------------------------------
+
+
+class PonderClient(BenchClient):
+    name = "ponder"
+
+    def __init__(self, root: Path) -> None:
+        super().__init__()
+        self.root = root
         self.progress_end = asyncio.Event()
-        self.first_diag: dict[str, float] = {}
+        self.published: dict[str, tuple[float, int]] = {}  # uri -> (first publish time, count)
         lc = self.lc
 
-        @lc.feature(t.WINDOW_WORK_DONE_PROGRESS_CREATE)
+        @lc.feature("window/workDoneProgress/create")
         def create(params):
             return None
 
-        @lc.feature(t.PROGRESS)
+        @lc.feature("$/progress")
         def progress(params):
             v = params.value
             kind = v.get("kind") if isinstance(v, dict) else getattr(v, "kind", None)
             if kind == "end":
                 self.progress_end.set()
 
-        @lc.feature(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        @lc.feature("textDocument/publishDiagnostics")
         def diags(params):
-            self.first_diag.setdefault(params.uri, time.perf_counter())
+            self.published.setdefault(params.uri, (time.perf_counter(), len(params.diagnostics)))
 
-        @lc.feature(t.WORKSPACE_CONFIGURATION)
+        @lc.feature("workspace/configuration")
         def config(params):
             return [None for _ in params.items]
 
-        @lc.feature(t.CLIENT_REGISTER_CAPABILITY)
+        @lc.feature("client/registerCapability")
         def register(params):
             return None
 
-        @lc.feature(t.WINDOW_SHOW_MESSAGE)
+        @lc.feature("window/showMessage")
         def show(params):
-            print("server:", params.message, file=sys.stderr)
+            print("ponder:", params.message, file=sys.stderr)
 
-    async def start(self, root: Path) -> tuple[float, int]:
-        await self.lc.start_io(sys.executable, "-m", "ponder.lsp")
-        caps = t.ClientCapabilities(
-            window=t.WindowClientCapabilities(work_done_progress=True),
-            workspace=t.WorkspaceClientCapabilities(configuration=True),
-        )
+    async def start(self) -> float:
+        await self.spawn(sys.executable, "-m", "ponder.lsp")
         t0 = time.perf_counter()
-        await self.lc.initialize_async(
-            t.InitializeParams(
-                capabilities=caps,
-                root_uri=from_fs_path(str(root)),
-                initialization_options={"embedding": {"enabled": False}, "index": {"whole_vault_diagnostics": False}},
-            )
+        await self.request(
+            "initialize",
+            {
+                "processId": None,
+                "rootUri": from_fs_path(str(self.root)),
+                "capabilities": {"window": {"workDoneProgress": True}, "workspace": {"configuration": True}},
+                "initializationOptions": {"embedding": {"enabled": False}, "index": {"whole_vault_diagnostics": False}},
+            },
         )
         dt = time.perf_counter() - t0
-        self.lc.initialized(t.InitializedParams())
-        return dt, self.lc._server.pid
+        self.notify("initialized", {})
+        return dt
 
-    async def stop(self):
-        await self.lc.shutdown_async(None)
-        self.lc.exit(None)
-        await asyncio.sleep(0.2)
-        await self.lc.stop()
+    async def ready(self, uri: str, position: dict) -> str:
+        """The index is loaded (and brought up to date) when the indexing progress ends."""
+        await asyncio.wait_for(self.progress_end.wait(), WAIT * 2)
+        return "indexing progress ended"
 
+    async def settle(self, uris: list[str]) -> None:
+        """Opening notes starts their diagnostics (and loads what they need) on the index
+        thread; wait until it is idle: four cheap requests in a row answered in under 10 ms."""
+        await settle_by_probing(self, uris[0])
 
-def peak_rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
-
-
-def sample_positions(root: Path, k: int, seed: int = 1):
-    from ponder.index.parse import parse_note
-
-    rng = random.Random(seed)
-    files = sorted(p for p in root.rglob("*.md") if ".ponder" not in p.parts)
-    links, notes = [], []
-    for p in rng.sample(files, min(len(files), k)):
-        rel = p.relative_to(root).as_posix()
-        note = parse_note(rel, p.read_text("utf-8"))
-        notes.append((p, note))
-        for ln in note.links[:2]:
-            if ln.kind != "url":
-                links.append((p, t.Position(ln.target_range.start.line, ln.target_range.start.character + 1)))
-    return files, notes, links[:k]
+    async def diagnose(self, uri: str, text: str) -> tuple[float, int]:
+        """didOpen, then wait for the pushed diagnostics: (ms until they arrive, how many)."""
+        t0 = time.perf_counter()
+        self.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "markdown", "version": 1, "text": text}})
+        end = t0 + WAIT
+        while uri not in self.published and time.perf_counter() < end:
+            await asyncio.sleep(0.002)
+        at, n = self.published.get(uri, (float("nan"), 0))
+        return (at - t0) * 1000, n
 
 
-async def timed(samples: list[float], coro):
-    t0 = time.perf_counter()
-    await coro
-    samples.append((time.perf_counter() - t0) * 1000)
+async def settle_by_probing(c: BenchClient, uri: str, quiet_ms: float = 10.0, times: int = 4) -> None:
+    end = time.perf_counter() + WAIT
+    streak = 0
+    while streak < times and time.perf_counter() < end:
+        ms, _ = await c.timed("textDocument/documentSymbol", {"textDocument": {"uri": uri}})
+        streak = streak + 1 if ms < quiet_ms else 0
+        await asyncio.sleep(0.25)
+
+
+# --- measuring --------------------------------------------------------------------------------
+
+METHODS = ["hover", "definition", "references", "completion", "documentSymbol", "workspaceSymbol"]
+
+
+def answered(result: Any) -> bool:
+    """A non-empty answer: a hover with contents, a location, a non-empty list or completion list."""
+    if result is None:
+        return False
+    if isinstance(result, list):
+        return len(result) > 0
+    if field(result, "contents") is not None:
+        return bool(field(result, "contents"))
+    items = field(result, "items")
+    return bool(items) if items is not None else True
+
+
+@dataclass
+class Timing:
+    ms: list[float] = dc_field(default_factory=list)
+    answered: int = 0
+
+    def add(self, ms: float, result: Any) -> None:
+        self.ms.append(ms)
+        self.answered += answered(result)
+
+
+@dataclass
+class Result:
+    server: str
+    facts: dict[str, str] = dc_field(default_factory=dict)
+    timings: dict[str, Timing] = dc_field(default_factory=dict)
+
+    def timing(self, key: str) -> Timing:
+        return self.timings.setdefault(key, Timing())
 
 
 def pct(xs: list[float], q: float) -> float:
@@ -140,92 +223,186 @@ def pct(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else float("nan")
 
 
-async def run(root: Path, samples: int, fresh: bool) -> None:
-    if fresh:
-        shutil.rmtree(root / ".ponder", ignore_errors=True)
-    n_files = sum(1 for _ in root.rglob("*.md"))
-    rows: list[tuple[str, str]] = [("notes", str(n_files))]
-
-    # cold start
-    c = Client()
+async def cold_start(root: Path, res: Result) -> None:
+    """Ponder from an empty store: initialize, then the whole vault indexed in the background."""
+    c = PonderClient(root)
+    say("ponder: cold start (empty store)")
     t0 = time.perf_counter()
-    init, pid = await c.start(root)
-    await asyncio.wait_for(c.progress_end.wait(), 1800)
-    rows += [("initialize (cold)", f"{init * 1000:.0f} ms"), ("indexing done (cold)", f"{time.perf_counter() - t0:.2f} s")]
-    rows.append(("peak RSS after cold index", f"{peak_rss_mb(pid):.0f} MB"))
+    init = await c.start()
+    await c.ready("", {})
+    res.facts["initialize (cold)"] = f"{init * 1000:.0f} ms"
+    res.facts["indexing done (cold)"] = f"{time.perf_counter() - t0:.1f} s"
+    res.facts["peak RSS after cold index"] = f"{c.peak_rss_mb():.0f} MB"
     await c.stop()
 
-    # warm start
-    c = Client()
-    files, notes, links = sample_positions(root, samples)
+
+async def measure(c: BenchClient, samples: list[Sample], fresh: list[Sample], res: Result, wiki: bool) -> None:
+    """Start (warm), first answers, readiness, didOpen -> diagnostics, then the timed requests."""
+    say(f"{c.name}: starting")
     t0 = time.perf_counter()
-    init, pid = await c.start(root)
-    first_file, first_pos = links[0]
-    await c.lc.text_document_definition_async(t.DefinitionParams(t.TextDocumentIdentifier(from_fs_path(str(first_file))), first_pos))
-    first_answer = time.perf_counter() - t0
-    await asyncio.wait_for(c.progress_end.wait(), 600)
-    rows += [
-        ("initialize (warm)", f"{init * 1000:.0f} ms"),
-        ("warm start to first answer", f"{first_answer * 1000:.0f} ms"),
-        ("indexing done (warm)", f"{time.perf_counter() - t0:.2f} s"),
-    ]
+    init = await c.start()
+    probe = next(s for s in samples if s.markdown)
+    c.notify("textDocument/didOpen", {"textDocument": {"uri": probe.uri, "languageId": "markdown", "version": 1, "text": probe.text}})
+    doc = {"textDocument": {"uri": probe.uri}, "position": probe.markdown[0]}
+    first = await asyncio.wait_for(c.request("textDocument/definition", doc), WAIT)
+    t_def = time.perf_counter() - t0
+    refs = await asyncio.wait_for(c.request("textDocument/references", {**doc, "context": {"includeDeclaration": False}}), WAIT * 2)
+    t_refs = time.perf_counter() - t0
+    say(f"{c.name}: first answers; waiting until ready")
+    how = await c.ready(probe.uri, probe.markdown[0])
+    t_ready = time.perf_counter() - t0
+    res.facts["initialize (warm)"] = f"{init * 1000:.0f} ms"
+    res.facts["warm start to first answer (definition)"] = f"{t_def * 1000:.0f} ms" + ("" if answered(first) else " (empty)")
+    res.facts["warm start to first references"] = f"{t_refs * 1000:.0f} ms" + ("" if answered(refs) else " (empty)")
+    res.facts["index ready (warm)"] = f"{t_ready:.2f} s"
+    res.facts["ready means"] = how
 
-    # didOpen -> first diagnostics
-    opened = []
-    for p, note in notes[:20]:
-        uri = from_fs_path(str(p))
-        text = p.read_text("utf-8") + "\n[[no-such-note-xyz]]\n"
-        t1 = time.perf_counter()
-        c.lc.text_document_did_open(t.DidOpenTextDocumentParams(t.TextDocumentItem(uri, "markdown", 1, text)))
-        while uri not in c.first_diag:
-            await asyncio.sleep(0.002)
-        opened.append((c.first_diag[uri] - t1) * 1000)
-    rows.append(("didOpen -> diagnostics p50", f"{pct(opened, 0.5):.0f} ms (debounce 200 ms)"))
+    say(f"{c.name}: ready ({how}); didOpen -> diagnostics")
+    # didOpen -> diagnostics, on notes not otherwise opened, each with one broken link added
+    diag = res.timing("didOpen -> diagnostics")
+    for s in fresh:
+        ms, n = await c.diagnose(s.uri, s.text + "\n[broken](/no-such-note-xyz.md)\n")
+        diag.ms.append(ms)
+        diag.answered += n > 0
 
-    lat: dict[str, list[float]] = {k: [] for k in ("hover", "definition", "references", "completion", "documentSymbol", "workspaceSymbol")}
-    for p, pos in links:
-        doc = t.TextDocumentIdentifier(from_fs_path(str(p)))
-        await timed(lat["hover"], c.lc.text_document_hover_async(t.HoverParams(doc, pos)))
-        await timed(lat["definition"], c.lc.text_document_definition_async(t.DefinitionParams(doc, pos)))
-        await timed(lat["references"], c.lc.text_document_references_async(t.ReferenceParams(text_document=doc, position=pos, context=t.ReferenceContext(False))))
-    for p, note in notes:
-        doc = t.TextDocumentIdentifier(from_fs_path(str(p)))
-        await timed(lat["documentSymbol"], c.lc.text_document_document_symbol_async(t.DocumentSymbolParams(doc)))
-    rng = random.Random(2)
-    for p, note in notes[:20]:  # the opened ones: complete after `[[` + two letters on the appended line
-        uri = from_fs_path(str(p))
-        line = len((p.read_text("utf-8") + "\n").split("\n")) - 1
-        c.lc.text_document_did_change(
-            t.DidChangeTextDocumentParams(t.VersionedTextDocumentIdentifier(2, uri), [t.TextDocumentContentChangePartial(range=t.Range(t.Position(line, 0), t.Position(line, 21)), text="[[" + note.name[:2])])
+    for s in samples:
+        if s is not probe:
+            c.notify("textDocument/didOpen", {"textDocument": {"uri": s.uri, "languageId": "markdown", "version": 1, "text": s.text}})
+    await c.settle([s.uri for s in samples])
+    say(f"{c.name}: {len(samples)} notes open; timing requests")
+
+    async def ask(key: str, method: str, params: dict) -> None:
+        ms, result = await asyncio.wait_for(c.timed(method, params), WAIT)
+        res.timing(key).add(ms, result)
+
+    sets = [("", "markdown")] + ([(" [[wiki]]", "wiki")] if wiki else [])
+    for suffix, kind in sets:
+        for s in samples:
+            for pos in getattr(s, kind):
+                doc = {"textDocument": {"uri": s.uri}, "position": pos}
+                await ask("hover" + suffix, "textDocument/hover", doc)
+                await ask("definition" + suffix, "textDocument/definition", doc)
+                await ask("references" + suffix, "textDocument/references", {**doc, "context": {"includeDeclaration": False}})
+    for s in samples:
+        await ask("documentSymbol", "textDocument/documentSymbol", {"textDocument": {"uri": s.uri}})
+
+    # completion: two lines typed at the end of 20 open notes, a markdown-link path and a
+    # wikilink; asked once right after the edit (while the server may still be busy with
+    # it), then four times once the server is idle again
+    for s in samples[:20]:
+        folder = s.path.parent.relative_to(c.root).as_posix()
+        end = s.end()
+        md_line, wiki_line = f"see [x](/{folder}/{s.name[:2]}", f"[[{s.name[:2]}"
+        c.notify(
+            "textDocument/didChange",
+            {"textDocument": {"uri": s.uri, "version": 2}, "contentChanges": [{"range": {"start": end, "end": end}, "text": f"\n{md_line}\n{wiki_line}"}]},
         )
-        for _ in range(5):
-            await timed(lat["completion"], c.lc.text_document_completion_async(t.CompletionParams(t.TextDocumentIdentifier(uri), t.Position(line, 4))))
-    for p, note in notes:
-        q = note.name[rng.randrange(0, max(1, len(note.name) - 3)) :][:3]
-        await timed(lat["workspaceSymbol"], c.lc.workspace_symbol_async(t.WorkspaceSymbolParams(query=q)))
-    for k, xs in lat.items():
-        rows.append((f"{k} p50 / p95 (n={len(xs)})", f"{pct(xs, 0.5):.1f} / {pct(xs, 0.95):.1f} ms"))
-    rows.append(("peak RSS", f"{peak_rss_mb(pid):.0f} MB"))
+        md = {"textDocument": {"uri": s.uri}, "position": {"line": end["line"] + 1, "character": utf16(md_line)}}
+        wk = {"textDocument": {"uri": s.uri}, "position": {"line": end["line"] + 2, "character": utf16(wiki_line)}}
+        await ask("completion right after an edit", "textDocument/completion", md)
+        if wiki:
+            await ask("completion [[wiki]] right after an edit", "textDocument/completion", wk)
+        await c.settle([s.uri])
+        for _ in range(4):
+            await ask("completion", "textDocument/completion", md)
+            if wiki:
+                await ask("completion [[wiki]]", "textDocument/completion", wk)
+
+    rng = random.Random(2)
+    for s in samples:
+        q = s.name[rng.randrange(0, max(1, len(s.name) - 3)) :][:3]
+        await ask("workspaceSymbol", "workspace/symbol", {"query": q})
+    res.facts["peak RSS"] = f"{c.peak_rss_mb():.0f} MB"
     await c.stop()
 
-    width = max(len(a) for a, _ in rows)
-    print(f"\nponder serve on {root}")
-    for a, b in rows:
-        print(f"  {a:<{width}}  {b}")
+
+# --- the table ------------------------------------------------------------------------------------
+
+FACTS = [
+    "initialize (cold)",
+    "indexing done (cold)",
+    "peak RSS after cold index",
+    "initialize (warm)",
+    "warm start to first answer (definition)",
+    "warm start to first references",
+    "index ready (warm)",
+    "peak RSS",
+]
+
+
+def latency(t: Timing | None) -> str:
+    if t is None or not t.ms:
+        return "—"
+    return f"{pct(t.ms, 0.5):.1f} / {pct(t.ms, 0.95):.1f} ms ({t.answered}/{len(t.ms)})"
+
+
+def ratio(a: Timing | None, b: Timing | None) -> str:
+    if not a or not b or not a.ms or not b.ms:
+        return ""
+    return f"{pct(a.ms, 0.5) / pct(b.ms, 0.5):.2f} / {pct(a.ms, 0.95) / pct(b.ms, 0.95):.2f}"
+
+
+def print_table(root: Path, n_files: int, results: list[Result]) -> None:
+    keys = []
+    for r in results:
+        keys += [k for k in r.timings if k not in keys]
+    header = ["", *(r.server for r in results)] + (["ponder / vscode"] if len(results) == 2 else [])
+    rows = [header, ["notes", str(n_files)] + [""] * (len(header) - 2)]
+    for f in FACTS:
+        if any(f in r.facts for r in results):
+            rows.append([f, *(r.facts.get(f, "—") for r in results)] + ([""] if len(results) == 2 else []))
+    for k in keys:
+        label = k if k.startswith("didOpen") else f"{k} p50 / p95 (answered)"
+        row = [label, *(latency(r.timings.get(k)) for r in results)]
+        if len(results) == 2:
+            row.append(ratio(results[0].timings.get(k), results[1].timings.get(k)))
+        rows.append(row)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    print(f"\nLSP benchmark on {root}")
+    for r in rows:
+        print("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    print("  (a/n): requests with a non-empty answer; ratios are ponder/vscode of p50 / p95")
+    for r in results:
+        print(f"  {r.server}: ready = {r.facts.get('ready means', '')}")
+    print("  didOpen -> diagnostics: Ponder pushes them after a 200 ms debounce; the VS Code server is asked (pull) right after didOpen.")
+    if len(results) == 2:
+        print("  vscode-markdown-languageserver hovers only image/video links and goes to definition only for #fragments and")
+        print("  reference links, so it answers nothing at these file links; it does not read [[wikilinks]].")
+
+
+async def run(root: Path, n_samples: int, fresh_index: bool, compare: bool) -> None:
+    n_files = sum(1 for p in root.rglob("*.md") if ".ponder" not in p.parts)
+    drawn = sample_notes(root, n_samples + 20)
+    samples, fresh = drawn[:n_samples], drawn[n_samples:]
+    results = [Result("ponder")]
+    if compare:
+        from vscode_md_client import Unavailable, VsCodeMarkdownClient, install
+
+        try:
+            install()
+        except Unavailable as e:
+            print(f"--compare: {e}", file=sys.stderr)
+            compare = False
+    if fresh_index:
+        shutil.rmtree(root / ".ponder", ignore_errors=True)
+        await cold_start(root, results[0])
+    await measure(PonderClient(root), samples, fresh, results[0], wiki=True)
+    if compare:
+        results.append(Result("vscode-markdown-languageserver"))
+        await measure(VsCodeMarkdownClient(root), samples, fresh, results[1], wiki=False)
+    print_table(root, n_files, results)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("folder", nargs="?", type=Path)
     ap.add_argument("--notes", type=int, default=20000, help="size of the generated vault when no folder is given")
-    ap.add_argument("--samples", type=int, default=200)
-    ap.add_argument("--keep-index", action="store_true", help="do not delete <vault>/.ponder before the cold run")
-    ap.add_argument("--compare", action="store_true", help="also run vscode-markdown-languageserver (not implemented yet)")
+    ap.add_argument("--samples", type=int, default=200, help="notes sampled for the timed requests")
+    ap.add_argument("--keep-index", action="store_true", help="keep <vault>/.ponder: skip Ponder's cold run")
+    ap.add_argument("--compare", action="store_true", help="also run vscode-markdown-languageserver (needs node; npm once)")
     args = ap.parse_args()
     root = (args.folder or generated_vault(args.notes)).resolve()
-    if args.compare:
-        print("--compare: not implemented yet (needs the client-side handlers of vscode-markdown-languageserver)", file=sys.stderr)
-    asyncio.run(run(root, args.samples, fresh=not args.keep_index))
+    asyncio.run(run(root, args.samples, fresh_index=not args.keep_index, compare=args.compare))
     return 0
 
 
