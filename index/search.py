@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from .model import SearchHit
-from .store import Store
+from .store import Store, fts_any
 
 RRF_K = 60
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -13,8 +13,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 def fts_query(text: str) -> str:
     """Words as an FTS5 OR query (quoted, so punctuation and keywords are harmless)."""
-    words = [w for w in _WORD.findall(text) if len(w) > 1 or w.isdigit()]
-    return " OR ".join(f'"{w}"' for w in dict.fromkeys(words))
+    return fts_any(w for w in _WORD.findall(text) if len(w) > 1 or w.isdigit())
 
 
 def hybrid_search(store: Store, embedder, query: str, k: int = 10) -> list[SearchHit]:

@@ -383,7 +383,7 @@ class Store:
 
     def sentences_with_stems(self, required: str, any_of: Iterable[str], limit: int = 200) -> list[tuple[str, str, Range]]:
         """(path, text, range) of sentences whose stems include `required` and any of `any_of`."""
-        anyq = " OR ".join(f'"{a}"' for a in any_of if a)
+        anyq = fts_any(any_of)
         if not anyq:
             return []
         try:
@@ -413,7 +413,7 @@ class Store:
 
     def files_sharing_stems(self, stems: Iterable[str], limit: int = 400) -> dict[str, float]:
         """Files whose sentences hold any of `stems`, scored by the sum of those sentences' BM25."""
-        q = " OR ".join(f'"{s}"' for s in stems if s and '"' not in s)
+        q = fts_any(stems)
         if not q:
             return {}
         try:
@@ -555,7 +555,7 @@ class Store:
 
     def sentences_sharing_stems(self, stems: Iterable[str], k: int) -> list[tuple[str, str, Range, str]]:
         """(path, text, range, hash) of the `k` claims that best match `stems` by BM25."""
-        q = " OR ".join(f'"{s}"' for s in stems if s and '"' not in s)
+        q = fts_any(stems)
         if not q:
             return []
         try:
@@ -612,6 +612,11 @@ class Store:
             ids,
         )
         return {r[0]: ChunkRow(r[0], r[1], tuple(json.loads(r[2])), r[3], Range.from_json(json.loads(r[4]))) for r in rows}
+
+
+def fts_any(terms: Iterable[str]) -> str:
+    """Terms as an FTS5 OR query, each quoted (so punctuation and FTS keywords are harmless)."""
+    return " OR ".join(f'"{t}"' for t in dict.fromkeys(terms) if t and '"' not in t)
 
 
 GLOSSARY_WORDS = ("glossar", "glossary", "terms", "terminolog", "vocabular", "глоссари", "термин", "словарь", "определени")
