@@ -180,7 +180,8 @@ def candidates(vault: "Vault", path: str, k: int = 10, min_similarity: float = 0
     return out
 
 
-def _linked(vault: "Vault", a: str, b: str) -> bool:
+def linked(vault: "Vault", a: str, b: str) -> bool:
+    """Whether either note links the other."""
     g = vault.graph
     for src, dst in ((a, b), (b, a)):
         note = g.notes.get(src)
@@ -452,7 +453,7 @@ def missing_links(vault: "Vault", path: str, relatedness: Relatedness | None = N
     rel = relatedness or Relatedness(vault)
     found: dict[str, tuple[Range | None, Range | None, str]] = {}
     for other, (line, rng) in unlinked_mentions(vault, path).items():
-        if not other.endswith(".pseudo") and not _linked(vault, path, other):
+        if not other.endswith(".pseudo") and not linked(vault, path, other):
             found.setdefault(other, (rng, None, "it is mentioned by name here"))
     for other, here, there in rel.related(path):
         why = f"both discuss this; see {other}:{there.start.line + 1}" if there else "the notes discuss the same things"
