@@ -8,7 +8,7 @@ from ponder.index import related
 from ponder.index.settings import EmbeddingSettings
 from ponder.index.store import sentence_hash
 from ponder.index.vault import Vault
-from tests.conftest import write_vault
+from tests.conftest import RELATED_NOTES as TOPIC, write_vault
 
 
 def vault(tmp_path, files, embed=False) -> Vault:
@@ -85,15 +85,6 @@ def test_a_claim_is_paired_with_the_definition_of_a_term_it_uses(tmp_path, gloss
     assert ("glossary.md", 4) not in partners(v, "scheduler.md", 2)
 
 
-TOPIC = {
-    "heat-pump.md": "# Heat pump\n\nThe outdoor unit defrosts its evaporator coil when frost builds up on the fins.\n"
-    "The defrost cycle reverses the refrigerant flow every 40 minutes in frost.\n",
-    "winter-log.md": "# Winter log\n\nFrost on the evaporator fins again; the defrost cycle reversed the refrigerant flow every 40 minutes tonight.\n",
-    "bread.md": "# Bread\n\nThe sourdough starter is fed with rye flour twice a day.\nA long cold proof gives the crumb more flavour.\n",
-    "bike.md": "# Bike\n\nThe chain is cleaned and oiled after every rainy ride.\nBrake pads are checked monthly.\n",
-    "garden.md": "# Garden\n\nTomato seedlings move outside once nights stay warm.\nThe compost heap is turned weekly.\n",
-    "Home.md": "# Home\n\n[[bread]] [[bike]] [[garden]]\n",
-}
 
 
 def hinted(v: Vault) -> set[frozenset]:
