@@ -388,11 +388,15 @@ def quantities(text: str) -> list[Quantity]:
 
 
 _NUMBER_WORDS = {
-    **{w: n for n, ws in enumerate(
-        ["", "", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]) for w in [ws] if w},
-    **{w: n for n, ws in enumerate(
-        ["", "", "два две двух", "три трёх трех", "четыре четырёх четырех", "пять пяти", "шесть шести", "семь семи",
-         "восемь восьми", "девять девяти", "десять десяти", "одиннадцать", "двенадцать"]) for w in ws.split()},
+    word: n
+    for n, words in enumerate(
+        [
+            "", "", "two два две двух", "three три трёх трех", "four четыре четырёх четырех", "five пять пяти",
+            "six шесть шести", "seven семь семи", "eight восемь восьми", "nine девять девяти", "ten десять десяти",
+            "eleven одиннадцать", "twelve двенадцать",
+        ]
+    )
+    for word in words.split()
 }
 _NW = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
 # "three zones", "на три зоны"; and the Russian inversion at the start of a line: "Зон четыре: ..."
