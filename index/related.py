@@ -321,7 +321,7 @@ class Relatedness:
 
         fi = self.vault.facts
         out: set[str] = set()
-        for f in fi.by_path.get(path, ()):
+        for f in fi.facts_of(path):
             if f.kind != "quantity":
                 continue
             for g in fi.candidates(f, limit=20, common=50):
@@ -337,9 +337,9 @@ class Relatedness:
             from .conflicts import subjects_match
 
             fi = self.vault.facts
-            fb = [g for g in fi.by_path.get(b, ()) if g.kind == "quantity"]
+            fb = [g for g in fi.facts_of(b) if g.kind == "quantity"]
             self._shared[key] = sum(
-                1 for f in fi.by_path.get(a, ()) if f.kind == "quantity" and any(subjects_match(f, g) for g in fb)
+                1 for f in fi.facts_of(a) if f.kind == "quantity" and any(subjects_match(f, g) for g in fb)
             ) if fb else 0
         return self._shared[key]
 

@@ -31,7 +31,18 @@ from .text import fold
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
+
+_FACT_KEYS = """
+-- one row per (subject key, fact) of `facts` (index.conflicts.postings): a lookup by subject
+-- reads these, not every note's facts
+CREATE TABLE IF NOT EXISTS fact_keys(k INTEGER NOT NULL, file_id INTEGER NOT NULL, ord INTEGER NOT NULL, ident INTEGER NOT NULL,
+  PRIMARY KEY(k, file_id, ord)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS fact_keys_file ON fact_keys(file_id);
+"""
+# from version -> the script that brings it to the next; what a migration cannot fill in is
+# re-derived on the next update because DERIVED_VERSION changes with it (vectors are kept)
+_MIGRATIONS = {6: _FACT_KEYS}
 
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
@@ -69,7 +80,7 @@ CREATE INDEX chunks_hash ON chunks(hash);
 CREATE VIRTUAL TABLE chunks_fts USING fts5(heading_path, text, content='', contentless_delete=1,
     tokenize="unicode61 remove_diacritics 2");
 CREATE TABLE vectors(id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE);
-"""
+""" + _FACT_KEYS
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +141,10 @@ class Store:
             conn.execute("PRAGMA journal_mode=WAL")
             if not fresh:
                 version = self._schema_version(conn)
+                while version in _MIGRATIONS:
+                    conn.executescript(_MIGRATIONS[version])
+                    version += 1
+                    conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(version),))
                 if version == SCHEMA_VERSION:
                     self._pragmas(conn)
                     return conn
@@ -231,7 +246,7 @@ class Store:
             return None
         return set(self._changed[len(self._changed) - n :]) if n else set()
 
-    def put_note(self, note: Note, hash_: str, mtime_ns: int, size: int, chunks: list[Chunk], facts: list | None = None) -> None:
+    def put_note(self, note: Note, hash_: str, mtime_ns: int, size: int, chunks: list[Chunk], facts: list | None = None, fact_keys: list[tuple[int, int, int]] = ()) -> None:
         file_id = self._upsert_file(note.path, "note", hash_, mtime_ns, size, None)
         self._clear_derived(file_id)
         self._changed_path(note.path)
@@ -262,6 +277,7 @@ class Store:
         self.conn.executemany("INSERT INTO sentence_stems(rowid, stems) VALUES(?, ?)", stems)
         if facts:
             self.conn.execute("INSERT INTO facts VALUES(?, ?)", (file_id, pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)))
+            self.conn.executemany("INSERT INTO fact_keys VALUES(?,?,?,?)", [(k, file_id, i, flag) for k, i, flag in fact_keys])
         first = self.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM chunks").fetchone()[0]
         self.conn.executemany(
             "INSERT INTO chunks(id, file_id, ord, heading_path, text, range, hash) VALUES(?,?,?,?,?,?,?)",
@@ -291,6 +307,7 @@ class Store:
             self.conn.executemany("DELETE FROM sentence_stems WHERE rowid=?", [(i,) for i in sids])
             self.conn.execute("DELETE FROM sentences WHERE file_id=?", (file_id,))
         self.conn.execute("DELETE FROM facts WHERE file_id=?", (file_id,))
+        self.conn.execute("DELETE FROM fact_keys WHERE file_id=?", (file_id,))
         self.conn.execute("DELETE FROM keys WHERE file_id=?", (file_id,))
         self.conn.execute("DELETE FROM symbols WHERE file_id=?", (file_id,))
         self.conn.execute("DELETE FROM notes WHERE file_id=?", (file_id,))
@@ -380,6 +397,26 @@ class Store:
     def facts_for(self, path: str) -> list:
         row = self.conn.execute("SELECT x.facts FROM facts x JOIN files f ON f.id=x.file_id WHERE f.path=?", (path,)).fetchone()
         return pickle.loads(row[0]) if row else []
+
+    def fact_key_counts(self, keys: list[int]) -> dict[int, int]:
+        """How many facts are filed under each of these subject keys (absent: none)."""
+        out: dict[int, int] = {}
+        for start in range(0, len(keys), 500):
+            part = keys[start : start + 500]
+            out.update(self.conn.execute(f"SELECT k, count(*) FROM fact_keys WHERE k IN ({','.join('?' * len(part))}) GROUP BY k", part))
+        return out
+
+    def fact_postings(self, keys: list[int]) -> list[tuple[int, str, int, int]]:
+        """(key, path, position in the note's facts, name flag) of every fact filed under these keys."""
+        out: list[tuple[int, str, int, int]] = []
+        for start in range(0, len(keys), 500):
+            part = keys[start : start + 500]
+            out += self.conn.execute(
+                f"SELECT x.k, f.path, x.ord, x.ident FROM fact_keys x JOIN files f ON f.id=x.file_id "
+                f"WHERE x.k IN ({','.join('?' * len(part))}) ORDER BY x.k, f.path, x.ord",
+                part,
+            )
+        return out
 
     def sentences_with_stems(self, required: str, any_of: Iterable[str], limit: int = 200) -> list[tuple[str, str, Range]]:
         """(path, text, range) of sentences whose stems include `required` and any of `any_of`."""

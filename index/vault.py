@@ -18,7 +18,7 @@ from pathlib import Path
 
 from . import checks, related
 from .chunks import chunk_note
-from .conflicts import FactIndex, conflict_diagnostic, pair_key, prohibition_clash
+from .conflicts import FactIndex, conflict_diagnostic, pair_key, postings, prohibition_clash
 from .facts import Fact, extract_facts
 from .embed import Embedder
 from .files import FileInfo, decode, read_note, walk
@@ -38,7 +38,7 @@ Progress = Callable[[str, int, int], None]  # (phase, done, total)
 COMMIT_EVERY = 500
 # Bump when parsing, chunking or fact extraction changes what is derived from a file:
 # every file is then re-derived once, although its content hash did not change.
-DERIVED_VERSION = "2026-11-28.4"
+DERIVED_VERSION = "2026-11-28.5"
 
 
 @dataclass
@@ -97,12 +97,10 @@ class Vault:
 
     @property
     def facts(self) -> FactIndex:
-        """Every note's facts by subject (stored ones loaded once, open documents overlaid)."""
+        """Every note's facts by subject: the store's, looked up by key as needed, with open
+        documents' facts held in memory over them."""
         if self._facts is None:
-            fi = FactIndex()
-            for path, facts in self.store.all_facts():
-                if path not in self._open:
-                    fi.put(path, facts)
+            fi = FactIndex(self.store)
             for path, note in self._open.items():
                 fi.put(path, extract_facts(note))
             self._facts = fi
@@ -228,9 +226,9 @@ class Vault:
             return
         note = self._parse(info.path, res.text, res.warning)
         facts = extract_facts(note)
-        self.store.put_note(note, h, info.mtime_ns, info.size, chunk_note(note, self.settings.chunk_tokens), facts)
-        if self._facts is not None and info.path not in self._open:
-            self._facts.put(info.path, facts)
+        self.store.put_note(note, h, info.mtime_ns, info.size, chunk_note(note, self.settings.chunk_tokens), facts, postings(facts))
+        if self._facts is not None:
+            self._facts.stored(info.path)
         if self._definitions is not None and info.path not in self._open:
             self._definitions.refresh(info.path, self.store.definition_rows([info.path]))
         report.parsed += 1
@@ -246,12 +244,12 @@ class Vault:
         return note
 
     def _graph_remove(self, path: str) -> None:
+        if self._facts is not None:
+            self._facts.stored(path)
         if path in self._open:
             return
         if self._graph is not None:
             self._graph.remove(path)
-        if self._facts is not None:
-            self._facts.remove(path)
         if self._definitions is not None:
             self._definitions.refresh(path, [])
 
@@ -316,7 +314,7 @@ class Vault:
         if self._graph is not None:
             self._graph.unpin(path)
         if self._facts is not None:
-            self._facts.put(path, self.store.facts_for(path))
+            self._facts.remove(path)
         if self._definitions is not None:
             self._definitions.refresh(path, self.store.definition_rows([path]))
 
@@ -327,6 +325,8 @@ class Vault:
         also missing-link hints, which need vector searches (background speed, not per keystroke)."""
         g = self.graph
         targets = sorted(g.notes) if paths is None else paths
+        if len(targets) > 1000:
+            self.facts.preload()  # one read of every note's facts beats a lookup per fact
         out: list[Diagnostic] = []
         for p in targets:
             out += checks.check_note(g, p, self.settings.pseudo_builtins)
@@ -360,7 +360,7 @@ class Vault:
         fi = self.facts
         out: list[Diagnostic] = []
         # this note's prohibitions against statements anywhere
-        for p in (f for f in fi.by_path.get(path, ()) if f.kind == "prohibition" and f.verb):
+        for p in (f for f in fi.facts_of(path) if f.kind == "prohibition" and f.verb):
             for other_path, text, rng in self._statements_with(p):
                 if other_path == path and rng == p.range:
                     continue
@@ -368,10 +368,11 @@ class Vault:
                 if why:
                     out.append(conflict_diagnostic(p, other_path, rng, text, why))
         # this note's statements against prohibitions elsewhere (looked up by verb)
-        for text, rng in self._sentences_of(path):
-            stems = frozenset(content_stems(text.replace("`", "")))
+        sentences = [(text, rng, frozenset(content_stems(text.replace("`", "")))) for text, rng in self._sentences_of(path)]
+        prohibitions = fi.prohibitions_of(set().union(*(s for _, _, s in sentences)))
+        for text, rng, stems in sentences:
             for verb in stems:
-                for p in fi.prohibitions_of(verb):
+                for p in prohibitions.get(verb, ()):
                     if p.path == path:
                         continue
                     why = prohibition_clash(p, stems, text)

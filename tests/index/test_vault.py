@@ -100,11 +100,35 @@ def test_schema_mismatch_is_rebuilt(tmp_path):
     root = write_vault(tmp_path / "v", NOTES)
     Vault(root, embedding=no_embed()).update()
     conn = connect(root / ".ponder" / "index.db")
-    conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION - 1),))
+    conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", ("1",))  # no migration from 1
     conn.close()
     v = Vault(root, embedding=no_embed())
     r = v.update()
     assert r.parsed == 3 and any("another version" in w for w in r.warnings)
+    v.close()
+
+
+def test_an_index_from_before_fact_keys_is_migrated_not_rebuilt(tmp_path):
+    """Schema 6 had no fact_keys: the table is added, the vectors kept, and the notes re-derived
+    once (DERIVED_VERSION), after which a conflict is found through the new postings."""
+    notes = {
+        "a.md": "# A\n\nThe upload chunk size is 4 MiB.\n",
+        "b.md": "# B\n\nThe upload chunk size is 8 MiB.\n",
+    }
+    root = write_vault(tmp_path / "v", notes)
+    Vault(root, embedding=no_embed()).update()
+    conn = connect(root / ".ponder" / "index.db")
+    conn.execute("DROP TABLE fact_keys")
+    conn.execute("INSERT INTO vectors(hash) VALUES('kept')")
+    conn.execute("UPDATE meta SET value='6' WHERE key='schema_version'")
+    conn.execute("UPDATE meta SET value='older' WHERE key='derived_version'")
+    conn.close()
+    v = Vault(root, embedding=no_embed())
+    assert v.outdated and not v.store.warnings
+    assert v.store.conn.execute("SELECT count(*) FROM vectors WHERE hash='kept'").fetchone()[0] == 1
+    r = v.update()
+    assert r.parsed == 2 and not v.outdated
+    assert [d.code for d in v.fact_conflicts(["a.md"])] == ["fact-conflict"]
     v.close()
 
 
@@ -178,3 +202,27 @@ def test_search_finds_the_note_in_its_own_words(tmp_path):
     assert v2.search("thumbnails resized", 1)[0].path == "beta.md"
     v.close()
     v2.close()
+
+
+def test_fact_lookups_from_the_store_agree_with_the_whole_index_in_memory(eval_vault):
+    """The editor looks facts up by key in the store; `ponder check` preloads them all. Both
+    must find the same conflicts, and an open document's text must shadow the stored note's."""
+    v = Vault(eval_vault, embedding=no_embed())
+    v.update()
+    paths = sorted(p for p in v.graph.notes)
+    by_store = {p: v.fact_conflicts([p]) for p in paths}
+    assert v.facts._all is None  # nothing was preloaded: every lookup went through fact_keys
+    assert sum(len(d) for d in by_store.values()) >= 4
+    v.facts.preload()
+    assert {p: v.fact_conflicts([p]) for p in paths} == by_store
+
+    # an open document's facts replace the stored ones, and closing brings those back
+    path, diags = next((p, d) for p, d in by_store.items() if d)
+    text = v.read_text(path)
+    line = diags[0].range.start.line
+    lines = text.split("\n")
+    v.open_document(path, "\n".join(x for i, x in enumerate(lines) if i != line))
+    assert all(d.range.start.line != line or d.related[0].path != diags[0].related[0].path for d in v.fact_conflicts([path]))
+    v.close_document(path)
+    assert v.fact_conflicts([path]) == diags
+    v.close()
