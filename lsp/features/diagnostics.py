@@ -28,6 +28,10 @@ class Result:
     result_id: str
     items: list[t.Diagnostic]
     cross_file: bool  # has findings that other notes' changes can fix
+    partners: frozenset[str] = frozenset()  # notes on the other side of its conflicts
+
+
+PAIRED_CODES = {"fact-conflict", "contradiction"}  # findings shown on both sides of a pair
 
 
 def _result_id(diags) -> str:
@@ -67,7 +71,8 @@ class Diagnostics:
             for provider in self.server.diagnostic_providers:
                 found += provider(vault, path)
             items = [conv.diagnostic(d) for d in found]
-            res = Result(_result_id(found), items, any(d.code in CROSS_FILE_CODES for d in found))
+            partners = frozenset(d.related[0].path for d in found if d.code in PAIRED_CODES and d.related) - {path}
+            res = Result(_result_id(found), items, any(d.code in CROSS_FILE_CODES for d in found), partners)
             out[path] = (res, self.server.session.versions.get(path))
         return out
 
@@ -93,8 +98,14 @@ class Diagnostics:
             await self.publish(sorted(paths))
 
     async def publish(self, paths: list[str]) -> None:
-        fresh = await self.server.query(lambda v, c: self.compute(v, c, paths), default={})
+        """Check `paths` one job each (a request waits for one note's checks, not a batch's) and
+        send what changed. A note whose conflict partners changed gets its partners re-checked:
+        the other side of a conflict that appeared or went away shows or drops it too."""
+        fresh: dict[str, tuple[Result, int | None]] = {}
+        for path in paths:
+            fresh.update(await self.server.query(lambda v, c, path=path: self.compute(v, c, [path]), default={}))
         changed = False
+        partners: set[str] = set()
         for path, (res, version) in fresh.items():
             uri = self.server.paths.uri(path)
             doc = self.server.workspace.text_documents.get(unquote(uri))  # pygls keys by the unquoted URI
@@ -105,12 +116,26 @@ class Diagnostics:
                 continue
             if prev is None and not res.items:
                 continue  # nothing to say, nothing said before
-            self.last[path] = res
+            self.remember(path, res, partners)
             changed = True
             if not self.pull:
                 self.server.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri, res.items, version=version))
         if changed and self.pull and self.server.client_has("workspace.diagnostics.refresh_support"):
             self.server.spawn(self.server.workspace_diagnostic_refresh_async(None))
+        partners -= set(paths)
+        if partners:
+            self.schedule(partners)
+
+    def remember(self, path: str, res: Result, partners: set[str] | None = None) -> None:
+        """Record what the client has for `path`; the notes that became or stopped being the other
+        side of its conflicts are re-checked (added to `partners`, or scheduled)."""
+        prev = self.last.get(path)
+        self.last[path] = res
+        moved = res.partners ^ (prev.partners if prev is not None else frozenset())
+        if partners is not None:
+            partners |= moved
+        elif moved:
+            self.schedule(moved)
 
     async def refresh_all(self) -> None:
         """After indexing: every note (whole-vault mode) or every open note, in batches."""
@@ -146,7 +171,7 @@ def register(server) -> None:
         if path is None:
             return t.RelatedFullDocumentDiagnosticReport(items=[])
         res, _ = (await ls.query(lambda v, c: diags.compute(v, c, [path]), t.TEXT_DOCUMENT_DIAGNOSTIC, default={path: (Result("", [], False), None)}))[path]
-        diags.last[path] = res
+        diags.remember(path, res)
         if params.previous_result_id and params.previous_result_id == res.result_id:
             return t.RelatedUnchangedDocumentDiagnosticReport(result_id=res.result_id)
         return t.RelatedFullDocumentDiagnosticReport(items=res.items, result_id=res.result_id)
@@ -167,7 +192,7 @@ def register(server) -> None:
         fresh = await ls.query(job, t.WORKSPACE_DIAGNOSTIC, default={})
         items = []
         for path, (res, version) in fresh.items():
-            diags.last[path] = res
+            diags.remember(path, res)
             uri = ls.paths.uri(path)
             if previous.get(path) == res.result_id:
                 items.append(t.WorkspaceUnchangedDocumentDiagnosticReport(uri=uri, version=version, result_id=res.result_id))

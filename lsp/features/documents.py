@@ -24,11 +24,6 @@ def dependents(vault: Vault, path: str) -> set[str]:
     return out
 
 
-def conflict_partners(vault: Vault, path: str) -> set[str]:
-    """Notes on the other side of `path`'s fact conflicts: an edit here changes their findings too."""
-    return {d.related[0].path for d in vault.fact_conflicts([path]) if d.related}
-
-
 def register(server) -> None:
     queued: set[str] = set()
 
@@ -43,10 +38,11 @@ def register(server) -> None:
             doc = ls.workspace.text_documents.get(unquote(uri))  # pygls keys open documents by the unquoted URI
             if doc is None:
                 return set()
-            before = dependents(vault, path) | conflict_partners(vault, path)
+            # the notes on the other side of its conflicts follow from its own diagnostics
+            # (`Diagnostics.publish`), not from a lookup on every keystroke
+            before = dependents(vault, path)
             old = vault.graph.notes.get(path)
             note = vault.open_document(path, doc.source)
-            before |= conflict_partners(vault, path)  # old partners lose the finding, new ones gain it
             ls.session.versions[path] = doc.version
             ls.session.changed()
             # Links into this note only change target when its names do; recomputing

@@ -39,6 +39,10 @@ async def test_conflict_on_both_sides_then_cleared_by_an_agreeing_edit(start):
     s.change("req.md", 2, [(R(2, 26, 2, 27), "3")])
     await s.diagnostics("req.md", lambda ds: not conflicts(ds))
     await s.diagnostics("pseudo/uploader.pseudo", lambda ds: not conflicts(ds))
+    # and an edit that disagrees again brings the other side back (it follows req.md's findings)
+    s.change("req.md", 3, [(R(2, 26, 2, 27), "7")])
+    await s.diagnostics("req.md", lambda ds: len(conflicts(ds)) == 1)
+    await s.diagnostics("pseudo/uploader.pseudo", lambda ds: len(conflicts(ds)) == 1)
 
 
 async def test_code_actions_and_ignored_pair_survives_restart(start, tmp_path):
