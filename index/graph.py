@@ -290,7 +290,7 @@ class Graph:
         """Links from any note that resolve to `path` (anchors not checked)."""
         keys = {fold(_stem(path)), *(fold(a) for a in self._catalog.get(path, ()))}
         out: list[tuple[str, Link]] = []
-        for src in sorted({*self._mentioning("link", keys), path} & set(self._catalog)):
+        for src in sorted(p for p in {*self._mentioning("link", keys), path} if p in self._catalog):
             note = self.notes.get(src)
             for link in note.links if note else ():
                 if link.kind != "url" and link_key(link.target) in keys | {""} and self.resolve_note(link, src) == path:
