@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -128,6 +129,10 @@ class PonderServer(LanguageServer):
     def path_of(self, uri: str) -> str | None:
         return self.paths.path(uri) if self.paths else None
 
+    def soon(self, fn: Callable[[], Any]) -> None:
+        """Call `fn` on the message loop; safe from the index thread."""
+        self.loop.call_soon_threadsafe(fn)
+
     def spawn(self, coro) -> asyncio.Task:
         task = asyncio.ensure_future(coro)
         self.background.add(task)
@@ -177,7 +182,7 @@ class PonderServer(LanguageServer):
     # --- the vault ----------------------------------------------------------------------
 
     async def start_session(self) -> None:
-        self.model.loop = asyncio.get_running_loop()  # index-thread code may schedule model work at once
+        self.loop = self.model.loop = asyncio.get_running_loop()  # index-thread code may schedule work at once
         self.session = Session(self.root, self.settings.index, self.settings.embedding)
         self._session_ready.set()  # jobs queue behind the vault's opening
         await self.session.open()
@@ -326,6 +331,53 @@ def _audit_sockets(path: str) -> None:
     sys.addaudithook(hook)
 
 
+class _PipeReader:
+    """stdin as an asyncio stream. pygls's stdio reader reads each header line and each body
+    on a worker thread: three thread hops per message, about a third of a small request's
+    round trip."""
+
+    def __init__(self, stream: asyncio.StreamReader):
+        self.stream = stream
+
+    async def readline(self) -> bytes:
+        return await self.stream.readline()
+
+    async def readexactly(self, n: int) -> bytes:
+        try:
+            return await self.stream.readexactly(n)
+        except asyncio.IncompleteReadError as e:  # end of input: pygls stops on a short read
+            return e.partial
+
+
+def start_stdio(server: PonderServer) -> None:
+    """`server.start_io()`, reading stdin on the event loop where it is a pipe or socket (what
+    an editor gives a language server); anything else is read as pygls does."""
+    from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
+
+    stdin = sys.stdin.buffer
+    server._stop_event = threading.Event()
+    server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            stream = asyncio.StreamReader(limit=1 << 20)
+            await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream), stdin)
+            reader = _PipeReader(stream)
+        except (ValueError, OSError, NotImplementedError):  # a regular file, or a loop without pipes
+            reader = StdinAsyncReader(stdin, server.thread_pool)
+        await run_async(stop_event=server._stop_event, reader=reader, protocol=server.protocol, logger=log, error_handler=server.report_server_error)
+
+    try:
+        asyncio.run(main())
+    except BrokenPipeError:
+        log.error("Connection to the client is lost! Shutting down the server.")
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        server.shutdown()
+
+
 def serve(tcp: str | None = None) -> int:
     """Run the server on stdio, or on TCP (`HOST:PORT`) for debugging."""
     if os.environ.get("PONDER_AUDIT_SOCKETS"):
@@ -335,5 +387,5 @@ def serve(tcp: str | None = None) -> int:
         host, _, port = tcp.rpartition(":")
         server.start_tcp(host or "127.0.0.1", int(port))
     else:
-        server.start_io()
+        start_stdio(server)
     return 0
