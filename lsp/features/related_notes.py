@@ -1,11 +1,14 @@
 """`missing-link` hints for the notes the editor shows: notes about the same thing that link
 neither way (see `index.related.Relatedness`).
 
-The hints come from the whole index and change slowly, so they are not recomputed on every
-keystroke (that cost ~0.1 s per edit at 20k notes, on the diagnostics path): a note's hints
-are recomputed when its text changed and the last computation is older than `RECOMPUTE_S`,
-or older than `TTL_S` in any case. In between, the last hints are reused, minus targets the
-note now links (so "Link [[...]]" clears its hint at once) and kept inside the note's lines.
+The hints come from the whole index and change slowly, so they are neither computed on
+every keystroke nor inside the diagnostics pass (about 0.1 s per note at 20k notes, which a
+request arriving meanwhile would wait for): the provider answers from the last computation,
+and when that is missing or out of date it queues the note for a background job of its own,
+which re-publishes the note's diagnostics when done. A note's hints are recomputed when its
+text changed and the last computation is older than `RECOMPUTE_S`, or older than `TTL_S` in
+any case. In between, the last hints are reused, minus targets the note now links (so
+"Link [[...]]" clears its hint at once) and kept inside the note's lines.
 The quick fix lives in `code_actions`.
 """
 
@@ -29,25 +32,57 @@ class RelatedNotes:
     def __init__(self, server) -> None:
         self.server = server
         self._cache: dict[str, tuple[str, float, list[Diagnostic]]] = {}  # path -> (text hash, when, hints)
+        self._due: set[str] = set()  # notes whose hints the background job is to recompute
+        self._running = False
 
     def provider(self, vault: Vault, path: str) -> list[Diagnostic]:
-        """(index thread) the note's missing-link hints."""
+        """(index thread) the note's missing-link hints as last computed; queues a recomputation
+        when they are missing or out of date."""
         if not vault.settings.missing_links or path.endswith(".pseudo"):
             return []
         text = vault.read_text(path) or ""
-        key = hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
         now = time.monotonic()
         hit = self._cache.get(path)
-        if hit and now - hit[1] < TTL_S and (hit[0] == key or now - hit[1] < RECOMPUTE_S):
-            last_line = max(0, text.count("\n"))
-            return [_clamp(d, last_line) for d in hit[2] if not related.linked(vault, path, d.data["target"])]
+        if not (hit and now - hit[1] < TTL_S and (hit[0] == _digest(text) or now - hit[1] < RECOMPUTE_S)):
+            self._due.add(path)
+            self.server.soon(self._start)
+        if not hit:
+            return []
+        last_line = max(0, text.count("\n"))
+        return [_clamp(d, last_line) for d in hit[2] if not related.linked(vault, path, d.data["target"])]
+
+    def _start(self) -> None:
+        if not self._running and self._due:
+            self._running = True
+            self.server.spawn(self._drain())
+
+    async def _drain(self) -> None:
+        """Recompute the queued notes one job each, then have their diagnostics sent again."""
+        try:
+            while self._due and self.server.session is not None:
+                path = self._due.pop()
+                if await self.server.query(lambda v, c: self._compute(v, path), default=False) and self.server.diagnostics:
+                    self.server.diagnostics.schedule([path])
+        finally:
+            self._running = False
+
+    def _compute(self, vault: Vault, path: str) -> bool:
+        """(index thread) the note's hints, computed now and cached; False when it is gone."""
+        if path not in vault.graph.notes:
+            self._cache.pop(path, None)
+            return False
+        text = vault.read_text(path) or ""
         try:
             found = related.missing_links(vault, path)
         except Exception:  # a hint must never cost the note its other diagnostics
             log.exception("missing-link hints for %s failed", path)
             found = []
-        self._cache[path] = (key, now, found)
-        return found
+        self._cache[path] = (_digest(text), time.monotonic(), found)
+        return True
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
 
 
 def _clamp(d: Diagnostic, last_line: int) -> Diagnostic:
