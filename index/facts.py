@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .model import Note, Range
+from .model import Note, Range, reduce_by_fields
 from .stems import content_stems, ident_parts, stem
 
 # --- units --------------------------------------------------------------------------------
@@ -135,6 +135,8 @@ class Quantity:
     what: str | None = None  # the counted noun: "100 items per page" -> "item"
     at: int = 0  # where in the sentence the number stands
 
+    __reduce__ = reduce_by_fields  # loading facts is on the diagnostics path (see model.Position)
+
 
 @dataclass(frozen=True, slots=True)
 class Fact:
@@ -154,6 +156,8 @@ class Fact:
     heading: tuple[str, ...] = field(default=())
     name: str = ""  # the whole identifier, folded, when the subject is one named constant or setting
     row_key: frozenset[str] = frozenset()  # a table row's first cell: the row's subject
+
+    __reduce__ = reduce_by_fields
 
     @property
     def line(self) -> int:

@@ -10,16 +10,29 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 
+def reduce_by_fields(obj):
+    """`__reduce__` for a slots dataclass: its class and its fields' values, in order."""
+    return type(obj), tuple(getattr(obj, name) for name in obj.__slots__)
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class Position:
     line: int
     character: int
+
+    # Pickled as a constructor call: a slots dataclass's default state handling looks up its
+    # fields on every object, which made loading a note's stored facts or summary 5x slower.
+    def __reduce__(self):
+        return Position, (self.line, self.character)
 
 
 @dataclass(frozen=True, slots=True, order=True)
 class Range:
     start: Position
     end: Position
+
+    def __reduce__(self):
+        return Range, (self.start, self.end)
 
     @staticmethod
     def of(line: int, start: int, end_line: int | None = None, end: int | None = None) -> "Range":
