@@ -259,12 +259,14 @@ class FactIndex:
     vault has ~360k facts, about 1 GB and 10 s to load whole. `preload()` loads them whole
     anyway, for a pass over every note (`ponder check`)."""
 
-    def __init__(self, store=None, cached_notes: int = 512) -> None:
+    def __init__(self, store=None, cached_notes: int = 2048) -> None:
         self.store = store
         self._held = _Postings()
         self._all: _Postings | None = None if store is not None else _Postings()  # every stored note, when preloaded
         self._cache: OrderedDict[str, list[Fact]] = OrderedDict()
         self._cached_notes = cached_notes
+        self._counts: dict[int, tuple[int, int]] = {}  # key -> (facts under it in the store, counted up to cap)
+        self._stored_changes = 0
 
     # --- changes -------------------------------------------------------------------------
 
@@ -279,6 +281,10 @@ class FactIndex:
     def stored(self, path: str) -> None:
         """The store's facts of `path` changed (re-derived or deleted)."""
         self._cache.pop(path, None)
+        self._stored_changes += 1
+        if self._stored_changes > 200:  # key counts drift as notes change: count again now and then
+            self._counts.clear()
+            self._stored_changes = 0
         if self._all is not None and self.store is not None:
             self._all.put(path, self.store.facts_for(path))
 
@@ -306,11 +312,23 @@ class FactIndex:
             self._cache.move_to_end(path)
         return facts
 
-    def _sizes(self, keys) -> dict[int, int]:
+    def _sizes(self, keys, common: int) -> dict[int, int]:
+        """How many facts each key has (for the store's, exact up to `common` + 1: enough to
+        tell a rare key from a common one). Counts read from the store are kept until the store
+        changes under them; a few notes more or less do not make a key rare or common."""
         out = self._held.sizes(keys)
-        below = self._all.sizes(keys) if self._all is not None else self.store.fact_key_counts(list(keys))
+        if self._all is not None:
+            below = self._all.sizes(keys)
+        else:
+            todo = [k for k in keys if self._counts.get(k, (0, -1))[1] < common]
+            if todo:
+                got = self.store.fact_key_counts(todo, common)
+                for k in todo:
+                    self._counts[k] = (got.get(k, 0), common)
+            below = {k: self._counts[k][0] for k in keys}
         for k, n in below.items():
-            out[k] = out.get(k, 0) + n
+            if n:
+                out[k] = out.get(k, 0) + n
         return out
 
     def _entries(self, keys) -> list[Entry]:
@@ -327,7 +345,7 @@ class FactIndex:
         subject and are skipped, so the cost stays bounded however large the vault."""
         keys = {key_id(k): k for k in subject_keys(fact)}
         named = {key_id((*k[:-1], p)) for k in keys.values() for p in fact.ident}
-        sizes = self._sizes(keys)
+        sizes = self._sizes(keys, common)
         rare = [k for k in keys if sizes.get(k, 0) <= common]
         counts: dict[tuple[str, int], int] = {}
         for k, path, i, flag in self._entries(rare):

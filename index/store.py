@@ -398,12 +398,14 @@ class Store:
         row = self.conn.execute("SELECT x.facts FROM facts x JOIN files f ON f.id=x.file_id WHERE f.path=?", (path,)).fetchone()
         return pickle.loads(row[0]) if row else []
 
-    def fact_key_counts(self, keys: list[int]) -> dict[int, int]:
-        """How many facts are filed under each of these subject keys (absent: none)."""
+    def fact_key_counts(self, keys: list[int], cap: int) -> dict[int, int]:
+        """How many facts are filed under each of these subject keys, counted up to `cap` + 1
+        (a common key's thousands of rows are not walked); absent: none."""
         out: dict[int, int] = {}
-        for start in range(0, len(keys), 500):
-            part = keys[start : start + 500]
-            out.update(self.conn.execute(f"SELECT k, count(*) FROM fact_keys WHERE k IN ({','.join('?' * len(part))}) GROUP BY k", part))
+        for k in keys:
+            n = self.conn.execute("SELECT count(*) FROM (SELECT 1 FROM fact_keys WHERE k=? LIMIT ?)", (k, cap + 1)).fetchone()[0]
+            if n:
+                out[k] = n
         return out
 
     def fact_postings(self, keys: list[int]) -> list[tuple[int, str, int, int]]:
