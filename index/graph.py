@@ -290,10 +290,11 @@ class Graph:
         """Links from any note that resolve to `path` (anchors not checked)."""
         keys = {fold(_stem(path)), *(fold(a) for a in self._catalog.get(path, ()))}
         out: list[tuple[str, Link]] = []
+        wanted = keys | {""}
         for src in sorted(p for p in {*self._mentioning("link", keys), path} if p in self._catalog):
             note = self.notes.get(src)
             for link in note.links if note else ():
-                if link.kind != "url" and link_key(link.target) in keys | {""} and self.resolve_note(link, src) == path:
+                if link.kind != "url" and link_key(link.target) in wanted and self.resolve_note(link, src) == path:
                     out.append((src, link))
         return out
 

@@ -6,10 +6,13 @@ SQL lookup instead of a scan of every note.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from .model import Note, Range
 from .text import fold
 
 
+@lru_cache(maxsize=1 << 16)  # a backlink count tests every link of every linking note
 def link_key(target: str) -> str:
     """The folded name a link target ends in: '../x/My Note.md' -> 'my note'; '' for the same note."""
     base = target.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
