@@ -59,7 +59,7 @@ class IndexSettings(BaseModel):
         ],
         description="Pseudocode names treated as primitives (never reported as undefined). ALL-CAPS names always are.",
     )
-    missing_links: bool = Field(True, description="Hint at notes that discuss the same thing but link neither way (each the other's closest note, both stating a value for one subject).")
+    missing_links: bool = Field(True, description="Hint at notes that discuss the same thing but link neither way (each the other's closest note, both stating a value for one subject): on open notes in the editor, on every note in `ponder check`.")
     whole_vault_diagnostics: bool = Field(
         True, description="Publish diagnostics for every note in the vault, not only open ones."
     )

@@ -115,6 +115,10 @@ class Vault:
                 self._definitions.refresh(path, _definition_rows(note))
         return self._definitions
 
+    def is_open(self, path: str) -> bool:
+        """Whether an editor's text overlays `path`."""
+        return path in self._open
+
     def note(self, path: str) -> Note | None:
         """The open document's note, else the stored summary (no text, no sentences)."""
         return self._open.get(path) or self.graph.notes.get(path)

@@ -38,8 +38,8 @@ class RelatedNotes:
     def provider(self, vault: Vault, path: str) -> list[Diagnostic]:
         """(index thread) the note's missing-link hints as last computed; queues a recomputation
         when they are missing or out of date."""
-        if not vault.settings.missing_links or path.endswith(".pseudo"):
-            return []
+        if not vault.settings.missing_links or path.endswith(".pseudo") or not vault.is_open(path):
+            return []  # a suggestion while writing: whole-vault hints are `ponder check`'s
         text = vault.read_text(path) or ""
         now = time.monotonic()
         hit = self._cache.get(path)
