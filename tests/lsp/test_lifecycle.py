@@ -139,3 +139,25 @@ async def test_ponder_serve_console_command(tmp_path):
     finally:
         await client.shutdown_session()
         await client.stop()
+
+
+def test_stdin_that_is_a_file_is_read_too(tmp_path):
+    """stdin is read on the event loop when it is a pipe (what editors give); a regular file
+    cannot be, and falls back to pygls's threaded reader: the server still answers, then exits
+    at the end of its input."""
+    import json
+    import subprocess
+
+    def frame(obj) -> bytes:
+        body = json.dumps(obj).encode()
+        return b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+
+    init = {"processId": None, "rootUri": tmp_path.as_uri(), "capabilities": {}, "initializationOptions": NO_EMBED}
+    (tmp_path / "in.bin").write_bytes(
+        frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": init})
+        + frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown"})
+    )
+    with open(tmp_path / "in.bin", "rb") as stdin:
+        out = subprocess.run([sys.executable, "-m", "ponder.lsp"], stdin=stdin, capture_output=True, timeout=60, cwd=tmp_path)
+    assert b'"id": 1' in out.stdout and b'"name": "ponder"' in out.stdout
+    assert b'"id": 2' in out.stdout
