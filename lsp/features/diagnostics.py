@@ -78,11 +78,13 @@ class Diagnostics:
 
     # --- push ---------------------------------------------------------------------------
 
-    def schedule(self, paths) -> None:
+    def schedule(self, paths, delay: float = DEBOUNCE_S) -> None:
+        """Check `paths` once nothing else was scheduled for `delay` seconds (typing coalesces;
+        a note just opened passes 0 and is checked at once, with whatever else is pending)."""
         self.pending |= set(paths)
         if self.timer is not None:
             self.timer.cancel()
-        self.timer = asyncio.get_running_loop().call_later(DEBOUNCE_S, lambda: self.server.spawn(self.flush()))
+        self.timer = asyncio.get_running_loop().call_later(delay, lambda: self.server.spawn(self.flush()))
 
     def closed(self, path: str) -> None:
         if not self.server.settings.index.whole_vault_diagnostics and not self.pull:

@@ -12,6 +12,8 @@ from lsprotocol import types as t
 
 from ponder.index.vault import Vault
 
+from .diagnostics import DEBOUNCE_S
+
 
 def dependents(vault: Vault, path: str) -> set[str]:
     """Notes whose diagnostics may change when `path` changes: its backlinks and its functions' callers."""
@@ -27,7 +29,7 @@ def dependents(vault: Vault, path: str) -> set[str]:
 def register(server) -> None:
     queued: set[str] = set()
 
-    async def sync(ls, uri: str) -> None:
+    async def sync(ls, uri: str, opened: bool = False) -> None:
         path = ls.path_of(uri)
         if path is None or ls.session is None or path in queued:
             return
@@ -60,13 +62,13 @@ def register(server) -> None:
         finally:
             queued.discard(path)
         if ls.diagnostics is not None:
-            ls.diagnostics.schedule({path} | affected)
+            ls.diagnostics.schedule({path} | affected, delay=0 if opened else DEBOUNCE_S)
         if ls.contradictions is not None:
             ls.contradictions.changed(path)  # the model's judgement, debounced and in the background
 
     @server.feature(t.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(ls, params: t.DidOpenTextDocumentParams) -> None:
-        await sync(ls, params.text_document.uri)
+        await sync(ls, params.text_document.uri, opened=True)  # no typing to wait for
 
     @server.feature(t.TEXT_DOCUMENT_DID_CHANGE)
     async def did_change(ls, params: t.DidChangeTextDocumentParams) -> None:
