@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, OrderedDict
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -236,6 +237,7 @@ class Relatedness:
         self._ranked: dict[str, list[tuple[str, Range | None, Range | None]]] = {}
         self._out: dict[str, set[str]] = {}
         self._shared: dict[tuple[str, str], int] = {}
+        self._words: dict[str, dict[str, float]] = {}
 
     # signals
 
@@ -355,10 +357,10 @@ class Relatedness:
         m = self._chunk_matrix(path)
         # "words": BM25 of the other note's sentences for this note's rarest telling words, as the
         # index ranks them (profiles of 40 other notes per note cost too much at 20k notes)
-        scores: dict[str, dict[str, float]] = {"words": self._candidates(path, prof), "sentence": {}, "section": {}, "facts": {}}
+        scores: dict[str, dict[str, float]] = {"words": self._closest(path, prof), "sentence": {}, "section": {}, "facts": {}}
         where: dict[str, tuple[Range | None, Range | None]] = {}
         # sentence pairs and shared subjects are the costly signals: only for the closest by words
-        for other in sorted(scores["words"], key=lambda o: (-scores["words"][o], o))[:SENTENCE_PAIRS_FOR]:
+        for other in self._paired(scores["words"]):
             q = self.profile(other)
             if q is None:
                 continue
@@ -380,6 +382,40 @@ class Relatedness:
         out = [(o, *where.get(o, (None, None))) for o, _ in fused.most_common()]
         self._ranked[path] = out
         return out
+
+    def _closest(self, path: str, prof: _Profile) -> dict[str, float]:
+        if path not in self._words:
+            self._words[path] = self._candidates(path, prof)
+        return self._words[path]
+
+    @staticmethod
+    def _paired(words: dict[str, float]) -> list[str]:
+        """The candidates whose sentence pairs and shared subjects are compared."""
+        return sorted(words, key=lambda o: (-words[o], o))[:SENTENCE_PAIRS_FOR]
+
+    def steps(self, path: str) -> Iterator[None]:
+        """Compute what `related(path)` reads, one costly piece per step (a profile, a candidate
+        list, a ranking: ~5-30 ms each at 20k notes), so that the caller can run other work
+        between steps; `related(path)` then answers from the caches."""
+
+        def rank(p: str) -> Iterator[None]:
+            if p in self._ranked:
+                return
+            prof = self.profile(p)
+            yield
+            if prof is not None:
+                words = self._closest(p, prof)
+                yield
+                for other in self._paired(words):
+                    if other not in self._profiles:
+                        self.profile(other)
+                        yield
+            self.ranked(p)
+            yield
+
+        yield from rank(path)
+        for other, _, _ in self.ranked(path)[:MUTUAL_TOP]:
+            yield from rank(other)
 
     def _best_sentences(self, a: _Profile, b: _Profile) -> tuple[float, tuple[Range | None, Range | None]]:
         """The pair of sentences sharing the most telling words (sum of their IDF)."""
@@ -443,6 +479,14 @@ class Relatedness:
 def _dated(path: str) -> bool:
     """A daily or meeting note, named by its date."""
     return bool(_DATE.match(path.rsplit("/", 1)[-1]))
+
+
+def missing_links_steps(vault: "Vault", path: str, max_hints: int = 3) -> Generator[None, None, list[Diagnostic]]:
+    """`missing_links` in steps (see `Relatedness.steps`); the hints are the generator's return value."""
+    rel = Relatedness(vault)
+    if not path.endswith(".pseudo"):
+        yield from rel.steps(path)
+    return missing_links(vault, path, rel, max_hints)
 
 
 def missing_links(vault: "Vault", path: str, relatedness: Relatedness | None = None, max_hints: int = 3) -> list[Diagnostic]:

@@ -15,7 +15,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -103,6 +103,25 @@ class Session:
         except asyncio.CancelledError:
             ticket.set()
             raise
+
+    async def run_steps(self, start: Callable[[Vault], Generator[None, None, T]]) -> T:
+        """Run a long computation on the index thread one step per job: `start(vault)` makes a
+        generator whose every `next` is a short step and whose return value is the result.
+        Requests and edits queued meanwhile run between steps, so background work (missing-link
+        hints: ~0.1 s a note at 20k notes) never holds them up for longer than a step."""
+        gen = await self.run(start)
+
+        def step(_vault) -> tuple[bool, Any]:
+            try:
+                next(gen)
+            except StopIteration as stop:
+                return True, stop.value
+            return False, None
+
+        while True:
+            done, value = await self.run(step)
+            if done:
+                return value
 
     def changed(self) -> None:
         """Call (on the index thread) after anything that changes the graph."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Generator
 from dataclasses import replace
 
 from ponder.index import related
@@ -57,27 +58,30 @@ class RelatedNotes:
             self.server.spawn(self._drain())
 
     async def _drain(self) -> None:
-        """Recompute the queued notes one job each, then have their diagnostics sent again."""
+        """Recompute the queued notes, each in short index-thread steps (requests run between
+        them), then have their diagnostics sent again."""
         try:
-            while self._due and self.server.session is not None:
+            while self._due and self.server.session is not None and not self.server.session.closed:
                 path = self._due.pop()
-                if await self.server.query(lambda v, c: self._compute(v, path), default=False) and self.server.diagnostics:
+                if await self.server.session.run_steps(lambda v: self._compute(v, path)) and self.server.diagnostics:
                     self.server.diagnostics.schedule([path])
+        except RuntimeError:  # the session closed under us (restart, shutdown)
+            pass
         finally:
             self._running = False
 
-    def _compute(self, vault: Vault, path: str) -> bool:
-        """(index thread) the note's hints, computed now and cached; False when it is gone."""
-        if path not in vault.graph.notes:
+    def _compute(self, vault: Vault, path: str) -> Generator[None, None, bool]:
+        """(index thread, in steps) the note's hints, cached; False when the note is gone."""
+        if vault is None or path not in vault.graph.notes:
             self._cache.pop(path, None)
             return False
-        text = vault.read_text(path) or ""
+        digest = _digest(vault.read_text(path) or "")  # of the text the hints were computed for
         try:
-            found = related.missing_links(vault, path)
+            found = yield from related.missing_links_steps(vault, path)
         except Exception:  # a hint must never cost the note its other diagnostics
             log.exception("missing-link hints for %s failed", path)
             found = []
-        self._cache[path] = (_digest(text), time.monotonic(), found)
+        self._cache[path] = (digest, time.monotonic(), found)
         return True
 
 
