@@ -14,6 +14,8 @@ or everything when there is no source) are held in memory and shadow the source.
 
 from __future__ import annotations
 
+import itertools
+
 import posixpath
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
@@ -98,6 +100,9 @@ class NoteMap(Mapping[str, Note]):
         return path in self._g._catalog
 
 
+_GRAPHS = itertools.count()
+
+
 class Graph:
     """Catalog in memory, notes on demand; `put` pins a note, `refresh` follows the source."""
 
@@ -111,6 +116,8 @@ class Graph:
         self._by_name: dict[str, list[str]] = defaultdict(list)  # folded stem / alias -> paths
         self._by_path: dict[str, str] = {}  # folded path without extension -> path
         self._assets_folded: dict[str, str] = {}
+        # (this graph, how many times a note or asset path came or went): not changed by edits
+        self.paths_version = (next(_GRAPHS), 0)
         if source is not None:
             for path, aliases in source.catalog():
                 self._catalog_add(path, aliases)
@@ -119,8 +126,13 @@ class Graph:
 
     # --- catalog and notes ----------------------------------------------------------------
 
+    def _paths_changed(self) -> None:
+        self.paths_version = (self.paths_version[0], self.paths_version[1] + 1)
+
     def _catalog_add(self, path: str, aliases: list[str]) -> None:
-        self._catalog_drop(path)
+        if path not in self._catalog:
+            self._paths_changed()
+        self._catalog_drop(path, replacing=True)
         self._catalog[path] = list(aliases)
         stripped = _strip_ext(path)  # its last part is _stem(path): the extension has no "/"
         self._by_path[fold(stripped)] = path
@@ -128,10 +140,12 @@ class Graph:
         for key in {stem_key, *(fold(a) for a in aliases)} if aliases else (stem_key,):
             self._by_name[key].append(path)
 
-    def _catalog_drop(self, path: str) -> None:
+    def _catalog_drop(self, path: str, replacing: bool = False) -> None:
         aliases = self._catalog.pop(path, None)
         if aliases is None:
             return
+        if not replacing:
+            self._paths_changed()
         self._by_path.pop(fold(_strip_ext(path)), None)
         for key in {fold(_stem(path)), *(fold(a) for a in aliases)}:
             lst = self._by_name.get(key)
@@ -205,11 +219,14 @@ class Graph:
         self._cache.pop(path, None)
         if path in self._catalog:
             self._catalog_drop(path)
-        else:
+        elif path in self.assets:
             self.assets.discard(path)
             self._assets_folded.pop(fold(path), None)
+            self._paths_changed()
 
     def add_asset(self, path: str) -> None:
+        if path not in self.assets:
+            self._paths_changed()
         self.assets.add(path)
         self._assets_folded[fold(path)] = path
 

@@ -79,3 +79,24 @@ def test_rename_changes_what_resolves():
     g.remove("notes/Deep Note.md")
     (link,) = parse_note("z.md", "[[Deep Note]]").links
     assert g.resolve_note(link, "z.md") == "other/Deep Note.md"
+
+
+def test_paths_version_follows_paths_not_edits():
+    """Completion keeps its path tables while the vault's paths stay the same: editing a note
+    (even its aliases) must not look like a change of paths; adding or removing one must."""
+    from ponder.index.parse import parse_note
+
+    g = Graph()
+    g.put(parse_note("a.md", "# A\n"))
+    v = g.paths_version
+    g.put(parse_note("a.md", "# A\n\nedited\n"))
+    g.put(parse_note("a.md", "---\naliases: [Alpha]\n---\n# A\n"))
+    assert g.paths_version == v
+    g.put(parse_note("b.md", "# B\n"))
+    assert g.paths_version != v
+    v = g.paths_version
+    g.add_asset("img.png")
+    assert g.paths_version != v
+    v = g.paths_version
+    g.remove("b.md")
+    assert g.paths_version != v and Graph().paths_version != Graph().paths_version
