@@ -170,16 +170,25 @@ def completion_list(conv: Converter, path: str, result) -> t.CompletionList:
     return t.CompletionList(is_incomplete=result.incomplete, items=items)
 
 
-def document_symbols(conv: Converter, path: str, items) -> list[t.DocumentSymbol]:
-    def one(it) -> t.DocumentSymbol:
-        return t.DocumentSymbol(
-            name=it.name or "(untitled)",
-            kind=SYMBOL_KIND[it.kind],
-            range=conv.range(path, it.range),
-            selection_range=conv.range(path, it.selection),
-            detail=it.detail,
-            children=[one(c) for c in it.children],
-        )
+def document_symbols(conv: Converter, path: str, items) -> list[dict]:
+    """The outline as LSP `DocumentSymbol` JSON. Plain dicts, not lsprotocol objects: pygls
+    serialises those through cattrs, which cost more than building the outline."""
+
+    def pos(p) -> dict:
+        q = conv.pos(path, p)
+        return {"line": q.line, "character": q.character}
+
+    def one(it) -> dict:
+        out = {
+            "name": it.name or "(untitled)",
+            "kind": SYMBOL_KIND[it.kind].value,
+            "range": {"start": pos(it.range.start), "end": pos(it.range.end)},
+            "selectionRange": {"start": pos(it.selection.start), "end": pos(it.selection.end)},
+            "children": [one(c) for c in it.children],
+        }
+        if it.detail:
+            out["detail"] = it.detail
+        return out
 
     return [one(i) for i in items]
 
