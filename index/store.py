@@ -24,7 +24,7 @@ from pathlib import Path
 import sqlean as sqlite3
 import sqlite_vec
 
-from .mentions import note_keys, note_symbols
+from .mentions import link_key, note_keys, note_symbols
 from .model import Chunk, Note, Range
 from .stems import content_stems
 from .text import fold
@@ -33,16 +33,21 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 7
 
-_FACT_KEYS = """
+_V7 = """
 -- one row per (subject key, fact) of `facts` (index.conflicts.postings): a lookup by subject
 -- reads these, not every note's facts
 CREATE TABLE IF NOT EXISTS fact_keys(k INTEGER NOT NULL, file_id INTEGER NOT NULL, ord INTEGER NOT NULL, ident INTEGER NOT NULL,
   PRIMARY KEY(k, file_id, ord)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS fact_keys_file ON fact_keys(file_id);
+-- each link's target as written, by the folded name it ends in (mentions.link_key): a
+-- backlink count resolves these rows instead of loading every linking note
+CREATE TABLE IF NOT EXISTS link_targets(file_id INTEGER NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL, target TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS link_targets_key ON link_targets(key);
+CREATE INDEX IF NOT EXISTS link_targets_file ON link_targets(file_id);
 """
 # from version -> the script that brings it to the next; what a migration cannot fill in is
 # re-derived on the next update because DERIVED_VERSION changes with it (vectors are kept)
-_MIGRATIONS = {6: _FACT_KEYS}
+_MIGRATIONS = {6: _V7}
 
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
@@ -80,7 +85,7 @@ CREATE INDEX chunks_hash ON chunks(hash);
 CREATE VIRTUAL TABLE chunks_fts USING fts5(heading_path, text, content='', contentless_delete=1,
     tokenize="unicode61 remove_diacritics 2");
 CREATE TABLE vectors(id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE);
-""" + _FACT_KEYS
+""" + _V7
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +267,10 @@ class Store:
         )
         self.conn.executemany("INSERT INTO keys VALUES(?,?,?)", [(file_id, k, v) for k, v in note_keys(note)])
         self.conn.executemany(
+            "INSERT INTO link_targets VALUES(?,?,?,?)",
+            [(file_id, link_key(l.target), l.kind, l.target) for l in note.links if l.kind != "url"],
+        )
+        self.conn.executemany(
             "INSERT INTO symbols VALUES(?,?,?,?,?,?)",
             [(file_id, kind, name, fold(name), detail, _range_json(r)) for kind, name, detail, r in note_symbols(note)],
         )
@@ -309,6 +318,7 @@ class Store:
         self.conn.execute("DELETE FROM facts WHERE file_id=?", (file_id,))
         self.conn.execute("DELETE FROM fact_keys WHERE file_id=?", (file_id,))
         self.conn.execute("DELETE FROM keys WHERE file_id=?", (file_id,))
+        self.conn.execute("DELETE FROM link_targets WHERE file_id=?", (file_id,))
         self.conn.execute("DELETE FROM symbols WHERE file_id=?", (file_id,))
         self.conn.execute("DELETE FROM notes WHERE file_id=?", (file_id,))
 
@@ -352,6 +362,19 @@ class Store:
             (kind, *keys),
         )
         return [r[0] for r in rows]
+
+    def link_targets(self, keys: Iterable[str], exclude: Iterable[str] = ()) -> list[tuple[str, str, str]]:
+        """(source path, link kind, target as written) of every stored link whose target ends in
+        one of `keys` (folded names), leaving out the notes in `exclude`."""
+        keys = list(keys)
+        if not keys:
+            return []
+        skip = set(exclude)
+        rows = self.conn.execute(
+            f"SELECT f.path, l.kind, l.target FROM link_targets l JOIN files f ON f.id=l.file_id WHERE l.key IN ({','.join('?' * len(keys))})",
+            keys,
+        )
+        return [r for r in rows if r[0] not in skip]
 
     def key_counts(self, kind: str) -> dict[str, int]:
         rows = self.conn.execute("SELECT key, count(*) FROM keys WHERE kind=? GROUP BY key", (kind,))

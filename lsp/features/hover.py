@@ -25,7 +25,7 @@ def link_preview(vault: Vault, path: str, spot: Spot) -> list[str]:
     note = g.notes.get(res.path)
     if note is None:
         return [f"File `{res.path}`"]
-    backlinks = len(g.backlinks(res.path))
+    backlinks = g.backlink_count(res.path)
     where = f" › {res.heading.text}" if res.heading else (f" › ^{spot.link.block}" if spot.link.block else "")
     head = f"**{note.title or note.name}**{where} — `{res.path}` · {backlinks} backlink{'s' if backlinks != 1 else ''}"
     if not res.anchor_ok:

@@ -100,3 +100,20 @@ def test_paths_version_follows_paths_not_edits():
     v = g.paths_version
     g.remove("b.md")
     assert g.paths_version != v and Graph().paths_version != Graph().paths_version
+
+
+def test_backlink_count_from_stored_link_targets_equals_backlinks(eval_vault):
+    """Hover counts backlinks from the store's link rows; references list them from the notes.
+    Both must agree, for stored notes and with an open document's links overlaid."""
+    from ponder.index.settings import EmbeddingSettings
+    from ponder.index.vault import Vault
+
+    v = Vault(eval_vault, embedding=EmbeddingSettings(enabled=False))
+    v.update()
+    g = v.graph
+    some = sorted(g.notes)[0]
+    v.open_document(some, (v.read_text(some) or "") + "\n[[" + sorted(g.notes)[1].rsplit("/", 1)[-1][:-3] + "]] [[#x]]\n")
+    counts = {p: (g.backlink_count(p), len(g.backlinks(p))) for p in sorted(g.notes)}
+    assert all(a == b for a, b in counts.values()), {p: c for p, c in counts.items() if c[0] != c[1]}
+    assert sum(a for a, _ in counts.values()) > 20
+    v.close()
