@@ -17,6 +17,13 @@ def split_lines(text: str) -> list[str]:
     return _LINE_SPLIT.split(text)
 
 
+def line_count(text: str) -> int:
+    """`len(split_lines(text))` without building the lines."""
+    if "\r" not in text:
+        return text.count("\n") + 1
+    return len(split_lines(text))
+
+
 def utf16_len(s: str) -> int:
     """Length of `s` in UTF-16 code units (astral characters count twice)."""
     if s.isascii():

@@ -115,6 +115,10 @@ class Vault:
                 self._definitions.refresh(path, _definition_rows(note))
         return self._definitions
 
+    def open_note(self, path: str) -> Note | None:
+        """The parse of an open document (safe to read from another thread: replaced, never changed)."""
+        return self._open.get(path)
+
     def is_open(self, path: str) -> bool:
         """Whether an editor's text overlays `path`."""
         return path in self._open

@@ -17,6 +17,7 @@ import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import unquote
 from typing import Any, TypeVar
 
 from lsprotocol import types as t
@@ -102,18 +103,42 @@ class PonderServer(LanguageServer):
             return default
         return await self.session.run(lambda vault: default if vault is None else fn(vault, self.converter(vault)), method=method)
 
-    async def query_note(self, uri: str, fn: Callable[[Vault, Converter, str, Note], T], method: str | None = None) -> T | None:
+    async def query_note(
+        self, uri: str, fn: Callable[[Vault, Converter, str, Note], T], method: str | None = None, local: bool = False
+    ) -> T | None:
         """`query` for a request about one note: None when the URI is outside the vault or the
-        note is unknown, else `fn(vault, converter, path, note)` on the index thread."""
+        note is unknown, else `fn(vault, converter, path, note)` on the index thread.
+
+        `local`: `fn` reads nothing but that note's parse and text (an outline, folding ranges)
+        and takes well under a millisecond. When the note is open and the vault holds the parse
+        of the editor's current text, it is answered here on the loop: the hop to the index
+        thread and back would cost more than the work, and nothing queued there can change it."""
         path = self.path_of(uri)
         if path is None:
             return None
+        if local and not self._delays_for(method):
+            note = self.current_parse(uri, path)
+            if note is not None:
+                return fn(self.session.vault, self.converter(self.session.vault), path, note)
 
         def job(vault: Vault, conv: Converter):
             note = vault.graph.notes.get(path)
             return None if note is None else fn(vault, conv, path, note)
 
         return await self.query(job, method)
+
+    def current_parse(self, uri: str, path: str) -> Note | None:
+        """The vault's parse of an open document when it is of the editor's current version."""
+        session = self.session
+        if session is None or session.vault is None:
+            return None
+        doc = self.workspace.text_documents.get(unquote(uri))  # pygls keys open documents by the unquoted URI
+        if doc is None or doc.version is None or session.versions.get(path) != doc.version:
+            return None  # not open, or an edit is still on its way to the index thread
+        return session.vault.open_note(path)
+
+    def _delays_for(self, method: str | None) -> bool:
+        return bool(self.session is not None and method and self.session._delays.get(method))
 
     async def session_started(self) -> bool:
         """Whether there is a session, waiting up to `STARTUP_WAIT_S` for one being started: a

@@ -16,4 +16,4 @@ def register(server) -> None:
         def job(vault, conv, path, note):
             return folding_ranges(folds(note, split_lines(vault.read_text(path) or "")))
 
-        return await ls.query_note(params.text_document.uri, job, t.TEXT_DOCUMENT_FOLDING_RANGE)
+        return await ls.query_note(params.text_document.uri, job, t.TEXT_DOCUMENT_FOLDING_RANGE, local=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from lsprotocol import types as t
 
 from ponder.index.symbols import outline
-from ponder.index.text import split_lines
+from ponder.index.text import line_count
 
 from ..convert import document_symbols, workspace_symbols
 
@@ -14,9 +14,9 @@ def register(server) -> None:
     @server.feature(t.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     async def document_symbol(ls, params: t.DocumentSymbolParams):
         def job(vault, conv, path, note):
-            return document_symbols(conv, path, outline(note, len(split_lines(vault.read_text(path) or ""))))
+            return document_symbols(conv, path, outline(note, line_count(vault.read_text(path) or "")))
 
-        return await ls.query_note(params.text_document.uri, job, t.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+        return await ls.query_note(params.text_document.uri, job, t.TEXT_DOCUMENT_DOCUMENT_SYMBOL, local=True)
 
     @server.feature(t.WORKSPACE_SYMBOL)
     async def workspace_symbol(ls, params: t.WorkspaceSymbolParams):

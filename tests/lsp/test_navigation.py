@@ -129,6 +129,21 @@ async def test_document_symbols_tree_with_functions(start):
     assert top.selection_range.end.character == len("# Загрузчик ") + 2
 
 
+async def test_document_symbols_of_an_open_note_follow_each_edit(start):
+    """An open note's outline is answered on the loop when the vault has its current text;
+    asked right after an edit, it must still be the edited text's outline."""
+    s = await start({"e.md": "# Один\n"})
+    s.open("e.md")
+    uri = t.TextDocumentIdentifier(s.vault.uri("e.md"))
+    res = await s.client.text_document_document_symbol_async(t.DocumentSymbolParams(uri))
+    assert [x.name for x in res] == ["Один"]
+    for v in range(2, 12):
+        s.change("e.md", v, [(t.Range(t.Position(v - 1, 0), t.Position(v - 1, 0)), f"# H{v} 🚀\n")])
+        res = await s.client.text_document_document_symbol_async(t.DocumentSymbolParams(uri))
+        assert [x.name for x in res][-1] == f"H{v} 🚀", v
+        assert res[-1].selection_range.end.character == len(f"# H{v} ") + 2
+
+
 async def test_workspace_symbols(start):
     s = await start({"a.md": "---\naliases: [Шардирование]\n---\n# Ключи\n", "b.pseudo": SEND, "c.md": "# Other$0\n"})
     res = await s.client.workspace_symbol_async(t.WorkspaceSymbolParams(query="шард"))
