@@ -361,10 +361,12 @@ class FactIndex:
         """Prohibitions of these (stemmed) verbs anywhere in the vault, by verb."""
         ids = {key_id(("verb", v)): v for v in verbs}
         out: dict[str, list[Fact]] = {}
-        for k, path, i, _ in self._entries(ids)[: limit * max(1, len(ids))]:
-            f = self._fact(path, i)
-            if f is not None and f.kind == "prohibition" and len(out.setdefault(ids[k], [])) < limit:
-                out[ids[k]].append(f)
+        for k, path, i, _ in self._entries(ids):
+            got = out.setdefault(ids[k], [])
+            if len(got) < limit:
+                f = self._fact(path, i)
+                if f is not None and f.kind == "prohibition":
+                    got.append(f)
         return out
 
     def conflicts_of(self, path: str, per_fact: int = 3) -> list[Conflict]:

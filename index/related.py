@@ -348,26 +348,35 @@ class Relatedness:
     def ranked(self, path: str) -> list[tuple[str, Range | None, Range | None]]:
         """Other notes by how much they are about the same thing as `path`, closest first, each with
         the best-matching sentence on either side (when one was found)."""
-        if path in self._ranked:
-            return self._ranked[path]
+        if path not in self._ranked:
+            for _ in self._rank_steps(path):
+                pass
+        return self._ranked[path]
+
+    def _rank_steps(self, path: str) -> Iterator[None]:
+        """`ranked(path)` computed in steps of a few milliseconds (see `steps`)."""
         prof = self.profile(path)
         if prof is None:
             self._ranked[path] = []
-            return []
+            return
+        yield
         m = self._chunk_matrix(path)
         # "words": BM25 of the other note's sentences for this note's rarest telling words, as the
         # index ranks them (profiles of 40 other notes per note cost too much at 20k notes)
         scores: dict[str, dict[str, float]] = {"words": self._closest(path, prof), "sentence": {}, "section": {}, "facts": {}}
+        yield
         where: dict[str, tuple[Range | None, Range | None]] = {}
         # sentence pairs and shared subjects are the costly signals: only for the closest by words
         for other in self._paired(scores["words"]):
             q = self.profile(other)
+            yield
             if q is None:
                 continue
             best, at = self._best_sentences(prof, q)
             scores["sentence"][other] = best
             where[other] = at
             scores["facts"][other] = self.shared_subjects(path, other)
+            yield
         for other in scores["words"]:
             if m is not None:
                 n = self._chunk_matrix(other)
@@ -379,9 +388,7 @@ class Relatedness:
             for rank, other in enumerate(sorted(signal, key=lambda o: -signal[o])):
                 if signal[other] > 0:
                     fused[other] += 1.0 / (RRF_K + rank)
-        out = [(o, *where.get(o, (None, None))) for o, _ in fused.most_common()]
-        self._ranked[path] = out
-        return out
+        self._ranked[path] = [(o, *where.get(o, (None, None))) for o, _ in fused.most_common()]
 
     def _closest(self, path: str, prof: _Profile) -> dict[str, float]:
         if path not in self._words:
@@ -394,28 +401,14 @@ class Relatedness:
         return sorted(words, key=lambda o: (-words[o], o))[:SENTENCE_PAIRS_FOR]
 
     def steps(self, path: str) -> Iterator[None]:
-        """Compute what `related(path)` reads, one costly piece per step (a profile, a candidate
-        list, a ranking: ~5-30 ms each at 20k notes), so that the caller can run other work
+        """Compute what `related(path)` reads in steps of a few milliseconds (a profile, a
+        candidate list, one sentence-pair comparison), so that the caller can run other work
         between steps; `related(path)` then answers from the caches."""
-
-        def rank(p: str) -> Iterator[None]:
-            if p in self._ranked:
-                return
-            prof = self.profile(p)
-            yield
-            if prof is not None:
-                words = self._closest(p, prof)
-                yield
-                for other in self._paired(words):
-                    if other not in self._profiles:
-                        self.profile(other)
-                        yield
-            self.ranked(p)
-            yield
-
-        yield from rank(path)
-        for other, _, _ in self.ranked(path)[:MUTUAL_TOP]:
-            yield from rank(other)
+        if path not in self._ranked:
+            yield from self._rank_steps(path)
+        for other, _, _ in self._ranked[path][:MUTUAL_TOP]:
+            if other not in self._ranked:
+                yield from self._rank_steps(other)
 
     def _best_sentences(self, a: _Profile, b: _Profile) -> tuple[float, tuple[Range | None, Range | None]]:
         """The pair of sentences sharing the most telling words (sum of their IDF)."""

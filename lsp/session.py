@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 BATCH = 200  # files parsed per index-thread job: requests queued meanwhile wait at most one batch
+IDLE_S = 0.3  # idle work (`run_steps`) waits until no other job was asked for this long
 EMBED_BATCH = 64
 
 
@@ -76,11 +77,15 @@ class Session:
         self._changed_symbols: tuple[int, SymbolRows] | None = None
         self._delays = _debug_delays()
         self.closed = False
+        self.last_active = 0.0  # when the last job that was not idle work was asked for
 
     # --- running jobs -------------------------------------------------------------------
 
-    async def run(self, fn: Callable[..., T], *args: Any, method: str | None = None) -> T:
-        """Run `fn(vault, *args)` on the index thread; cancelling the awaiter cancels the job."""
+    async def run(self, fn: Callable[..., T], *args: Any, method: str | None = None, idle: bool = False) -> T:
+        """Run `fn(vault, *args)` on the index thread; cancelling the awaiter cancels the job.
+        Every job but an `idle` one counts as activity, which idle work waits out."""
+        if not idle:
+            self.last_active = time.monotonic()
         ticket = threading.Event()
         delay = self._delays.get(method or "", 0.0)
 
@@ -105,11 +110,11 @@ class Session:
             raise
 
     async def run_steps(self, start: Callable[[Vault], Generator[None, None, T]]) -> T:
-        """Run a long computation on the index thread one step per job: `start(vault)` makes a
-        generator whose every `next` is a short step and whose return value is the result.
-        Requests and edits queued meanwhile run between steps, so background work (missing-link
-        hints: ~0.1 s a note at 20k notes) never holds them up for longer than a step."""
-        gen = await self.run(start)
+        """Run a long computation on the index thread one step per job, at idle priority:
+        `start(vault)` makes a generator whose every `next` is a short step and whose return
+        value is the result. Background work (missing-link hints: ~0.1 s a note at 20k notes)
+        runs while the editor is quiet and holds up a request for at most one step."""
+        gen = await self.run(start, idle=True)
 
         def step(_vault) -> tuple[bool, Any]:
             try:
@@ -119,7 +124,11 @@ class Session:
             return False, None
 
         while True:
-            done, value = await self.run(step)
+            # idle priority: a step starts only once no request or edit came for IDLE_S, so a
+            # burst of typing or requests never queues behind one
+            while (quiet := time.monotonic() - self.last_active) < IDLE_S:
+                await asyncio.sleep(IDLE_S - quiet)
+            done, value = await self.run(step, idle=True)
             if done:
                 return value
 
