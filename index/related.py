@@ -224,15 +224,22 @@ class _Profile:
     index: dict[str, list[int]]  # stem -> the sentences holding it
 
 
+class Idf(dict):
+    """Stem -> inverse sentence frequency, filled as stems are met. It changes slowly with the
+    vault, and counting a common stem's sentences costs milliseconds: the editor keeps one
+    across computations (and starts a new one now and then)."""
+
+    total = 0  # sentences in the index when the first weight was computed
+
+
 class Relatedness:
     """Which notes are about the same thing as a given one; caches what it computes, so build one
     per check (or per index generation) and ask it about many notes."""
 
-    def __init__(self, vault: "Vault") -> None:
+    def __init__(self, vault: "Vault", idf: Idf | None = None) -> None:
         self.vault = vault
         self._profiles: OrderedDict[str, _Profile | None] = OrderedDict()  # least recently used first
-        self._idf: dict[str, float] = {}
-        self._total = 0
+        self._idf = idf if idf is not None else Idf()
         self._chunks: dict[str, object] = {}
         self._ranked: dict[str, list[tuple[str, Range | None, Range | None]]] = {}
         self._out: dict[str, set[str]] = {}
@@ -245,38 +252,48 @@ class Relatedness:
         missing = [s for s in stems if s not in self._idf]
         if not missing:
             return
-        if not self._total:
-            self._total = self.vault.store.sentence_count()
+        if not self._idf.total:
+            self._idf.total = self.vault.store.sentence_count()
         counts = self.vault.store.stem_sentence_counts(missing)
         for s in missing:
             n = counts.get(s, 0)
             # a stem in one sentence only says nothing about a second note
-            self._idf[s] = math.log((self._total + 1) / n) if n > 1 else 0.0
+            self._idf[s] = math.log((self._idf.total + 1) / n) if n > 1 else 0.0
 
     def profile(self, path: str) -> _Profile | None:
         if path in self._profiles:
             self._profiles.move_to_end(path)
             return self._profiles[path]
-        prof = self._profiles[path] = self._build_profile(path)
-        if len(self._profiles) > PROFILES_KEPT:
-            self._profiles.popitem(last=False)
-        return prof
+        for _ in self._profile_steps(path):
+            pass
+        return self._profiles[path]
 
-    def _build_profile(self, path: str) -> _Profile | None:
+    def _profile_steps(self, path: str) -> Iterator[None]:
+        """Build `path`'s profile in three steps: its sentences' stems, their IDF, the weights."""
+        if path in self._profiles:
+            return
         note = self.vault._open.get(path)
         rows = [(s.kind, s.text, s.range) for s in note.sentences] if note else [(k, t, r) for k, _, t, r in self.vault.store.sentences(path)]
         tf: Counter[str] = Counter()
         sentences = []
-        for kind, text, rng in rows:
+        for i, (kind, text, rng) in enumerate(rows, 1):
             if kind == "code":
                 continue  # pseudocode steps name variables, not topics
             stems = content_stems(LINK_SYNTAX.sub(" ", text).replace("`", " "))  # a link's target is another note's name
             tf.update(stems)
             if len(stems) >= 3:
                 sentences.append((rng, frozenset(stems)))
-        if not tf:
-            return None
-        self._idf_of(tf)
+            if i % 200 == 0:  # a long note's sentences take several steps
+                yield
+        if tf:
+            yield
+            self._idf_of(tf)
+            yield
+        self._profiles[path] = self._weigh(tf, sentences) if tf else None
+        if len(self._profiles) > PROFILES_KEPT:
+            self._profiles.popitem(last=False)
+
+    def _weigh(self, tf: Counter[str], sentences: list[tuple[Range, frozenset[str]]]) -> _Profile:
         w = {t: (1 + math.log(n)) * self._idf[t] for t, n in tf.items() if self._idf[t] > 0}
         norm = math.sqrt(sum(x * x for x in w.values())) or 1.0
         # sentences keep only the note's most telling words: a shared common word says nothing,
@@ -302,34 +319,42 @@ class Relatedness:
             self._chunks[path] = m
         return self._chunks[path]
 
-    def _candidates(self, path: str, prof: _Profile) -> dict[str, float]:
-        """Notes worth scoring: sharing the note's most telling words, or a fact's subject. (A
-        vector search per section would cost a brute-force scan each: too slow at 20k notes.)"""
+    def _candidate_steps(self, path: str, prof: _Profile, out: dict[str, float]) -> Iterator[None]:
+        """Notes worth scoring (into `out`): sharing the note's most telling words, or a fact's
+        subject. (A vector search per section would cost a brute-force scan each: too slow at
+        20k notes.) In steps: the word query, then the fact partners a few facts at a time."""
         # a word in more than one sentence in QUERY_SHARE (and more than QUERY_FLOOR sentences) says
         # little about a topic, and an FTS query ranking all its sentences costs tens of ms at 20k notes
-        rare = math.log((self._total + 1) / max(QUERY_FLOOR, self._total / QUERY_SHARE))
+        total = self._idf.total
+        rare = math.log((total + 1) / max(QUERY_FLOOR, total / QUERY_SHARE))
         top = [t for t in sorted(prof.weights, key=lambda t: -prof.weights[t]) if self._idf[t] >= rare][:8]
         found = self.vault.store.files_sharing_stems(top, limit=120) if top else {}
-        out = {p: found[p] for p in sorted(found, key=lambda p: -found[p])[:CANDIDATES]}
-        for p in self._fact_partners(path):
-            out.setdefault(p, 0.0)
-        out.pop(path, None)
-        return {p: x for p, x in out.items() if p in self.vault.graph.notes and not p.endswith(".pseudo")}
+        words = {p: found[p] for p in sorted(found, key=lambda p: -found[p])[:CANDIDATES]}
+        partners: set[str] = set()
+        for _ in self._fact_partner_steps(path, partners):
+            yield
+        for p in partners:
+            words.setdefault(p, 0.0)
+        words.pop(path, None)
+        out.update((p, x) for p, x in words.items() if p in self.vault.graph.notes and not p.endswith(".pseudo"))
 
-    def _fact_partners(self, path: str) -> set[str]:
-        """Notes with a fact about a subject `path` states a value for, found through the fact
-        index by its rarer keys only (a key on more than 50 facts is skipped: bounded at 20k notes)."""
+    def _fact_partner_steps(self, path: str, out: set[str], per_step: int = 4) -> Iterator[None]:
+        """Notes with a fact about a subject `path` states a value for (into `out`), found through
+        the fact index by its rarer keys only (a key on more than 50 facts is skipped: bounded at
+        20k notes); a step every `per_step` facts."""
         from .conflicts import subjects_match
 
         fi = self.vault.facts
-        out: set[str] = set()
+        done = 0
         for f in fi.facts_of(path):
             if f.kind != "quantity":
                 continue
             for g in fi.candidates(f, limit=20, common=50):
                 if g.path != path and g.kind == "quantity" and subjects_match(f, g):
                     out.add(g.path)
-        return out
+            done += 1
+            if done % per_step == 0:
+                yield
 
     def shared_subjects(self, a: str, b: str) -> int:
         """How many of `a`'s quantities have one in `b` about the same subject (any values): both
@@ -355,6 +380,7 @@ class Relatedness:
 
     def _rank_steps(self, path: str) -> Iterator[None]:
         """`ranked(path)` computed in steps of a few milliseconds (see `steps`)."""
+        yield from self._profile_steps(path)
         prof = self.profile(path)
         if prof is None:
             self._ranked[path] = []
@@ -363,11 +389,16 @@ class Relatedness:
         m = self._chunk_matrix(path)
         # "words": BM25 of the other note's sentences for this note's rarest telling words, as the
         # index ranks them (profiles of 40 other notes per note cost too much at 20k notes)
-        scores: dict[str, dict[str, float]] = {"words": self._closest(path, prof), "sentence": {}, "section": {}, "facts": {}}
+        if path not in self._words:
+            words: dict[str, float] = {}
+            yield from self._candidate_steps(path, prof, words)
+            self._words[path] = words
+        scores: dict[str, dict[str, float]] = {"words": self._words[path], "sentence": {}, "section": {}, "facts": {}}
         yield
         where: dict[str, tuple[Range | None, Range | None]] = {}
         # sentence pairs and shared subjects are the costly signals: only for the closest by words
         for other in self._paired(scores["words"]):
+            yield from self._profile_steps(other)
             q = self.profile(other)
             yield
             if q is None:
@@ -389,11 +420,6 @@ class Relatedness:
                 if signal[other] > 0:
                     fused[other] += 1.0 / (RRF_K + rank)
         self._ranked[path] = [(o, *where.get(o, (None, None))) for o, _ in fused.most_common()]
-
-    def _closest(self, path: str, prof: _Profile) -> dict[str, float]:
-        if path not in self._words:
-            self._words[path] = self._candidates(path, prof)
-        return self._words[path]
 
     @staticmethod
     def _paired(words: dict[str, float]) -> list[str]:
@@ -474,9 +500,9 @@ def _dated(path: str) -> bool:
     return bool(_DATE.match(path.rsplit("/", 1)[-1]))
 
 
-def missing_links_steps(vault: "Vault", path: str, max_hints: int = 3) -> Generator[None, None, list[Diagnostic]]:
+def missing_links_steps(vault: "Vault", path: str, max_hints: int = 3, idf: Idf | None = None) -> Generator[None, None, list[Diagnostic]]:
     """`missing_links` in steps (see `Relatedness.steps`); the hints are the generator's return value."""
-    rel = Relatedness(vault)
+    rel = Relatedness(vault, idf)
     if not path.endswith(".pseudo"):
         yield from rel.steps(path)
     return missing_links(vault, path, rel, max_hints)

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 BATCH = 200  # files parsed per index-thread job: requests queued meanwhile wait at most one batch
+SLOW_JOB_MS = float(os.environ.get("PONDER_SLOW_JOB_MS", "20"))  # jobs logged with their time (debug; info from 100 ms)
 IDLE_S = 0.3  # idle work (`run_steps`) waits until no other job was asked for this long
 EMBED_BATCH = 64
 
@@ -93,6 +94,7 @@ class Session:
             if ticket.is_set():
                 raise Cancelled()
             _current.ticket = ticket
+            t0 = time.perf_counter()
             try:
                 end = time.monotonic() + delay
                 while time.monotonic() < end:
@@ -101,6 +103,9 @@ class Session:
                 return fn(self.vault, *args)
             finally:
                 _current.ticket = None
+                ms = (time.perf_counter() - t0) * 1000
+                if ms >= SLOW_JOB_MS:  # what held the index thread (and every request queued behind it)
+                    log.log(logging.INFO if ms >= 100 else logging.DEBUG, "index-thread job %s took %.0f ms", method or getattr(fn, "__qualname__", fn), ms)
 
         fut = asyncio.get_running_loop().run_in_executor(self._index, job)
         try:

@@ -26,6 +26,7 @@ from ponder.index.vault import Vault
 
 log = logging.getLogger(__name__)
 RECOMPUTE_S = 10.0
+DUE_KEPT = 8  # notes waiting for hints at most (the most recently opened or edited)
 TTL_S = 120.0
 
 
@@ -33,8 +34,13 @@ class RelatedNotes:
     def __init__(self, server) -> None:
         self.server = server
         self._cache: dict[str, tuple[str, float, list[Diagnostic]]] = {}  # path -> (text hash, when, hints)
-        self._due: set[str] = set()  # notes whose hints the background job is to recompute
+        # notes whose hints the background job is to recompute, most recently asked last; only
+        # the last few are kept: an editor restoring 200 tabs opens them all, the user reads one
+        self._due: dict[str, None] = {}
         self._running = False
+        self._idf: related.Idf | None = None  # shared by the computations, renewed every TTL_S
+        self._idf_since = 0.0
+        self._idf_for = None  # the store it was computed from (a restart opens another)
 
     def provider(self, vault: Vault, path: str) -> list[Diagnostic]:
         """(index thread) the note's missing-link hints as last computed; queues a recomputation
@@ -45,7 +51,10 @@ class RelatedNotes:
         now = time.monotonic()
         hit = self._cache.get(path)
         if not (hit and now - hit[1] < TTL_S and (hit[0] == _digest(text) or now - hit[1] < RECOMPUTE_S)):
-            self._due.add(path)
+            self._due.pop(path, None)
+            self._due[path] = None
+            while len(self._due) > DUE_KEPT:
+                del self._due[next(iter(self._due))]
             self.server.soon(self._start)
         if not hit:
             return []
@@ -62,7 +71,7 @@ class RelatedNotes:
         them), then have their diagnostics sent again."""
         try:
             while self._due and self.server.session is not None and not self.server.session.closed:
-                path = self._due.pop()
+                path = self._due.popitem()[0]
                 if await self.server.session.run_steps(lambda v: self._compute(v, path)) and self.server.diagnostics:
                     self.server.diagnostics.schedule([path])
         except RuntimeError:  # the session closed under us (restart, shutdown)
@@ -77,7 +86,9 @@ class RelatedNotes:
             return False
         digest = _digest(vault.read_text(path) or "")  # of the text the hints were computed for
         try:
-            found = yield from related.missing_links_steps(vault, path)
+            if self._idf is None or self._idf_for is not vault.store or time.monotonic() - self._idf_since > TTL_S:
+                self._idf, self._idf_for, self._idf_since = related.Idf(), vault.store, time.monotonic()
+            found = yield from related.missing_links_steps(vault, path, idf=self._idf)
         except Exception:  # a hint must never cost the note its other diagnostics
             log.exception("missing-link hints for %s failed", path)
             found = []
