@@ -323,6 +323,11 @@ class Graph:
                     out.append((src, link))
         return out
 
+    def linking(self, names: Iterable[str]) -> list[str]:
+        """Notes with a link whose target ends in one of these folded names (whether it resolves
+        here or not): what may link to a note under those names."""
+        return self._mentioning("link", names)
+
     def backlink_count(self, path: str) -> int:
         """`len(backlinks(path))` from the stored link targets, without loading the linking
         notes (a hover at 20k notes would load ~100 of them)."""

@@ -10,6 +10,9 @@ from urllib.parse import unquote
 
 from lsprotocol import types as t
 
+from ponder.index.mentions import link_key
+from ponder.index.model import Note
+from ponder.index.text import fold
 from ponder.index.vault import Vault
 
 from .diagnostics import DEBOUNCE_S
@@ -24,6 +27,28 @@ def dependents(vault: Vault, path: str) -> set[str]:
         for fn in note.functions:
             out |= {p for p, _ in g.calls_to(fn.name)}
     return out
+
+
+def affected_by_edit(vault: Vault, old: Note | None, new: Note) -> set[str]:
+    """Other notes whose diagnostics an edit of `new.path` can change: notes linking to it, when
+    its names or anchors (headings, block ids) changed; callers and other definitions of the
+    functions it defines, when those changed. Most keystrokes change neither, and listing the
+    backlinks loads every linking note (~100 at 20k notes), so the lookup waits for a reason."""
+    g = vault.graph
+    out: set[str] = set()
+    if old is None or old.aliases != new.aliases or _anchors(old) != _anchors(new):
+        names = {link_key(new.path)} | {fold(a) for a in (*new.aliases, *(old.aliases if old else ()))}
+        out.update(g.linking(names))  # every note with a link by one of its names: a superset is fine
+    before = {(fn.name, fn.signature) for fn in old.functions} if old else set()
+    after = {(fn.name, fn.signature) for fn in new.functions}
+    for name in {n for n, _ in before ^ after}:
+        out |= {p for p, _ in g.calls_to(name)} | {p for p, _ in g.definitions(name)}
+    out.discard(new.path)
+    return out
+
+
+def _anchors(note: Note) -> tuple:
+    return tuple(h.text for h in note.headings), tuple(b.id for b in note.block_ids)
 
 
 def register(server) -> None:
@@ -42,20 +67,11 @@ def register(server) -> None:
                 return set()
             # the notes on the other side of its conflicts follow from its own diagnostics
             # (`Diagnostics.publish`), not from a lookup on every keystroke
-            before = dependents(vault, path)
             old = vault.graph.notes.get(path)
             note = vault.open_document(path, doc.source)
             ls.session.versions[path] = doc.version
             ls.session.changed()
-            # Links into this note only change target when its names do; recomputing
-            # backlinks after every keystroke would cost a pass over the whole vault.
-            if old is None or old.aliases != note.aliases:
-                before |= dependents(vault, path)
-            else:
-                g = vault.graph
-                for fn in note.functions:
-                    before |= {p for p, _ in g.calls_to(fn.name)}
-            return before
+            return affected_by_edit(vault, old, note)
 
         try:
             affected = await ls.query(job, default=set())

@@ -34,6 +34,27 @@ async def test_editing_a_note_updates_links_into_it(start):
     await s.diagnostics("a.md", lambda ds: len(ds) == 0)
 
 
+async def test_editing_names_and_functions_updates_the_notes_that_use_them(start):
+    """An edit re-checks other notes only when it changes what they point at: an alias their
+    links use, or a function their pseudocode calls."""
+    s = await start({
+        "a.md": "[[Псевдоним]]\n\n```pseudo\nCALL upload(x)\n```\n",
+        "b.md": "---\naliases: [Псевдоним]\n---\n# B\n",
+        "f.pseudo": "FUNCTION upload(data)\nEND FUNCTION\n",
+    })
+    s.open("b.md")
+    s.open("f.pseudo")
+    await asyncio.sleep(0.5)
+    assert not s.client.diagnostics.get(s.vault.uri("a.md"))  # the alias and the function resolve
+    s.change("b.md", 2, [(R(1, 10, 1, 19), "Другое")])  # the alias goes: a.md's link breaks
+    await s.diagnostics("a.md", lambda ds: [d.code for d in ds] == ["broken-link"])
+    s.change("f.pseudo", 2, [(R(0, 9, 0, 15), "send")])  # the function is renamed: its call is undefined
+    await s.diagnostics("a.md", lambda ds: sorted(d.code for d in ds) == ["broken-link", "undefined-symbol"])
+    s.change("f.pseudo", 3, [(R(0, 9, 0, 13), "upload")])
+    s.change("b.md", 3, [(R(1, 10, 1, 16), "Псевдоним")])
+    await s.diagnostics("a.md", lambda ds: len(ds) == 0)
+
+
 async def test_debounced_and_only_changed_sets(start):
     s = await start({"a.md": "[[nope]]\n\n"})
     s.open("a.md")
