@@ -120,6 +120,7 @@ class Graph:
         self.assets: set[str] = set()
         self._catalog: dict[str, list[str]] = {}  # path -> aliases
         self._pinned: dict[str, Note] = {}
+        self._pinned_links: dict[str, dict[str, list[tuple[str, str]]]] = {}  # path -> link key -> (kind, target)
         self._cache: OrderedDict[str, Note] = OrderedDict()
         self._by_name: dict[str, list[str]] = defaultdict(list)  # folded stem / alias -> paths
         self._by_path: dict[str, str] = {}  # folded path without extension -> path
@@ -201,6 +202,11 @@ class Graph:
     def put(self, note: Note) -> None:
         """Hold `note` in memory; it shadows the source's version until `unpin`."""
         self._pinned[note.path] = note
+        by_key: dict[str, list[tuple[str, str]]] = {}
+        for l in note.links:
+            if l.kind != "url":
+                by_key.setdefault(link_key(l.target), []).append((l.kind, l.target))
+        self._pinned_links[note.path] = by_key
         self._cache.pop(note.path, None)
         self._catalog_add(note.path, note.aliases)
 
@@ -215,6 +221,7 @@ class Graph:
     def unpin(self, path: str) -> None:
         """Back to the source's version (or gone, if the source has none)."""
         self._pinned.pop(path, None)
+        self._pinned_links.pop(path, None)
         self._cache.pop(path, None)
         stored = self.source.load(path) if self.source is not None else None
         if stored is None:
@@ -224,6 +231,7 @@ class Graph:
 
     def remove(self, path: str) -> None:
         self._pinned.pop(path, None)
+        self._pinned_links.pop(path, None)
         self._cache.pop(path, None)
         if path in self._catalog:
             self._catalog_drop(path)
@@ -335,8 +343,8 @@ class Graph:
         rows: list[tuple[str, str, str]] = []
         if self.source is not None:
             rows = [r for r in self.source.link_targets(keys, exclude=self._pinned) if r[0] in self._catalog]
-        for src, note in self._pinned.items():
-            rows += [(src, l.kind, l.target) for l in note.links if l.kind != "url" and link_key(l.target) in keys]
+        for src, by_key in self._pinned_links.items():
+            rows += [(src, kind, target) for k in keys for kind, target in by_key.get(k, ())]
         own = self.notes.get(path)  # and its links to itself ([[#heading]])
         n = sum(1 for l in (own.links if own else ()) if l.kind != "url" and not link_key(l.target))
         return n + sum(1 for src, kind, target in rows if self.resolve_note(_LinkRef(kind, target), src) == path)
