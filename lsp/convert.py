@@ -162,37 +162,45 @@ SYMBOL_KIND = {
 }
 
 
-def completion_list(conv: Converter, path: str, result) -> t.CompletionList:
+def completion_list(conv: Converter, path: str, result) -> dict:
+    """An LSP `CompletionList` as JSON (see `document_symbols`: a list of a thousand names went
+    through cattrs on the message loop for tens of milliseconds)."""
     items = []
     for c in result.items:
-        items.append(
-            t.CompletionItem(
-                label=c.label,
-                kind=COMPLETION_KIND.get(c.kind),
-                detail=c.detail or None,
-                documentation=t.MarkupContent(t.MarkupKind.Markdown, c.documentation) if c.documentation else None,
-                sort_text=c.sort or None,
-                filter_text=c.filter or None,
-                text_edit=t.TextEdit(conv.range(path, c.replace), c.insert),
-            )
-        )
-    return t.CompletionList(is_incomplete=result.incomplete, items=items)
+        r = conv.range(path, c.replace)
+        item: dict = {
+            "label": c.label,
+            "textEdit": {"range": _range_json(r), "newText": c.insert},
+        }
+        kind = COMPLETION_KIND.get(c.kind)
+        if kind is not None:
+            item["kind"] = kind.value
+        if c.detail:
+            item["detail"] = c.detail
+        if c.documentation:
+            item["documentation"] = {"kind": "markdown", "value": c.documentation}
+        if c.sort:
+            item["sortText"] = c.sort
+        if c.filter:
+            item["filterText"] = c.filter
+        items.append(item)
+    return {"isIncomplete": bool(result.incomplete), "items": items}
+
+
+def _range_json(r: t.Range) -> dict:
+    return {"start": {"line": r.start.line, "character": r.start.character}, "end": {"line": r.end.line, "character": r.end.character}}
 
 
 def document_symbols(conv: Converter, path: str, items) -> list[dict]:
     """The outline as LSP `DocumentSymbol` JSON. Plain dicts, not lsprotocol objects: pygls
     serialises those through cattrs, which cost more than building the outline."""
 
-    def pos(p) -> dict:
-        q = conv.pos(path, p)
-        return {"line": q.line, "character": q.character}
-
     def one(it) -> dict:
         out = {
             "name": it.name or "(untitled)",
             "kind": SYMBOL_KIND[it.kind].value,
-            "range": {"start": pos(it.range.start), "end": pos(it.range.end)},
-            "selectionRange": {"start": pos(it.selection.start), "end": pos(it.selection.end)},
+            "range": _range_json(conv.range(path, it.range)),
+            "selectionRange": _range_json(conv.range(path, it.selection)),
             "children": [one(c) for c in it.children],
         }
         if it.detail:
@@ -202,16 +210,15 @@ def document_symbols(conv: Converter, path: str, items) -> list[dict]:
     return [one(i) for i in items]
 
 
-def workspace_symbols(conv: Converter, symbols) -> list[t.WorkspaceSymbol]:
-    return [
-        t.WorkspaceSymbol(
-            name=s.name,
-            kind=SYMBOL_KIND[s.kind],
-            location=t.Location(conv.uri(s.path), conv.range(s.path, s.range)),
-            container_name=s.container,
-        )
-        for s in symbols
-    ]
+def workspace_symbols(conv: Converter, symbols) -> list[dict]:
+    """LSP `WorkspaceSymbol`s as JSON (see `document_symbols`)."""
+    out = []
+    for s in symbols:
+        sym = {"name": s.name, "kind": SYMBOL_KIND[s.kind].value, "location": {"uri": conv.uri(s.path), "range": _range_json(conv.range(s.path, s.range))}}
+        if s.container:
+            sym["containerName"] = s.container
+        out.append(sym)
+    return out
 
 
 def folding_ranges(folds) -> list[t.FoldingRange]:

@@ -52,6 +52,15 @@ class PonderProtocol(LanguageServerProtocol):
             general.position_encodings = [t.PositionEncodingKind.Utf8 if "utf-8" in offered else t.PositionEncodingKind.Utf16]
         return (yield from super().lsp_initialize(params))
 
+    def _send_response(self, msg_id, result=None, error=None):
+        """A result a handler built as JSON (dicts) is sent as is: pygls would walk it with
+        cattrs against the method's result type, which costs more than building it."""
+        if error is None and (isinstance(result, dict) or (isinstance(result, list) and result and isinstance(result[0], dict))):
+            self._result_types.pop(msg_id, None)
+            self._send_data({"jsonrpc": self.VERSION, "id": msg_id, "result": result})
+        else:
+            super()._send_response(msg_id, result, error)
+
 
 class PonderServer(LanguageServer):
     def __init__(self) -> None:
