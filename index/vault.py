@@ -77,6 +77,7 @@ class Vault:
         self.embedder = Embedder(self.embedding)
         self._graph: Graph | None = None
         self._facts: FactIndex | None = None
+        self._facts_due: set[str] = set()  # open documents whose facts are not extracted yet
         self._definitions: related.Definitions | None = None
         self._open: dict[str, Note] = {}
 
@@ -100,10 +101,13 @@ class Vault:
         """Every note's facts by subject: the store's, looked up by key as needed, with open
         documents' facts held in memory over them."""
         if self._facts is None:
-            fi = FactIndex(self.store)
-            for path, note in self._open.items():
-                fi.put(path, extract_facts(note))
-            self._facts = fi
+            self._facts = FactIndex(self.store)
+            self._facts_due = set(self._open)
+        if self._facts_due:  # open documents edited since: their facts are extracted when asked for
+            for path in self._facts_due:
+                if path in self._open:
+                    self._facts.put(path, extract_facts(self._open[path]))
+            self._facts_due.clear()
         return self._facts
 
     @property
@@ -310,8 +314,7 @@ class Vault:
         self._open[path] = note
         if self._graph is not None:
             self._graph.put(note)
-        if self._facts is not None:
-            self._facts.put(path, extract_facts(note))
+        self._facts_due.add(path)  # not on every keystroke: when the (debounced) checks ask
         if self._definitions is not None:
             self._definitions.refresh(path, _definition_rows(note))
         return note
@@ -321,6 +324,7 @@ class Vault:
             return
         if self._graph is not None:
             self._graph.unpin(path)
+        self._facts_due.discard(path)
         if self._facts is not None:
             self._facts.remove(path)
         if self._definitions is not None:
