@@ -78,6 +78,7 @@ class Vault:
         self._graph: Graph | None = None
         self._facts: FactIndex | None = None
         self._facts_due: set[str] = set()  # open documents whose facts are not extracted yet
+        self._definitions_due: set[str] = set()  # ...and whose term definitions are not read yet
         self._definitions: related.Definitions | None = None
         self._open: dict[str, Note] = {}
 
@@ -115,8 +116,12 @@ class Vault:
         """Where the vault's terms are defined (glossary sections, bold-term lines)."""
         if self._definitions is None:
             self._definitions = related.Definitions(self.store)
-            for path, note in self._open.items():
-                self._definitions.refresh(path, _definition_rows(note))
+            self._definitions_due = set(self._open)
+        if self._definitions_due:  # like facts: open documents' rows are read when asked for
+            for path in self._definitions_due:
+                if path in self._open:
+                    self._definitions.refresh(path, _definition_rows(self._open[path]))
+            self._definitions_due.clear()
         return self._definitions
 
     def open_note(self, path: str) -> Note | None:
@@ -315,8 +320,7 @@ class Vault:
         if self._graph is not None:
             self._graph.put(note)
         self._facts_due.add(path)  # not on every keystroke: when the (debounced) checks ask
-        if self._definitions is not None:
-            self._definitions.refresh(path, _definition_rows(note))
+        self._definitions_due.add(path)
         return note
 
     def close_document(self, path: str) -> None:
@@ -327,6 +331,7 @@ class Vault:
         self._facts_due.discard(path)
         if self._facts is not None:
             self._facts.remove(path)
+        self._definitions_due.discard(path)
         if self._definitions is not None:
             self._definitions.refresh(path, self.store.definition_rows([path]))
 
