@@ -228,8 +228,16 @@ def _paths(graph: Graph, note: Note, typed: str, replace: Range) -> Completions:
     q = fold(typed)
     rooted = typed.startswith("/")
     table = _path_table(graph, "" if rooted else posixpath.dirname(note.path), rooted)
+    # a typed folder that exists narrows the search to it (as a shell completes a path): a
+    # fuzzy scan of every path in a 20k-note vault is most of the request's time
+    folder = q.rpartition("/")[0] + "/" if "/" in q.lstrip("/") else ""
+    inside = table.keys.starting(folder) if folder else []
+    if inside:
+        matches = [(score, i) for i in inside if (score := fuzzy_score(q, table.keys.keys[i])) is not None]
+    if not inside or not matches:
+        matches = table.keys.matching(q)
     out = []
-    for score, i in table.keys.matching(q):
+    for score, i in matches:
         rel, p = table.rels[i], table.paths[i]
         if p != note.path:
             out.append((score, Candidate(rel, "note" if p in graph.notes else "file", quote(rel), replace, p, filter=rel)))

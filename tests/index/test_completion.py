@@ -26,3 +26,19 @@ def test_folded_keys_match_like_fuzzy_score():
         want = [(fuzzy_score(q, k), i) for i, k in enumerate(keys) if fuzzy_score(q, k) is not None]
         assert FoldedKeys(keys).matching(q) == want, q
         assert FoldedKeys(keys[:5]).matching(q) == [w for w in want if w[1] < 5], q  # no newline: the regex path
+
+
+def test_path_completion_in_a_typed_folder_stays_in_it():
+    """After `](/a/b/` the folder exists, so its files are the candidates (as a shell completes
+    a path); a folder that does not exist falls back to fuzzy over all paths."""
+    g = Graph()
+    for p in ["a/b/xylophone.md", "a/bx/xylem.md", "a/b/other.md", "c/xyz.md", "src.md"]:
+        g.put(parse_note(p, "# T\n"))
+    src = g.notes["src.md"]
+
+    def labels(line: str) -> list[str]:
+        return sorted(c.label for c in complete(g, src, line, Position(0, len(line))).items)
+
+    assert labels("see [x](/a/b/xy") == ["/a/b/xylophone.md"]
+    assert labels("see [x](/a/bx/xy") == ["/a/bx/xylem.md"]
+    assert "/a/bx/xylem.md" in labels("see [x](/ab/xy")  # no such folder: fuzzy over every path
