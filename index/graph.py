@@ -321,7 +321,7 @@ class Graph:
 
     def backlinks(self, path: str) -> list[tuple[str, Link]]:
         """Links from any note that resolve to `path` (anchors not checked)."""
-        keys = {fold(_stem(path)), *(fold(a) for a in self._catalog.get(path, ()))}
+        keys = self._names(path)
         out: list[tuple[str, Link]] = []
         wanted = keys | {""}
         for src in sorted(p for p in {*self._mentioning("link", keys), path} if p in self._catalog):
@@ -331,6 +331,10 @@ class Graph:
                     out.append((src, link))
         return out
 
+    def _names(self, path: str) -> set[str]:
+        """The folded names a link can reach `path` by: its file name and its aliases."""
+        return {fold(_stem(path)), *(fold(a) for a in self._catalog.get(path, ()))}
+
     def linking(self, names: Iterable[str]) -> list[str]:
         """Notes with a link whose target ends in one of these folded names (whether it resolves
         here or not): what may link to a note under those names."""
@@ -339,7 +343,7 @@ class Graph:
     def backlink_count(self, path: str) -> int:
         """`len(backlinks(path))` from the stored link targets, without loading the linking
         notes (a hover at 20k notes would load ~100 of them)."""
-        keys = {fold(_stem(path)), *(fold(a) for a in self._catalog.get(path, ()))}
+        keys = self._names(path)
         rows: list[tuple[str, str, str]] = []
         if self.source is not None:
             rows = [r for r in self.source.link_targets(keys, exclude=self._pinned) if r[0] in self._catalog]

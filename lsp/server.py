@@ -125,7 +125,7 @@ class PonderServer(LanguageServer):
         path = self.path_of(uri)
         if path is None:
             return None
-        if local and not self._delays_for(method):
+        if local and not (self.session is not None and self.session.delayed(method)):
             note = self.current_parse(uri, path)
             if note is not None:
                 return fn(self.session.vault, self.converter(self.session.vault), path, note)
@@ -145,9 +145,6 @@ class PonderServer(LanguageServer):
         if doc is None or doc.version is None or session.versions.get(path) != doc.version:
             return None  # not open, or an edit is still on its way to the index thread
         return session.vault.open_note(path)
-
-    def _delays_for(self, method: str | None) -> bool:
-        return bool(self.session is not None and method and self.session._delays.get(method))
 
     async def session_started(self) -> bool:
         """Whether there is a session, waiting up to `STARTUP_WAIT_S` for one being started: a

@@ -82,6 +82,10 @@ class Session:
 
     # --- running jobs -------------------------------------------------------------------
 
+    def delayed(self, method: str | None) -> bool:
+        """Whether the test hook PONDER_DEBUG_SLOW slows `method` down."""
+        return bool(method and self._delays.get(method))
+
     async def run(self, fn: Callable[..., T], *args: Any, method: str | None = None, idle: bool = False) -> T:
         """Run `fn(vault, *args)` on the index thread; cancelling the awaiter cancels the job.
         Every job but an `idle` one counts as activity, which idle work waits out."""
