@@ -27,6 +27,9 @@ SEVERITY = {
 }
 
 
+_UNKNOWN = object()
+
+
 class Paths:
     """Vault-relative posix paths <-> file URIs."""
 
@@ -36,11 +39,11 @@ class Paths:
         self._known: dict[str, str | None] = {}  # uri -> path: ~50 us each, asked for every open note per diagnostics pass
 
     def path(self, uri: str) -> str | None:
-        if uri in self._known:
-            return self._known[uri]
-        if len(self._known) > 4096:
-            self._known.clear()
-        out = self._known[uri] = self._path(uri)
+        out = self._known.get(uri, _UNKNOWN)  # one lookup: the loop and the index thread both ask
+        if out is _UNKNOWN:
+            if len(self._known) > 4096:
+                self._known.clear()
+            out = self._known[uri] = self._path(uri)
         return out
 
     def _path(self, uri: str) -> str | None:
