@@ -237,15 +237,19 @@ async def main():
     await client.start()
     print(client.worker_pid, flush=True)
     if {how!r} == "exit":
+        sys.stdin.readline()  # exit only once the test has seen the worker alive (else a race)
         os._exit(0)
     await asyncio.sleep(60)
 asyncio.run(main())
 """
-    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    parent = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     worker_pid = int(parent.stdout.readline())
     assert pids.alive(worker_pid)
     if how == "sigkill":
         parent.kill()
+    else:
+        parent.stdin.write("go\n")
+        parent.stdin.flush()
     parent.wait(10)
     assert pids.wait_dead(worker_pid, 10), "the worker outlived its parent"
 
