@@ -77,6 +77,7 @@ class PonderServer(LanguageServer):
         self.code_action_providers: list[Callable] = []  # (vault, conv, path, CodeActionParams) -> list[CodeAction]
         self.model = ModelService(self)  # the one model client (lazy: the worker starts on the first job)
         self.background: set[asyncio.Task] = set()
+        self.loop: asyncio.AbstractEventLoop | None = None  # the message loop, once serving
         self.diagnostics = None  # features.diagnostics.Diagnostics
         self.contradictions = None  # features.contradictions.Contradictions (the model's background judge)
         self.related_notes = None  # features.related_notes.RelatedNotes (missing-link hints)
@@ -160,9 +161,12 @@ class PonderServer(LanguageServer):
     def path_of(self, uri: str) -> str | None:
         return self.paths.path(uri) if self.paths else None
 
-    def soon(self, fn: Callable[[], Any]) -> None:
-        """Call `fn` on the message loop; safe from the index thread."""
+    def soon(self, fn: Callable[[], Any]) -> bool:
+        """Call `fn` on the message loop; safe from the index thread. False before serving."""
+        if self.loop is None:
+            return False
         self.loop.call_soon_threadsafe(fn)
+        return True
 
     def spawn(self, coro) -> asyncio.Task:
         task = asyncio.ensure_future(coro)

@@ -60,9 +60,8 @@ class HoverExplanations:
         elif key in self.failed:
             sections.append(f"_No explanation: {self.failed[key]}_")
         else:
-            if key not in self.pending and self.server.model.loop is not None:
+            if key not in self.pending and self.server.soon(lambda: self.server.spawn(self._prepare(task, key))):
                 self.pending.add(key)
-                self.server.model.loop.call_soon_threadsafe(lambda: self.server.spawn(self._prepare(task, key)))
             sections.append(PREPARING)
         return sections
 
