@@ -107,7 +107,6 @@ class Diagnostics:
         for path in paths:
             fresh.update(await self.server.query(lambda v, c, path=path: self.compute(v, c, [path]), default={}))
         changed = False
-        partners: set[str] = set()
         for path, (res, version) in fresh.items():
             uri = self.server.paths.uri(path)
             doc = self.server.workspace.text_documents.get(unquote(uri))  # pygls keys by the unquoted URI
@@ -118,25 +117,20 @@ class Diagnostics:
                 continue
             if prev is None and not res.items:
                 continue  # nothing to say, nothing said before
-            self.remember(path, res, partners)
+            self.remember(path, res)
             changed = True
             if not self.pull:
                 self.server.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri, res.items, version=version))
         if changed and self.pull and self.server.client_has("workspace.diagnostics.refresh_support"):
             self.server.spawn(self.server.workspace_diagnostic_refresh_async(None))
-        partners -= set(paths)
-        if partners:
-            self.schedule(partners)
 
-    def remember(self, path: str, res: Result, partners: set[str] | None = None) -> None:
+    def remember(self, path: str, res: Result) -> None:
         """Record what the client has for `path`; the notes that became or stopped being the other
-        side of its conflicts are re-checked (added to `partners`, or scheduled)."""
+        side of its conflicts are re-checked (debounced, with whatever else is pending)."""
         prev = self.last.get(path)
         self.last[path] = res
         moved = res.partners ^ (prev.partners if prev is not None else frozenset())
-        if partners is not None:
-            partners |= moved
-        elif moved:
+        if moved:
             self.schedule(moved)
 
     async def refresh_all(self) -> None:
