@@ -104,11 +104,7 @@ class Vault:
         if self._facts is None:
             self._facts = FactIndex(self.store)
             self._facts_due = set(self._open)
-        if self._facts_due:  # open documents edited since: their facts are extracted when asked for
-            for path in self._facts_due:
-                if path in self._open:
-                    self._facts.put(path, extract_facts(self._open[path]))
-            self._facts_due.clear()
+        self._catch_up(self._facts_due, lambda path, note: self._facts.put(path, extract_facts(note)))
         return self._facts
 
     @property
@@ -117,20 +113,22 @@ class Vault:
         if self._definitions is None:
             self._definitions = related.Definitions(self.store)
             self._definitions_due = set(self._open)
-        if self._definitions_due:  # like facts: open documents' rows are read when asked for
-            for path in self._definitions_due:
-                if path in self._open:
-                    self._definitions.refresh(path, _definition_rows(self._open[path]))
-            self._definitions_due.clear()
+        self._catch_up(self._definitions_due, lambda path, note: self._definitions.refresh(path, _definition_rows(note)))
         return self._definitions
 
-    def open_note(self, path: str) -> Note | None:
-        """The parse of an open document (safe to read from another thread: replaced, never changed)."""
-        return self._open.get(path)
+    def _catch_up(self, due: set[str], apply: Callable[[str, Note], object]) -> None:
+        """Derive what an overlay needs from the open documents edited since it was last asked
+        for (`open_document` only marks them: a keystroke must not pay for every overlay)."""
+        for path in due:
+            note = self._open.get(path)
+            if note is not None:
+                apply(path, note)
+        due.clear()
 
-    def is_open(self, path: str) -> bool:
-        """Whether an editor's text overlays `path`."""
-        return path in self._open
+    def open_note(self, path: str) -> Note | None:
+        """The parse of an open document, or None (safe to read from another thread: replaced,
+        never changed)."""
+        return self._open.get(path)
 
     def note(self, path: str) -> Note | None:
         """The open document's note, else the stored summary (no text, no sentences)."""

@@ -38,14 +38,14 @@ class RelatedNotes:
         # the last few are kept: an editor restoring 200 tabs opens them all, the user reads one
         self._due: dict[str, None] = {}
         self._running = False
-        self._idf: related.Idf | None = None  # shared by the computations, renewed every TTL_S
-        self._idf_since = 0.0
-        self._idf_for = None  # the store it was computed from (a restart opens another)
+        # IDF weights shared by the computations: (the store they come from, since when, weights),
+        # renewed every TTL_S and by a restart (another store)
+        self._idf: tuple[object, float, related.Idf] | None = None
 
     def provider(self, vault: Vault, path: str) -> list[Diagnostic]:
         """(index thread) the note's missing-link hints as last computed; queues a recomputation
         when they are missing or out of date."""
-        if not vault.settings.missing_links or path.endswith(".pseudo") or not vault.is_open(path):
+        if not vault.settings.missing_links or path.endswith(".pseudo") or vault.open_note(path) is None:
             return []  # a suggestion while writing: whole-vault hints are `ponder check`'s
         text = vault.read_text(path) or ""
         now = time.monotonic()
@@ -86,9 +86,9 @@ class RelatedNotes:
             return False
         digest = _digest(vault.read_text(path) or "")  # of the text the hints were computed for
         try:
-            if self._idf is None or self._idf_for is not vault.store or time.monotonic() - self._idf_since > TTL_S:
-                self._idf, self._idf_for, self._idf_since = related.Idf(), vault.store, time.monotonic()
-            found = yield from related.missing_links_steps(vault, path, idf=self._idf)
+            if self._idf is None or self._idf[0] is not vault.store or time.monotonic() - self._idf[1] > TTL_S:
+                self._idf = (vault.store, time.monotonic(), related.Idf())
+            found = yield from related.missing_links_steps(vault, path, idf=self._idf[2])
         except Exception:  # a hint must never cost the note its other diagnostics
             log.exception("missing-link hints for %s failed", path)
             found = []
