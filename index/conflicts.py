@@ -268,9 +268,9 @@ class FactIndex:
         self._all: _Postings | None = None if store is not None else _Postings()  # every stored note, when preloaded
         self._cache: OrderedDict[str, list[Fact]] = OrderedDict()
         self._cached_notes = cached_notes
-        self._counts: dict[int, tuple[int, int]] = {}  # key -> (facts under it in the store, counted up to cap)
-        self._postings: OrderedDict[int, list[Entry]] = OrderedDict()  # key -> the store's postings (LRU)
-        self._stored_changes = 0
+        # what was read of the store's keys, dropped whenever the store changes
+        self._counts: dict[int, tuple[int, int]] = {}  # key -> (facts under it, counted up to cap)
+        self._postings: OrderedDict[int, list[Entry]] = OrderedDict()  # key -> postings (LRU)
 
     # --- changes -------------------------------------------------------------------------
 
@@ -286,10 +286,7 @@ class FactIndex:
         """The store's facts of `path` changed (re-derived or deleted)."""
         self._cache.pop(path, None)
         self._postings.clear()  # which keys the note's old facts had is not known here
-        self._stored_changes += 1
-        if self._stored_changes > 200:  # key counts drift as notes change: count again now and then
-            self._counts.clear()
-            self._stored_changes = 0
+        self._counts.clear()
         if self._all is not None and self.store is not None:
             self._all.put(path, self.store.facts_for(path))
 
