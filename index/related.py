@@ -319,8 +319,8 @@ class Relatedness:
             self._chunks[path] = m
         return self._chunks[path]
 
-    def _candidate_steps(self, path: str, prof: _Profile, out: dict[str, float]) -> Iterator[None]:
-        """Notes worth scoring (into `out`): sharing the note's most telling words, or a fact's
+    def _candidate_steps(self, path: str, prof: _Profile) -> Generator[None, None, dict[str, float]]:
+        """Notes worth scoring (the return value): sharing the note's most telling words, or a fact's
         subject. (A vector search per section would cost a brute-force scan each: too slow at
         20k notes.) In steps: the word query, then the fact partners a few facts at a time."""
         # a word in more than one sentence in QUERY_SHARE (and more than QUERY_FLOOR sentences) says
@@ -330,21 +330,19 @@ class Relatedness:
         top = [t for t in sorted(prof.weights, key=lambda t: -prof.weights[t]) if self._idf[t] >= rare][:8]
         found = self.vault.store.files_sharing_stems(top, limit=120) if top else {}
         words = {p: found[p] for p in sorted(found, key=lambda p: -found[p])[:CANDIDATES]}
-        partners: set[str] = set()
-        for _ in self._fact_partner_steps(path, partners):
-            yield
-        for p in partners:
+        for p in (yield from self._fact_partner_steps(path)):
             words.setdefault(p, 0.0)
         words.pop(path, None)
-        out.update((p, x) for p, x in words.items() if p in self.vault.graph.notes and not p.endswith(".pseudo"))
+        return {p: x for p, x in words.items() if p in self.vault.graph.notes and not p.endswith(".pseudo")}
 
-    def _fact_partner_steps(self, path: str, out: set[str], per_step: int = 4) -> Iterator[None]:
-        """Notes with a fact about a subject `path` states a value for (into `out`), found through
+    def _fact_partner_steps(self, path: str, per_step: int = 4) -> Generator[None, None, set[str]]:
+        """Notes with a fact about a subject `path` states a value for (the return value), found through
         the fact index by its rarer keys only (a key on more than 50 facts is skipped: bounded at
         20k notes); a step every `per_step` facts."""
         from .conflicts import subjects_match
 
         fi = self.vault.facts
+        out: set[str] = set()
         done = 0
         for f in fi.facts_of(path):
             if f.kind != "quantity":
@@ -355,6 +353,7 @@ class Relatedness:
             done += 1
             if done % per_step == 0:
                 yield
+        return out
 
     def shared_subjects(self, a: str, b: str) -> int:
         """How many of `a`'s quantities have one in `b` about the same subject (any values): both
@@ -390,9 +389,7 @@ class Relatedness:
         # "words": BM25 of the other note's sentences for this note's rarest telling words, as the
         # index ranks them (profiles of 40 other notes per note cost too much at 20k notes)
         if path not in self._words:
-            words: dict[str, float] = {}
-            yield from self._candidate_steps(path, prof, words)
-            self._words[path] = words
+            self._words[path] = yield from self._candidate_steps(path, prof)
         scores: dict[str, dict[str, float]] = {"words": self._words[path], "sentence": {}, "section": {}, "facts": {}}
         yield
         where: dict[str, tuple[Range | None, Range | None]] = {}
