@@ -26,12 +26,11 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
-
-from ponder.index import related  # noqa: E402
+from ponder.index import candidates  # noqa: E402
 from ponder.index.vault import Vault  # noqa: E402
 from ponder.lsp.settings import load_settings  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
 
 Pair = tuple[tuple[str, int], tuple[str, int]]  # ((file, 1-based line), (file, line)), sorted
 
@@ -92,13 +91,13 @@ def main() -> int:
         # retrieval: are the gold sentences among each other's nearest claims?
         near: dict[tuple[str, int], set[tuple[str, int]]] = defaultdict(set)
         for path in sorted(vault.graph.notes):
-            for c in related.candidates(vault, path, k=args.k, min_similarity=-1.0):
+            for c in candidates(vault, path, k=args.k, min_similarity=-1.0):
                 near[(c.a_path, c.a_range.start.line + 1)].add((c.b_path, c.b_range.start.line + 1))
         def neighbours(x, y):
             return any(abs(l - x[1]) <= 1 and f == x[0] and any(f2 == y[0] and abs(l2 - y[1]) <= 1 for f2, l2 in near[(f, l)]) for f, l in list(near))
         retrieved = [g for g in gold if neighbours(g[0], g[1]) or neighbours(g[1], g[0])]
         if args.semantic:
-            from ponder.lsp.judge import judge_vault
+            from ponder.lsp.llm.contradictions.judge import judge_vault
 
             verdicts = asyncio.run(judge_vault(vault, settings.model, console=console))
             stages["model"] = {pair((v.a_path, v.a_line + 1), (v.b_path, v.b_line + 1)) for v in verdicts if v.label == "contradiction"}

@@ -26,12 +26,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from ponder.index.settings import EmbeddingSettings, IndexSettings  # noqa: E402
+from ponder.index.store.embed import resolve_model_path  # noqa: E402
+from ponder.index.vault import Vault  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
-
-from ponder.index.embed import resolve_model_path  # noqa: E402
-from ponder.index.settings import EmbeddingSettings, IndexSettings  # noqa: E402
-from ponder.index.vault import Vault  # noqa: E402
 
 
 def rss_mib() -> float:

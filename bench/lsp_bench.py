@@ -24,7 +24,8 @@ import random
 import shutil
 import sys
 import time
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +76,7 @@ class Sample:
 
 
 def sample_notes(root: Path, k: int, seed: int = 1) -> list[Sample]:
-    from ponder.index.parse import parse_note
+    from ponder.index.parsing.markdown import parse_note
 
     rng = random.Random(seed)
     files = sorted(p for p in root.rglob("*.md") if ".ponder" not in p.parts)

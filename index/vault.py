@@ -16,20 +16,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import checks, related
-from .chunks import chunk_note
-from .conflicts import FactIndex, conflict_diagnostic, pair_key, postings, prohibition_clash
-from .facts import Fact, extract_facts
-from .embed import Embedder
-from .files import FileInfo, decode, read_note, walk
-from .graph import Graph
-from .model import Diagnostic, Note, Problem, Range, SearchHit
-from .stems import content_stems
-from .parse import parse_note
-from .search import hybrid_search
-from .settings import EmbeddingSettings, IndexSettings
-from .store import Store
-from .text import fold
+from ponder.index.graph import checks
+from ponder.index.graph.graph import Graph
+from ponder.index.knowledge import findings
+from ponder.index.knowledge.definitions import (
+    GLOSSARY_WORDS,
+    Definitions,
+    open_definition_rows,
+)
+from ponder.index.knowledge.fact_index import FactIndex, postings
+from ponder.index.knowledge.facts import extract_facts
+from ponder.index.knowledge.related_notes import Relatedness, missing_links
+from ponder.index.notes import Diagnostic, Note, Problem, Range, SearchHit
+from ponder.index.parsing.chunks import chunk_note
+from ponder.index.parsing.markdown import parse_note
+from ponder.index.settings import EmbeddingSettings, IndexSettings
+from ponder.index.store.db import Store
+from ponder.index.store.embed import Embedder
+from ponder.index.store.files import FileInfo, decode, read_note, walk
+from ponder.index.store.search import hybrid_search
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +43,7 @@ Progress = Callable[[str, int, int], None]  # (phase, done, total)
 COMMIT_EVERY = 500
 # Bump when parsing, chunking or fact extraction changes what is derived from a file:
 # every file is then re-derived once, although its content hash did not change.
-DERIVED_VERSION = "2026-11-28.5"
+DERIVED_VERSION = "2026-12-05.1"
 
 
 @dataclass
@@ -79,7 +84,7 @@ class Vault:
         self._facts: FactIndex | None = None
         self._facts_due: set[str] = set()  # open documents whose facts are not extracted yet
         self._definitions_due: set[str] = set()  # ...and whose term definitions are not read yet
-        self._definitions: related.Definitions | None = None
+        self._definitions: Definitions | None = None
         self._open: dict[str, Note] = {}
 
     def close(self) -> None:
@@ -108,12 +113,12 @@ class Vault:
         return self._facts
 
     @property
-    def definitions(self) -> "related.Definitions":
+    def definitions(self) -> Definitions:
         """Where the vault's terms are defined (glossary sections, bold-term lines)."""
         if self._definitions is None:
-            self._definitions = related.Definitions(self.store)
+            self._definitions = Definitions(self.store)
             self._definitions_due = set(self._open)
-        self._catch_up(self._definitions_due, lambda path, note: self._definitions.refresh(path, _definition_rows(note)))
+        self._catch_up(self._definitions_due, lambda path, note: self._definitions.refresh(path, open_definition_rows(note)))
         return self._definitions
 
     def _catch_up(self, due: set[str], apply: Callable[[str, Note], object]) -> None:
@@ -129,6 +134,10 @@ class Vault:
         """The parse of an open document, or None (safe to read from another thread: replaced,
         never changed)."""
         return self._open.get(path)
+
+    def open_notes(self) -> dict[str, Note]:
+        """Every open document's parse, by path (a copy: safe to iterate while documents change)."""
+        return dict(self._open)
 
     def note(self, path: str) -> Note | None:
         """The open document's note, else the stored summary (no text, no sentences)."""
@@ -245,7 +254,7 @@ class Vault:
         if self._facts is not None:
             self._facts.stored(info.path)
         if self._definitions is not None and info.path not in self._open:
-            self._definitions.refresh(info.path, self.store.definition_rows([info.path]))
+            self._definitions.refresh(info.path, self.store.definition_rows(GLOSSARY_WORDS, [info.path]))
         report.parsed += 1
         report.changed_paths.append(info.path)
         if self._graph is not None:
@@ -331,7 +340,7 @@ class Vault:
             self._facts.remove(path)
         self._definitions_due.discard(path)
         if self._definitions is not None:
-            self._definitions.refresh(path, self.store.definition_rows([path]))
+            self._definitions.refresh(path, self.store.definition_rows(GLOSSARY_WORDS, [path]))
 
     # --- queries ------------------------------------------------------------------------
 
@@ -347,65 +356,16 @@ class Vault:
             out += checks.check_note(g, p, self.settings.pseudo_builtins)
         out += self.fact_conflicts(targets)
         if related_notes and self.settings.missing_links:
-            rel = related.Relatedness(self)
+            rel = Relatedness(self)
             for p in targets:
-                out += related.missing_links(self, p, rel)
+                out += missing_links(self, p, rel)
         return sorted(out, key=lambda d: (d.path, d.range.start, d.code))
 
     # --- fact conflicts ----------------------------------------------------------------------
 
     def fact_conflicts(self, paths: list[str]) -> list[Diagnostic]:
         """`fact-conflict` diagnostics located in `paths`, each pointing at the other side."""
-        fi = self.facts
-        ignored = self.store.ignored_pairs()
-        out: list[Diagnostic] = []
-        for path in paths:
-            for c in fi.conflicts_of(path):
-                out.append(conflict_diagnostic(c.a, c.b.path, c.b.range, c.b.text, c.why))
-            out += self._prohibition_conflicts(path)
-        return [d for d in _dedupe_diags(out) if not d.data or d.data.get("pair") not in ignored]
-
-    def _sentences_of(self, path: str) -> list[tuple[str, Range]]:
-        note = self._open.get(path)
-        if note is not None:
-            return [(s.text, s.range) for s in note.sentences]
-        return [(t, r) for _, _, t, r in self.store.sentences(path)]
-
-    def _prohibition_conflicts(self, path: str) -> list[Diagnostic]:
-        fi = self.facts
-        out: list[Diagnostic] = []
-        # this note's prohibitions against statements anywhere
-        for p in (f for f in fi.facts_of(path) if f.kind == "prohibition" and f.verb):
-            for other_path, text, rng in self._statements_with(p):
-                if other_path == path and rng == p.range:
-                    continue
-                why = prohibition_clash(p, frozenset(content_stems(text.replace("`", ""))), text)
-                if why:
-                    out.append(conflict_diagnostic(p, other_path, rng, text, why))
-        # this note's statements against prohibitions elsewhere (looked up by verb)
-        sentences = [(text, rng, frozenset(content_stems(text.replace("`", "")))) for text, rng in self._sentences_of(path)]
-        prohibitions = fi.prohibitions_of(set().union(*(s for _, _, s in sentences)))
-        for text, rng, stems in sentences:
-            for verb in stems:
-                for p in prohibitions.get(verb, ()):
-                    if p.path == path:
-                        continue
-                    why = prohibition_clash(p, stems, text)
-                    if why:
-                        here = Fact(path=path, range=rng, text=text, kind="statement", stems=stems, local=stems)
-                        out.append(conflict_diagnostic(here, p.path, p.range, p.text, why))
-        return out
-
-    def _statements_with(self, p: Fact) -> list[tuple[str, str, Range]]:
-        """Sentences (stored and open) that use the prohibited verb and a word near it."""
-        near = sorted(p.local - {p.verb})
-        rows = [r for r in self.store.sentences_with_stems(p.verb, near) if r[0] not in self._open]
-        for path, note in self._open.items():
-            for s in note.sentences:
-                stems = set(content_stems(s.text.replace("`", "")))
-                if p.verb in stems and stems & set(near):
-                    rows.append((path, s.text, s.range))
-        return rows
+        return findings.fact_conflicts(self, paths)
 
     def ignore_pair(self, key: str, a: str = "", b: str = "", ignored: bool = True) -> None:
         """Persist (or undo) the user's choice to ignore one conflict pair."""
@@ -416,15 +376,6 @@ class Vault:
         return hybrid_search(self.store, self.embedder if self.embedding.enabled else None, query, k)
 
 
-def _dedupe_diags(items: list[Diagnostic]) -> list[Diagnostic]:
-    seen: set[tuple] = set()
-    out = []
-    for d in items:
-        k = (d.path, d.range, d.related[0].path if d.related else None, d.related[0].range if d.related else None)
-        if k not in seen:
-            seen.add(k)
-            out.append(d)
-    return out
 
 
 def differs(row, info: FileInfo) -> bool:
@@ -435,14 +386,3 @@ def differs(row, info: FileInfo) -> bool:
 __all__ = ["Vault", "IndexReport", "decode"]
 
 
-def _definition_rows(note: Note) -> list[tuple[str, str, str, Range, str]]:
-    """An open document's possible definitions, as `Store.definition_rows` gives stored ones."""
-    from .store import GLOSSARY_WORDS, sentence_hash
-
-    glossary = any(w in fold(note.path) for w in GLOSSARY_WORDS)
-    out = []
-    for s in note.sentences:
-        h = sentence_hash(s.kind, s.text)
-        if h and (glossary or s.text.startswith("**")):
-            out.append((note.path, (note.heading_path(s.heading) or [""])[-1], s.text, s.range, h))
-    return out

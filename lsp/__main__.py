@@ -2,7 +2,7 @@
 
 import sys
 
-from .cli import main
+from ponder.lsp.cli import main
 
 if __name__ == "__main__":
     argv = sys.argv[1:]

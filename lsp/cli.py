@@ -12,11 +12,16 @@ import sys
 import time
 from pathlib import Path
 
+from ponder.lsp.settings import PonderSettings, load_settings
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
-
-from .settings import PonderSettings, load_settings
 
 SEVERITY_RANK = {"error": 0, "warning": 1, "information": 2, "hint": 3}
 
@@ -75,7 +80,7 @@ def _settings(args, console: Console) -> PonderSettings:
 
 
 def _open_vault(args, console: Console):
-    from ponder.index.vault import Vault
+    from ponder.index import Vault
 
     if not args.path.is_dir():
         console.print(f"[red]error:[/] {args.path} is not a folder")
@@ -100,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     err = Console(stderr=True)
     try:
         if args.command == "serve":
-            from .server import serve
+            from ponder.lsp.server import serve
 
             return serve(args.tcp)
         if args.command == "index":
@@ -218,7 +223,10 @@ def _semantic(vault, args, err: Console) -> list:
     """Model verdicts on candidate pairs (the configured model, else the bundled Gemma)."""
     import asyncio
 
-    from .judge import contradiction_diagnostics, judge_vault
+    from ponder.lsp.llm.contradictions.judge import (
+        contradiction_diagnostics,
+        judge_vault,
+    )
 
     settings = _settings(args, err)
     judged = asyncio.run(judge_vault(vault, settings.model, console=err, limit=args.max_pairs))

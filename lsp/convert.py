@@ -12,12 +12,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lsprotocol import types as t
+from ponder.index import (
+    Change,
+    Diagnostic,
+    Location,
+    Position,
+    Range,
+    split_lines,
+    utf8_to_utf16,
+    utf16_len,
+    utf16_to_cp,
+    utf16_to_utf8,
+)
 from pygls.uris import from_fs_path, to_fs_path
-
-from ponder.index import model as m
-from ponder.index.navigate import Location
-from ponder.index.rename import Change
-from ponder.index.text import split_lines, utf8_to_utf16, utf16_len, utf16_to_cp, utf16_to_utf8
 
 SEVERITY = {
     "error": t.DiagnosticSeverity.Error,
@@ -75,15 +82,15 @@ class Converter:
 
     # --- positions ----------------------------------------------------------------------
 
-    def pos_in(self, path: str, p: t.Position) -> m.Position:
+    def pos_in(self, path: str, p: t.Position) -> Position:
         if self.encoding == "utf-16":
-            return m.Position(p.line, p.character)
+            return Position(p.line, p.character)
         line = self._line(path, p.line)
         if self.encoding == "utf-8":
-            return m.Position(p.line, utf8_to_utf16(line, p.character))
-        return m.Position(p.line, utf16_len(line[: p.character]))
+            return Position(p.line, utf8_to_utf16(line, p.character))
+        return Position(p.line, utf16_len(line[: p.character]))
 
-    def pos(self, path: str, p: m.Position) -> t.Position:
+    def pos(self, path: str, p: Position) -> t.Position:
         if self.encoding == "utf-16" or p.character == 0:
             return t.Position(p.line, p.character)
         line = self._line(path, p.line)
@@ -91,11 +98,11 @@ class Converter:
             return t.Position(p.line, utf16_to_utf8(line, p.character))
         return t.Position(p.line, utf16_to_cp(line, p.character))
 
-    def range(self, path: str, r: m.Range) -> t.Range:
+    def range(self, path: str, r: Range) -> t.Range:
         return t.Range(self.pos(path, r.start), self.pos(path, r.end))
 
-    def range_in(self, path: str, r: t.Range) -> m.Range:
-        return m.Range(self.pos_in(path, r.start), self.pos_in(path, r.end))
+    def range_in(self, path: str, r: t.Range) -> Range:
+        return Range(self.pos_in(path, r.start), self.pos_in(path, r.end))
 
     # --- values -------------------------------------------------------------------------
 
@@ -105,7 +112,7 @@ class Converter:
     def location(self, loc: Location) -> t.Location:
         return t.Location(self.uri(loc.path), self.range(loc.path, loc.range))
 
-    def diagnostic(self, d: m.Diagnostic) -> t.Diagnostic:
+    def diagnostic(self, d: Diagnostic) -> t.Diagnostic:
         return t.Diagnostic(
             range=self.range(d.path, d.range),
             message=d.message,

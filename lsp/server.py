@@ -17,22 +17,20 @@ import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import unquote
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 from lsprotocol import types as t
+from ponder.index import Note, Vault
+from ponder.lsp.convert import Converter, Paths
+from ponder.lsp.events import Events
+from ponder.lsp.llm.service import ModelService
+from ponder.lsp.session import Session
+from ponder.lsp.settings import PonderSettings, load_settings
 from pygls.capabilities import get_capability
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.uris import to_fs_path
-
-from ponder.index.model import Note
-from ponder.index.vault import Vault
-
-from .convert import Converter, Paths
-from .model import ModelService
-from .session import Session
-from .settings import PonderSettings, load_settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -72,15 +70,14 @@ class PonderServer(LanguageServer):
         self.session: Session | None = None
         self._session_ready = asyncio.Event()
         self.startup_messages: list[str] = []
-        self.hover_providers: list[Callable] = []  # (vault, path, pos, spot) -> list[HoverSection]
-        self.diagnostic_providers: list[Callable] = []  # (vault, paths) -> list[Diagnostic]
+        self.hover_providers: list[Callable] = []  # (vault, path, spot, conv) -> list[HoverSection]
+        self.diagnostic_providers: list[Callable] = []  # (vault, path) -> list[Diagnostic]
         self.code_action_providers: list[Callable] = []  # (vault, conv, path, CodeActionParams) -> list[CodeAction]
         self.model = ModelService(self)  # the one model client (lazy: the worker starts on the first job)
         self.background: set[asyncio.Task] = set()
         self.loop: asyncio.AbstractEventLoop | None = None  # the message loop, once serving
-        self.diagnostics = None  # features.diagnostics.Diagnostics
-        self.contradictions = None  # features.contradictions.Contradictions (the model's background judge)
-        self.related_notes = None  # features.related_notes.RelatedNotes (missing-link hints)
+        self.events = Events()  # what changed; features subscribe (lsp/events.py)
+        self.status_providers: dict[str, Callable[[], Any]] = {}  # ponder.status sections read on the loop
 
     # --- client facts -------------------------------------------------------------------
 
@@ -142,10 +139,16 @@ class PonderServer(LanguageServer):
         session = self.session
         if session is None or session.vault is None:
             return None
-        doc = self.workspace.text_documents.get(unquote(uri))  # pygls keys open documents by the unquoted URI
+        doc = self.open_document(uri)
         if doc is None or doc.version is None or session.versions.get(path) != doc.version:
             return None  # not open, or an edit is still on its way to the index thread
         return session.vault.open_note(path)
+
+    def open_document(self, uri: str):
+        """The editor's open document at `uri`, or None. pygls 2 keys open documents by the unquoted
+        URI while our URIs are quoted (`Paths.uri`), so a plain lookup misses names with spaces
+        or Cyrillic."""
+        return self.workspace.text_documents.get(unquote(uri))
 
     async def session_started(self) -> bool:
         """Whether there is a session, waiting up to `STARTUP_WAIT_S` for one being started: a
@@ -187,7 +190,7 @@ class PonderServer(LanguageServer):
     def read_settings(self, client: dict | None) -> list[str]:
         overrides = dict(self.init_options)
         if isinstance(client, dict):
-            from .settings import _deep_merge
+            from ponder.lsp.settings import _deep_merge
 
             overrides = _deep_merge(overrides, client)
         settings, messages = load_settings(self.root, overrides)
@@ -211,8 +214,7 @@ class PonderServer(LanguageServer):
             self.show(m)
         if self.session is not None and (self.settings.index, self.settings.embedding) != before:
             await self.restart()
-        if self.contradictions is not None:
-            self.contradictions.reconfigure(previous)
+        self.events.settings_changed.emit(previous)
 
     # --- the vault ----------------------------------------------------------------------
 
@@ -238,19 +240,18 @@ class PonderServer(LanguageServer):
         await progress.begin("Ponder: indexing")
         try:
             await session.run(lambda v: [v.open_document(p, self.workspace.get_text_document(self.paths.uri(p)).source) for p in self.open_paths()])
-            await session.index(progress.report, on_batch=self.diagnostics.after_index_batch if self.diagnostics else None)
+            await session.index(progress.report, on_batch=self.events.index_batch.emit_async)
             # the model's fingerprint (0.2 s of CPU on a thread) once the index is up, not while
             # the first requests are answered; a hover that needs it before starts it itself
             self.model.attach(asyncio.get_running_loop())
-            if self.diagnostics is not None and full_check:
-                await self.diagnostics.refresh_all()
+            if full_check:
+                await self.events.index_parsed.emit_async()
             try:
                 await session.embed(progress.report)
             except Exception as e:
                 log.exception("embedding failed")
                 self.show(f"Ponder: embeddings unavailable ({e}); search falls back to keywords")
-            if self.contradictions is not None:
-                self.spawn(self.contradictions.indexed())  # the claims have vectors now: judge the open notes
+            self.events.index_embedded.emit()  # the claims have vectors now: judge the open notes
         finally:
             progress.end(f"{len(session.vault.graph.notes) if session.vault else 0} notes")
 
@@ -346,7 +347,7 @@ def build() -> PonderServer:
         if ls.session is not None:
             await ls.session.close()
 
-    from .features import register_all
+    from ponder.lsp.features import register_all
 
     register_all(server)
     return server

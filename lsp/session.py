@@ -20,10 +20,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ponder.index.files import walk
-from ponder.index.settings import EmbeddingSettings, IndexSettings
-from ponder.index.symbols import SymbolRows, SymbolTable
-from ponder.index.vault import Vault
+from ponder.index import (
+    EmbeddingSettings,
+    IndexSettings,
+    SymbolRows,
+    SymbolTable,
+    Vault,
+    walk,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -14,13 +14,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
-
-from ponder.index.settings import EmbeddingSettings, IndexSettings
+from ponder.index import EmbeddingSettings, IndexSettings
+from ponder.lsp.llm.codegen.implement import CodegenSettings
+from ponder.lsp.llm.contradictions.judge import ContradictionSettings
 from ponder.runtime.settings import ModelSettings
-
-from .codegen import CodegenSettings
-from .judge import ContradictionSettings
+from pydantic import BaseModel, Field, ValidationError
 
 CONFIG_FILE = "ponder.toml"
 ENV_PREFIX = "PONDER_"

@@ -1,11 +1,14 @@
-"""One module per LSP feature; each has `register(server)`."""
+"""The LSP methods, one module each; each has `register(server)`. The model's features (the
+contradiction judge, explanations, code generation) live in `lsp/llm/` and register here too,
+in this order (code actions and hover sections are listed in registration order)."""
 
 from __future__ import annotations
 
 FEATURES = [
-    "documents", "files", "diagnostics", "definition", "references", "hover", "completion",
-    "symbols", "links", "folding", "rename", "code_actions", "commands", "generate", "explain", "conflicts",
-    "contradictions", "related_notes",
+    "features.documents", "features.files", "features.diagnostics", "features.definition", "features.references",
+    "features.hover", "features.completion", "features.symbols", "features.links", "features.folding",
+    "features.rename", "features.code_actions", "features.commands", "llm.codegen.feature", "llm.explain.feature",
+    "features.conflict_commands", "llm.contradictions.scheduler", "features.related_notes",
 ]
 
 
@@ -13,4 +16,4 @@ def register_all(server) -> None:
     import importlib
 
     for name in FEATURES:
-        importlib.import_module(f"{__name__}.{name}").register(server)
+        importlib.import_module(f"ponder.lsp.{name}").register(server)

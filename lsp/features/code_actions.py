@@ -7,7 +7,6 @@ edit, only inside the workspace). undefined-symbol: a stub definition in the not
 from __future__ import annotations
 
 from lsprotocol import types as t
-
 from ponder.index import fixes
 
 KIND = t.CodeActionKind.QuickFix

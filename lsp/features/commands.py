@@ -33,6 +33,7 @@ def register(server) -> None:
             }
 
         out = await ls.query(job, t.WORKSPACE_EXECUTE_COMMAND)
-        if isinstance(out, dict) and ls.contradictions is not None:
-            out["contradictions"] = ls.contradictions.status()  # loop-thread state: read here, not on the index thread
+        if isinstance(out, dict):
+            for name, status in ls.status_providers.items():
+                out[name] = status()  # loop-thread state: read here, not on the index thread
         return out

@@ -4,11 +4,8 @@
 from __future__ import annotations
 
 from lsprotocol import types as t
-
-from ponder.index.completion import complete
-from ponder.index.text import split_lines
-
-from ..convert import completion_list
+from ponder.index import complete, split_lines
+from ponder.lsp.convert import completion_list
 
 
 def register(server) -> None:

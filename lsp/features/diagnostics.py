@@ -12,11 +12,8 @@ import asyncio
 import hashlib
 from dataclasses import dataclass
 
-from urllib.parse import unquote
-
 from lsprotocol import types as t
-
-from ponder.index.vault import Vault
+from ponder.index import Vault
 
 DEBOUNCE_S = 0.2
 BATCH = 500
@@ -91,6 +88,11 @@ class Diagnostics:
             self.last.pop(path, None)
             self.server.text_document_publish_diagnostics(t.PublishDiagnosticsParams(self.server.paths.uri(path), []))
 
+    def closed_with(self, path: str, affected: set[str]) -> None:
+        """`path` was closed: forget what was pushed for it, re-check it and the notes it affects."""
+        self.closed(path)
+        self.schedule(affected | {path})
+
     async def flush(self) -> None:
         self.timer = None
         open_paths = set(self.server.open_paths())
@@ -109,7 +111,7 @@ class Diagnostics:
         changed = False
         for path, (res, version) in fresh.items():
             uri = self.server.paths.uri(path)
-            doc = self.server.workspace.text_documents.get(unquote(uri))  # pygls keys by the unquoted URI
+            doc = self.server.open_document(uri)
             if doc is not None and version is not None and doc.version != version:
                 continue  # the text moved on: a newer check is already scheduled
             prev = self.last.get(path)
@@ -145,12 +147,12 @@ class Diagnostics:
 
     async def after_index_batch(self, changed: list[str], also: set[str] = frozenset()) -> None:
         """Files changed on disk: re-check them, their dependents and the notes with cross-file findings."""
-        from .documents import dependents
+        from ponder.index import dependents
 
         def affected(vault: Vault, _conv) -> set[str]:
             out = set(changed)
             for p in changed:
-                out |= dependents(vault, p)
+                out |= dependents(vault.graph, p)
             return out
 
         paths = await self.server.query(affected, default=set())
@@ -159,7 +161,13 @@ class Diagnostics:
 
 def register(server) -> None:
     diags = Diagnostics(server)
-    server.diagnostics = diags
+    ev = server.events
+    ev.document_changed.subscribe(lambda path, affected, opened: diags.schedule({path} | affected, delay=0 if opened else DEBOUNCE_S))
+    ev.document_closed.subscribe(diags.closed_with)
+    ev.files_changed.subscribe(diags.after_index_batch)
+    ev.index_batch.subscribe(diags.after_index_batch)
+    ev.index_parsed.subscribe(diags.refresh_all)
+    ev.findings_changed.subscribe(lambda paths, now: diags.publish(sorted(paths)) if now else diags.schedule(paths))
 
     @server.feature(t.TEXT_DOCUMENT_DIAGNOSTIC, t.DiagnosticOptions(identifier="ponder", inter_file_dependencies=True, workspace_diagnostics=True))
     async def document_diagnostic(ls, params: t.DocumentDiagnosticParams):

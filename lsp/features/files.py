@@ -7,11 +7,7 @@ moved note (folders included); `did*Files` and watched-file events update the in
 from __future__ import annotations
 
 from lsprotocol import types as t
-
-from ponder.index.rename import move_edits, notes_under
-from ponder.index.vault import Vault
-
-from .documents import dependents
+from ponder.index import Vault, dependents, move_edits, notes_under
 
 NOTE_GLOB = "**/*.{md,markdown,pseudo}"
 
@@ -31,7 +27,7 @@ async def reindex_paths(ls, paths: list[str]) -> None:
         return
 
     def job(vault: Vault, _conv) -> tuple[list[str], set[str]]:
-        before = set().union(*(dependents(vault, p) for p in paths if p in vault.graph.notes))
+        before = set().union(*(dependents(vault.graph, p) for p in paths if p in vault.graph.notes))
         known = set(vault.graph.notes) | vault.graph.assets
         files = [p for p in paths if p in known or p.lower().endswith(tuple(vault.settings.extensions))]
         folders = [p for p in paths if p not in files]
@@ -41,10 +37,8 @@ async def reindex_paths(ls, paths: list[str]) -> None:
         return report.changed_paths, before
 
     changed, before = await ls.query(job, default=([], set()))
-    if changed and ls.diagnostics is not None:
-        await ls.diagnostics.after_index_batch(changed, before)
-    if changed and ls.contradictions is not None:
-        ls.contradictions.files_changed(changed)
+    if changed:
+        await ls.events.files_changed.emit_async(changed, before)
 
 
 def register(server) -> None:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from lsprotocol import types as t
-
-from ponder.index.symbols import folding_ranges as folds
-from ponder.index.text import split_lines
-
-from ..convert import folding_ranges
+from ponder.index import folding_ranges as folds
+from ponder.index import split_lines
+from ponder.lsp.convert import folding_ranges
 
 
 def register(server) -> None:

@@ -8,10 +8,7 @@ without touching this module's handler.
 from __future__ import annotations
 
 from lsprotocol import types as t
-
-from ponder.index.navigate import Spot, spot_at
-from ponder.index.preview import function_info, note_preview
-from ponder.index.vault import Vault
+from ponder.index import Spot, Vault, function_info, note_preview, spot_at
 
 
 def link_preview(vault: Vault, path: str, spot: Spot) -> list[str]:

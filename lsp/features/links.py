@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from lsprotocol import types as t
-
 from ponder.index import navigate
-
-from ..convert import document_links
+from ponder.lsp.convert import document_links
 
 
 def register(server) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from lsprotocol import types as t
-
 from ponder.index import navigate
 
 

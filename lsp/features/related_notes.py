@@ -1,5 +1,5 @@
 """`missing-link` hints for the notes the editor shows: notes about the same thing that link
-neither way (see `index.related.Relatedness`).
+neither way (see `index.related_notes.Relatedness`).
 
 The hints come from the whole index and change slowly, so they are neither computed on
 every keystroke nor inside the diagnostics pass (about 0.1 s per note at 20k notes, which a
@@ -20,9 +20,7 @@ import time
 from collections.abc import Generator
 from dataclasses import replace
 
-from ponder.index import related
-from ponder.index.model import Diagnostic, Range
-from ponder.index.vault import Vault
+from ponder.index import Diagnostic, Range, Vault, related_notes
 
 log = logging.getLogger(__name__)
 RECOMPUTE_S = 10.0
@@ -40,7 +38,7 @@ class RelatedNotes:
         self._running = False
         # IDF weights shared by the computations: (the store they come from, since when, weights),
         # renewed every TTL_S and by a restart (another store)
-        self._idf: tuple[object, float, related.Idf] | None = None
+        self._idf: tuple[object, float, related_notes.Idf] | None = None
 
     def provider(self, vault: Vault, path: str) -> list[Diagnostic]:
         """(index thread) the note's missing-link hints as last computed; queues a recomputation
@@ -59,7 +57,7 @@ class RelatedNotes:
         if not hit:
             return []
         last_line = max(0, text.count("\n"))
-        return [_clamp(d, last_line) for d in hit[2] if not related.linked(vault, path, d.data["target"])]
+        return [_clamp(d, last_line) for d in hit[2] if not related_notes.linked(vault, path, d.data["target"])]
 
     def _start(self) -> None:
         if not self._running and self._due:
@@ -72,8 +70,8 @@ class RelatedNotes:
         try:
             while self._due and self.server.session is not None and not self.server.session.closed:
                 path = self._due.popitem()[0]
-                if await self.server.session.run_steps(lambda v: self._compute(v, path)) and self.server.diagnostics:
-                    self.server.diagnostics.schedule([path])
+                if await self.server.session.run_steps(lambda v: self._compute(v, path)):
+                    self.server.events.findings_changed.emit({path}, False)
         except RuntimeError:  # the session closed under us (restart, shutdown)
             pass
         finally:
@@ -87,8 +85,8 @@ class RelatedNotes:
         digest = _digest(vault.read_text(path) or "")  # of the text the hints were computed for
         try:
             if self._idf is None or self._idf[0] is not vault.store or time.monotonic() - self._idf[1] > TTL_S:
-                self._idf = (vault.store, time.monotonic(), related.Idf())
-            found = yield from related.missing_links_steps(vault, path, idf=self._idf[2])
+                self._idf = (vault.store, time.monotonic(), related_notes.Idf())
+            found = yield from related_notes.missing_links_steps(vault, path, idf=self._idf[2])
         except Exception:  # a hint must never cost the note its other diagnostics
             log.exception("missing-link hints for %s failed", path)
             found = []
@@ -106,5 +104,4 @@ def _clamp(d: Diagnostic, last_line: int) -> Diagnostic:
 
 
 def register(server) -> None:
-    server.related_notes = RelatedNotes(server)
-    server.diagnostic_providers.append(server.related_notes.provider)
+    server.diagnostic_providers.append(RelatedNotes(server).provider)

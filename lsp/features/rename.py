@@ -4,9 +4,8 @@ rename plus link edits), a pseudocode function (definitions and calls)."""
 from __future__ import annotations
 
 from lsprotocol import types as t
-from pygls.exceptions import JsonRpcInvalidRequest
-
 from ponder.index import rename as r
+from pygls.exceptions import JsonRpcInvalidRequest
 
 
 def register(server) -> None:

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from lsprotocol import types as t
-
-from ponder.index.symbols import outline
-from ponder.index.text import line_count
-
-from ..convert import document_symbols, workspace_symbols
+from ponder.index import line_count, outline
+from ponder.lsp.convert import document_symbols, workspace_symbols
 
 
 def register(server) -> None:

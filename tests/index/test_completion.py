@@ -1,8 +1,8 @@
-from ponder.index.completion import FoldedKeys, complete, fuzzy_score
-from ponder.index.graph import Graph
-from ponder.index.model import Position
-from ponder.index.parse import parse_note
-from ponder.index.text import fold
+from ponder.index.editor.completion import FoldedKeys, complete, fuzzy_score
+from ponder.index.graph.graph import Graph
+from ponder.index.notes import Position
+from ponder.index.parsing.markdown import parse_note
+from ponder.index.parsing.positions import fold
 
 
 def test_fuzzy_order_prefix_word_substring_subsequence():

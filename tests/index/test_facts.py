@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-
-from ponder.index.conflicts import pair_conflict, prohibition_clash
-from ponder.index.facts import extract_facts, quantities
-from ponder.index.parse import parse_note
-from ponder.index.stems import content_stems
+from ponder.index.knowledge.conflicts import pair_conflict
+from ponder.index.knowledge.facts import extract_facts, quantities
+from ponder.index.knowledge.prohibitions import prohibition_clash
+from ponder.index.parsing.markdown import parse_note
+from ponder.index.parsing.stems import content_stems
 
 
 def facts(text: str, path: str = "n.md", kind: str | None = None):
@@ -200,7 +200,7 @@ def test_rows_with_different_first_cells_are_different_subjects(table):
     ],
 )
 def test_a_sentence_that_also_states_the_value_does_not_conflict(a, b, tmp_path):
-    from ponder.index.conflicts import FactIndex
+    from ponder.index.knowledge.fact_index import FactIndex
 
     fi = FactIndex()
     fi.put("a.md", facts(a, "a.md"))

@@ -1,6 +1,6 @@
-from ponder.index.fixes import edit_distance, new_note_location, stub_definition
-from ponder.index.graph import Graph
-from ponder.index.parse import parse_note
+from ponder.index.editor.fixes import edit_distance, new_note_location, stub_definition
+from ponder.index.graph.graph import Graph
+from ponder.index.parsing.markdown import parse_note
 
 
 def test_edit_distance_with_cutoff():

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from ponder.index.graph import Graph
-from ponder.index.parse import parse_note
+from ponder.index.graph.graph import Graph
+from ponder.index.parsing.markdown import parse_note
 
 VAULT = {
     "Home.md": "# Home\n",
@@ -84,7 +83,7 @@ def test_rename_changes_what_resolves():
 def test_paths_version_follows_paths_not_edits():
     """Completion keeps its path tables while the vault's paths stay the same: editing a note
     (even its aliases) must not look like a change of paths; adding or removing one must."""
-    from ponder.index.parse import parse_note
+    from ponder.index.parsing.markdown import parse_note
 
     g = Graph()
     g.put(parse_note("a.md", "# A\n"))

@@ -1,7 +1,7 @@
-from ponder.index.graph import Graph
-from ponder.index.model import Position
-from ponder.index.navigate import definition, references, spot_at
-from ponder.index.parse import parse_note
+from ponder.index.editor.navigate import definition, references, spot_at
+from ponder.index.graph.graph import Graph
+from ponder.index.notes import Position
+from ponder.index.parsing.markdown import parse_note
 
 
 def graph(files):

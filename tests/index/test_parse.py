@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
-from ponder.index.files import decode, read_note
-from ponder.index.model import Range
-from ponder.index.parse import parse_note
+from ponder.index.notes import Range
+from ponder.index.parsing.markdown import parse_note
+from ponder.index.store.files import decode, read_note
 
 
 def links(text: str, path: str = "a.md"):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-
-from ponder.index import related
+from ponder.index.knowledge import candidates as related
+from ponder.index.parsing.claims import sentence_hash
 from ponder.index.settings import EmbeddingSettings
-from ponder.index.store import sentence_hash
 from ponder.index.vault import Vault
-from tests.conftest import RELATED_NOTES as TOPIC, write_vault
+
+from tests.conftest import RELATED_NOTES as TOPIC
+from tests.conftest import write_vault
 
 
 def vault(tmp_path, files, embed=False) -> Vault:

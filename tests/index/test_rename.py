@@ -1,9 +1,8 @@
 import pytest
-
-from ponder.index.graph import Graph
-from ponder.index.model import Position
-from ponder.index.parse import parse_note
-from ponder.index.rename import RenameError, move_edits, new_note_path, rename
+from ponder.index.editor.rename import RenameError, move_edits, new_note_path, rename
+from ponder.index.graph.graph import Graph
+from ponder.index.notes import Position
+from ponder.index.parsing.markdown import parse_note
 
 
 def graph(files):

@@ -1,7 +1,7 @@
-from ponder.index.graph import Graph
-from ponder.index.parse import parse_note
+from ponder.index.editor.outline import SymbolRows, SymbolTable, folding_ranges, outline
+from ponder.index.graph.graph import Graph
+from ponder.index.parsing.markdown import parse_note
 from ponder.index.settings import EmbeddingSettings, IndexSettings
-from ponder.index.symbols import SymbolRows, SymbolTable, folding_ranges, outline
 from ponder.index.vault import Vault
 
 

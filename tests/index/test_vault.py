@@ -7,10 +7,10 @@ import shutil
 import stat
 
 import pytest
-
 from ponder.index.settings import EmbeddingSettings, IndexSettings
-from ponder.index.store import SCHEMA_VERSION, connect
+from ponder.index.store.db import connect
 from ponder.index.vault import Vault
+
 from tests.conftest import write_vault
 
 NOTES = {

@@ -13,12 +13,11 @@ from pathlib import Path
 
 import pytest
 from lsprotocol import types as t
+from ponder.index.parsing.positions import utf16_len
+from pygls.protocol import default_converter
 from pygls.uris import from_fs_path
 from pytest_lsp import LanguageClient, client_capabilities
 from pytest_lsp.client import register_lsp_features
-from pygls.protocol import default_converter
-
-from ponder.index.text import utf16_len
 
 REPO = Path(__file__).resolve().parents[2]
 VAULT_ORBIT = (REPO / "../shared/eval/vault-orbit").resolve()
@@ -176,7 +175,7 @@ async def start(tmp_path):
 
 
 def _offset(text: str, pos: t.Position) -> int:
-    from ponder.index.text import utf16_to_cp
+    from ponder.index.parsing.positions import utf16_to_cp
 
     lines = text.split("\n")
     return sum(len(x) + 1 for x in lines[: pos.line]) + utf16_to_cp(lines[pos.line] if pos.line < len(lines) else "", pos.character)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from lsprotocol import types as t
-
 from conftest import apply_edit
+from lsprotocol import types as t
 
 
 async def check_actions(start, files, path, code):

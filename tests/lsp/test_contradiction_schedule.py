@@ -6,15 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import write_vault
-from ponder.index.conflicts import pair_key
-from ponder.index.model import Range
-from ponder.index.related import Candidate
+from ponder.index import Candidate
+from ponder.index.knowledge.conflicts import pair_key
+from ponder.index.notes import Range
 from ponder.index.settings import EmbeddingSettings
 from ponder.index.vault import Vault
-from ponder.lsp.verdicts import Verdicts, choose
-from ponder.lsp.judge import Judged, judge_task, oriented
+from ponder.lsp.llm.contradictions.judge import Judged, judge_task, oriented
+from ponder.lsp.llm.contradictions.verdicts import Verdicts, choose
 
 
 def pair(a: str, b: str, sim: float = 0.7, a_path: str = "a.md", b_path: str = "b.md") -> Candidate:

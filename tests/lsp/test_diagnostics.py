@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from lsprotocol import types as t
-
 from conftest import capabilities
+from lsprotocol import types as t
 
 
 def R(l1, c1, l2, c2):

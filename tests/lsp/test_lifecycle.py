@@ -7,10 +7,9 @@ import sys
 import time
 
 import pytest
+from conftest import NO_EMBED, capabilities, write_vault
 from lsprotocol import types as t
 from pygls.exceptions import JsonRpcRequestCancelled
-
-from conftest import NO_EMBED, capabilities, write_vault
 
 
 async def test_initialize_capabilities_and_default_utf16(start):

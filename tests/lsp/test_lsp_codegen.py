@@ -8,9 +8,17 @@ syntax check, block mode, and the block check's contradiction diagnostics.
 from __future__ import annotations
 
 from lsprotocol import types as t
-
-from ponder.lsp.codegen import LANGUAGES, system_prompt
-from test_lsp_explain import VAULT, as_json, command, editor, model_progress, options, script, until
+from ponder.lsp.llm.codegen.implement import LANGUAGES, system_prompt
+from test_lsp_explain import (
+    VAULT,
+    as_json,
+    command,
+    editor,
+    model_progress,
+    options,
+    script,
+    until,
+)
 
 SYNC_URI_LINE = 8  # inside the pseudocode block of sync.md
 PROMPT = """Pseudocode block from [[sync#Upload]] (sync.md, line 7):

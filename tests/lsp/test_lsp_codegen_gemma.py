@@ -12,9 +12,8 @@ import asyncio
 import time
 
 import pytest
-from lsprotocol import types as t
-
 from conftest import NO_EMBED
+from lsprotocol import types as t
 from test_lsp_explain import VAULT, command, editor, hover_text, model_progress, until
 
 pytestmark = pytest.mark.model

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-from lsprotocol import types as t
-
 from conftest import Vault
+from lsprotocol import types as t
 
 FILES = {
     "req.md": "# Requirements\n\n- Sync MUST retry at most 5 times.\n",

@@ -10,13 +10,12 @@ import itertools
 import json
 from pathlib import Path
 
-from lsprotocol import types as t
-
 from conftest import Vault, write_vault
-from ponder.index.related import Candidate
+from lsprotocol import types as t
+from ponder.index import Candidate
 from ponder.index.settings import EmbeddingSettings
 from ponder.index.vault import Vault as Index
-from ponder.lsp.judge import judge_task, oriented
+from ponder.lsp.llm.contradictions.judge import judge_task, oriented
 from ponder.runtime.scripted_backend import messages_hash
 from test_lsp_explain import until
 

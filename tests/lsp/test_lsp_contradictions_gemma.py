@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pytest
 from lsprotocol import types as t
-
 from test_lsp_contradictions import FILES, idle
 
 pytestmark = pytest.mark.model

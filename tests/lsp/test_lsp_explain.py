@@ -10,10 +10,9 @@ import json
 import time
 from pathlib import Path
 
-from lsprotocol import types as t
-
 from conftest import NO_EMBED, apply_edit
-from ponder.lsp.explain import SYSTEM
+from lsprotocol import types as t
+from ponder.lsp.llm.explain.grounding import SYSTEM
 from ponder.runtime.scripted_backend import messages_hash
 
 

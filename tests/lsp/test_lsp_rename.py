@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from conftest import apply_edit
 from lsprotocol import types as t
 from pytest_lsp import LanguageClient  # noqa: F401  (fixture types)
-
-from conftest import apply_edit
 
 
 async def check_rename(start, files, new_name, expected: dict[str, str | None], placeholder=None):

@@ -7,9 +7,8 @@ import json
 import subprocess
 import sys
 
-from lsprotocol import types as t
-
 from conftest import copy_orbit
+from lsprotocol import types as t
 
 
 async def test_orbit_session(start, tmp_path):

@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import write_vault
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]

@@ -1,0 +1,1 @@
+"""Pure queries the editor asks: completion, navigation, rename, fixes, previews, outlines."""

@@ -1,0 +1,260 @@
+"""The vault as plain data: what a parse produces and what checks report.
+
+Positions are LSP's: 0-based line, character counted in UTF-16 code units.
+`index.parsing.positions` converts to UTF-8 byte offsets or code points when needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+def reduce_by_fields(obj):
+    """`__reduce__` for a slots dataclass: its class and its fields' values, in order."""
+    return type(obj), tuple(getattr(obj, name) for name in obj.__slots__)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Position:
+    line: int
+    character: int
+
+    def __reduce__(self):  # see the end of this module
+        return Position, (self.line, self.character)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Range:
+    start: Position
+    end: Position
+
+    def __reduce__(self):
+        return Range, (self.start, self.end)
+
+    @staticmethod
+    def of(line: int, start: int, end_line: int | None = None, end: int | None = None) -> "Range":
+        """Shorthand: `Range.of(3, 4, 3, 9)`; `Range.of(3, 4)` is empty at (3, 4)."""
+        return Range(Position(line, start), Position(line if end_line is None else end_line, start if end is None else end))
+
+    def contains(self, pos: Position) -> bool:
+        return self.start <= pos <= self.end
+
+    def to_json(self) -> dict:
+        return {
+            "start": {"line": self.start.line, "character": self.start.character},
+            "end": {"line": self.end.line, "character": self.end.character},
+        }
+
+    @staticmethod
+    def from_json(d: dict) -> "Range":
+        return Range(Position(d["start"]["line"], d["start"]["character"]), Position(d["end"]["line"], d["end"]["character"]))
+
+
+LinkKind = Literal["wiki", "markdown", "url"]
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A reference from a note to a note, heading, block or file.
+
+    `target` is the note part as written (decoded for markdown links), `heading`
+    and `block` the anchor parts. `range` covers the whole link syntax,
+    `target_range` the part a rename rewrites.
+    """
+
+    kind: LinkKind
+    target: str
+    heading: str | None
+    block: str | None
+    alias: str | None
+    embed: bool
+    range: Range
+    target_range: Range
+    raw: str
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    level: int
+    text: str
+    slug: str
+    range: Range
+    parent: int | None  # index of the enclosing heading in Note.headings
+
+
+@dataclass(frozen=True, slots=True)
+class BlockId:
+    id: str
+    range: Range  # the `^id` marker
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    name: str  # without '#', e.g. "a/b"
+    range: Range
+
+
+@dataclass(frozen=True, slots=True)
+class CodeBlock:
+    """A fenced block. `lang` is the first word of the info string."""
+
+    info: str
+    lang: str
+    range: Range  # from the opening fence to the closing fence (inclusive)
+    body_start: int  # first line of content
+    body_end: int  # line after the last line of content
+    closed: bool
+
+    @property
+    def is_pseudo(self) -> bool:
+        return self.lang.lower() in ("pseudo", "pseudocode", "псевдокод")
+
+    @property
+    def target_language(self) -> str | None:
+        """`pseudo python` -> "python"."""
+        parts = self.info.split()
+        return parts[1].lower() if self.is_pseudo and len(parts) > 1 else None
+
+
+@dataclass(frozen=True, slots=True)
+class PseudoFunction:
+    name: str
+    kind: str  # FUNCTION / PROCEDURE / ALGORITHM (as written, upper-cased)
+    params: tuple[str, ...]
+    signature: str  # "name(a, b)"
+    range: Range  # definition header to END
+    name_range: Range
+    block: int  # index into Note.code_blocks, -1 for a whole .pseudo file
+
+
+@dataclass(frozen=True, slots=True)
+class PseudoCall:
+    name: str
+    range: Range  # the name only
+    block: int
+
+
+SentenceKind = Literal["sentence", "item", "row", "heading", "code"]
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A unit of prose for fact extraction and embeddings: a sentence, list item or table row."""
+
+    text: str
+    range: Range
+    kind: SentenceKind
+    heading: int | None  # index of the enclosing heading
+
+
+Severity = Literal["error", "warning", "information", "hint"]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something wrong with one note found while parsing it (never an exception)."""
+
+    code: str
+    message: str
+    range: Range
+    severity: Severity = "warning"
+
+
+@dataclass(slots=True)
+class Note:
+    """One parsed file. A pure function of (path, text): see `index.parsing.markdown.parse_note`."""
+
+    path: str  # vault-relative posix path
+    title: str
+    text: str
+    front_matter: dict[str, Any] = field(default_factory=dict)
+    front_matter_range: Range | None = None
+    aliases: list[str] = field(default_factory=list)
+    tags: list[Tag] = field(default_factory=list)
+    headings: list[Heading] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    block_ids: list[BlockId] = field(default_factory=list)
+    code_blocks: list[CodeBlock] = field(default_factory=list)
+    functions: list[PseudoFunction] = field(default_factory=list)
+    calls: list[PseudoCall] = field(default_factory=list)
+    sentences: list[Sentence] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        """The file name without extension: what a wikilink names."""
+        base = self.path.rsplit("/", 1)[-1]
+        return base.rsplit(".", 1)[0] if "." in base else base
+
+    def heading_path(self, index: int | None) -> list[str]:
+        out: list[str] = []
+        while index is not None:
+            h = self.headings[index]
+            out.append(h.text)
+            index = h.parent
+        return out[::-1]
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    path: str
+    range: Range
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """A finding on one note, in the form the CLI and the LSP layer both publish."""
+
+    path: str
+    range: Range
+    severity: Severity
+    code: str
+    message: str
+    related: tuple[Related, ...] = ()
+    data: dict[str, Any] | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "file": self.path,
+            "range": self.range.to_json(),
+            "severity": self.severity,
+            "code": self.code,
+            "message": self.message,
+            "related": [{"file": r.path, "range": r.range.to_json(), "message": r.message} for r in self.related],
+            **({"data": self.data} if self.data else {}),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A piece of a note sized for the embedding model, prefixed by its heading path."""
+
+    ord: int
+    heading_path: tuple[str, ...]
+    text: str
+    range: Range
+
+    @property
+    def embed_text(self) -> str:
+        prefix = " > ".join(self.heading_path)
+        return f"{prefix}\n{self.text}" if prefix else self.text
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    path: str
+    range: Range
+    heading_path: tuple[str, ...]
+    snippet: str
+    score: float
+
+
+# Notes' summaries and facts are stored pickled and loaded on every cache miss (a hover loads a
+# note, a conflict check its candidates' facts): pickled as constructor calls they load about 2x
+# faster than through the slots-dataclass default, which looks up the fields on every object.
+for _cls in (Link, Heading, BlockId, Tag, CodeBlock, PseudoFunction, PseudoCall, Sentence, Problem, Note, Related, Diagnostic, Chunk, SearchHit):
+    _cls.__reduce__ = reduce_by_fields
+del _cls

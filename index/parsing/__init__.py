@@ -1,0 +1,1 @@
+"""Parsing: a note's text to a `Note` (markdown, pseudocode, sentences, chunks, UTF-16 positions, stems, keys): pure functions."""

@@ -1,0 +1,360 @@
+"""Parse one note: a pure function from (path, text) to a `Note` with exact ranges.
+
+markdown-it-py gives the block structure (headings, fences, paragraphs, list items,
+table rows, each with its line span); links, tags and block ids are found inside the
+prose lines with their exact columns, after code spans are masked. Nothing here
+raises on a bad note: problems are returned in `Note.problems`.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote
+
+import yaml
+from markdown_it import MarkdownIt
+from ponder.index.notes import (
+    BlockId,
+    CodeBlock,
+    Heading,
+    Link,
+    Note,
+    Position,
+    Problem,
+    Range,
+    Sentence,
+    Tag,
+)
+from ponder.index.parsing.positions import cp_to_utf16, slugify, split_lines, utf16_len
+from ponder.index.parsing.pseudo import parse_pseudocode
+from ponder.index.parsing.sentences import split_sentences
+
+# Only the block structure is used (inline syntax is scanned with exact columns below),
+# so the core inline pass, a third of markdown-it's time, is switched off.
+_MD = MarkdownIt("commonmark", {"html": True}).enable("table").disable(["inline", "text_join"])
+
+PSEUDO_EXTENSIONS = (".pseudo",)
+
+_WIKI = re.compile(r"(!?)\[\[([^\[\]\n]+?)\]\]")
+_MDLINK = re.compile(r"(!?)\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]\(\s*(<[^>\n]+>|[^)\s]+)(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'))?\s*\)")
+_BARE_URL = re.compile(r"<?\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s<>()\[\]]+>?")
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+_TAG = re.compile(r"(?<![\w/#&\\])#([^\W\d_][\w/\-]*|\d+[^\W\d][\w/\-]*|_[\w/\-]+)")
+_BLOCK_ID = re.compile(r"(?:^|\s)\^([A-Za-z0-9][A-Za-z0-9-]*)\s*$")
+_CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
+_ATX_TRAIL = re.compile(r"\s+#+\s*$")
+_LIST_MARKER = re.compile(r"^(\s*(?:[-*+]|\d{1,9}[.)])\s+(?:\[[ xX]\]\s+)?)")
+_QUOTE_MARKER = re.compile(r"^(\s*(?:>\s?)+)")
+
+
+def parse_note(path: str, text: str) -> Note:
+    """Parse `text` as the note at vault-relative `path` (a `.pseudo` file is all pseudocode)."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = split_lines(text)
+    note = Note(path=path, title="", text=text)
+    if path.lower().endswith(PSEUDO_EXTENSIONS):
+        _parse_pseudo_file(note, lines)
+    else:
+        _parse_markdown(note, lines)
+    note.title = _title(note)
+    return note
+
+
+def _title(note: Note) -> str:
+    t = note.front_matter.get("title")
+    if isinstance(t, (str, int, float)) and str(t).strip():
+        return str(t).strip()
+    for h in note.headings:
+        if h.level == 1:
+            return h.text
+    return note.name
+
+
+def _parse_pseudo_file(note: Note, lines: list[str]) -> None:
+    end = Position(max(len(lines) - 1, 0), utf16_len(lines[-1]) if lines else 0)
+    note.code_blocks.append(CodeBlock("pseudo", "pseudo", Range(Position(0, 0), end), 0, len(lines), True))
+    fns, calls = parse_pseudocode(lines, 0, len(lines), -1)
+    note.functions.extend(fns)
+    note.calls.extend(calls)
+    _add_code_lines(note, lines, 0, len(lines), None)
+
+
+def _add_code_lines(note: Note, lines: list[str], start: int, end: int, heading: int | None) -> None:
+    """Pseudocode lines as `code` units: constants and statements can contradict prose."""
+    for i in range(start, min(end, len(lines))):
+        line = lines[i]
+        if line.split("//", 1)[0].strip():
+            lead = len(line) - len(line.lstrip())
+            note.sentences.append(Sentence(line.strip(), Range.of(i, cp_to_utf16(line, lead), i, utf16_len(line.rstrip())), "code", heading))
+
+
+# --- front matter -----------------------------------------------------------------------
+
+
+def _front_matter(note: Note, lines: list[str]) -> int:
+    """Read YAML front matter; return the number of lines it occupies (0 if none)."""
+    if not lines or lines[0].rstrip() != "---":
+        return 0
+    for end in range(1, len(lines)):
+        if lines[end].rstrip() in ("---", "..."):
+            break
+    else:
+        note.problems.append(Problem("front-matter", "Front matter is not closed with '---'", Range.of(0, 0, 0, 3)))
+        return 0
+    note.front_matter_range = Range.of(0, 0, end, utf16_len(lines[end]))
+    raw = "\n".join(lines[1:end])
+    try:
+        data = yaml.safe_load(raw) if raw.strip() else {}
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = 1 + (mark.line if mark is not None else 0)
+        line = min(line, end)
+        reason = getattr(e, "problem", None) or str(e).splitlines()[0]
+        note.problems.append(
+            Problem("front-matter", f"Front matter is not valid YAML: {reason}", Range.of(line, 0, line, utf16_len(lines[line])))
+        )
+        return end + 1
+    if not isinstance(data, dict):
+        note.problems.append(Problem("front-matter", "Front matter is not a mapping of keys to values", note.front_matter_range))
+        return end + 1
+    note.front_matter = {str(k): v for k, v in data.items()}
+    for key in ("aliases", "alias"):
+        note.aliases.extend(_str_list(note.front_matter.get(key)))
+    fm_tags = _str_list(note.front_matter.get("tags") or note.front_matter.get("tag"))
+    for t in fm_tags:
+        for part in re.split(r"[,\s]+", t):
+            if part.strip("#"):
+                note.tags.append(Tag(part.strip("#"), note.front_matter_range))
+    return end + 1
+
+
+def _str_list(v: object) -> list[str]:
+    if v is None:
+        return []
+    if isinstance(v, (list, tuple)):
+        return [str(x).strip() for x in v if x is not None and str(x).strip()]
+    return [s.strip() for s in str(v).split(",") if s.strip()]
+
+
+# --- markdown ---------------------------------------------------------------------------
+
+
+def _parse_markdown(note: Note, lines: list[str]) -> None:
+    fm_lines = _front_matter(note, lines)
+    body = [""] * fm_lines + lines[fm_lines:]
+    try:
+        tokens = _MD.parse("\n".join(body))
+    except Exception as e:  # markdown-it should not fail, but a note must never take the index down
+        note.problems.append(Problem("parse-error", f"Markdown could not be parsed: {e}", Range.of(0, 0)))
+        return
+    code_lines: set[int] = set(range(fm_lines))
+    heading_stack: list[int] = []
+    current_heading: int | None = None
+    prose: list[tuple[str, int, int, int | None]] = []  # (kind, first line, end line, heading) per prose unit
+    list_depth = 0
+    in_table = False
+
+    for i, tok in enumerate(tokens):
+        t = tok.type
+        if t == "heading_open" and tok.map:
+            line = tok.map[0]
+            level = int(tok.tag[1])
+            h_text, h_range = _heading_text(lines, tok.map, tokens[i + 1].content)
+            while heading_stack and note.headings[heading_stack[-1]].level >= level:
+                heading_stack.pop()
+            parent = heading_stack[-1] if heading_stack else None
+            note.headings.append(Heading(level, h_text, slugify(h_text), h_range, parent))
+            heading_stack.append(len(note.headings) - 1)
+            current_heading = len(note.headings) - 1
+        elif t in ("fence", "code_block") and tok.map:
+            start, end = tok.map
+            code_lines.update(range(start, end))
+            if t == "fence":
+                _add_fence(note, lines, tok, start, end)
+        elif t == "html_block" and tok.map:
+            code_lines.update(range(*tok.map))
+        elif t in ("bullet_list_open", "ordered_list_open"):
+            list_depth += 1
+        elif t in ("bullet_list_close", "ordered_list_close"):
+            list_depth -= 1
+        elif t == "table_open":
+            in_table = True
+        elif t == "table_close":
+            in_table = False
+        elif t == "tr_open" and tok.map and in_table:
+            prose.append(("row", tok.map[0], tok.map[1], current_heading))
+        elif t == "paragraph_open" and tok.map:
+            prose.append(("item" if list_depth else "sentence", tok.map[0], tok.map[1], current_heading))
+
+    for ln, line in enumerate(lines):
+        if ln in code_lines:
+            continue
+        _scan_line(note, ln, line)
+    for kind, start, end, heading in prose:
+        _add_sentences(note, lines, kind, start, end, heading)
+    for block_index, cb in enumerate(note.code_blocks):
+        if cb.is_pseudo:
+            fns, calls = parse_pseudocode(lines, cb.body_start, cb.body_end, block_index)
+            note.functions.extend(fns)
+            note.calls.extend(calls)
+            heading = max((i for i, h in enumerate(note.headings) if h.range.start.line < cb.range.start.line), default=None)
+            _add_code_lines(note, lines, cb.body_start, cb.body_end, heading)
+    note.sentences.sort(key=lambda s: s.range.start)
+
+
+def _heading_text(lines: list[str], span: list[int], inline: str) -> tuple[str, Range]:
+    start, end = span
+    raw = lines[start]
+    if end - start > 1:  # setext: text on the first line, underline on the next
+        text = raw.strip()
+        return text, Range.of(start, 0, end - 1, utf16_len(lines[end - 1]))
+    text = _ATX_TRAIL.sub("", inline).strip()
+    text = _BLOCK_ID.sub("", text).strip() or text
+    return text, Range.of(start, 0, start, utf16_len(raw))
+
+
+def _add_fence(note: Note, lines: list[str], tok, start: int, end: int) -> None:
+    info = tok.info.strip()
+    lang = info.split()[0] if info else ""
+    last = lines[end - 1].strip() if end - 1 < len(lines) else ""
+    fence_char = tok.markup[0] if tok.markup else "`"
+    closed = end - start >= 2 and last.startswith(tok.markup) and set(last) <= {fence_char}
+    body_end = end - 1 if closed else end
+    r = Range.of(start, 0, end - 1, utf16_len(lines[end - 1]) if end - 1 < len(lines) else 0)
+    note.code_blocks.append(CodeBlock(info, lang, r, start + 1, body_end, closed))
+    if not closed:
+        note.problems.append(
+            Problem("unclosed-fence", f"Code fence '{tok.markup}' is never closed; the rest of the note is read as code", Range.of(start, 0, start, utf16_len(lines[start])))
+        )
+
+
+def _mask_code_spans(line: str) -> str:
+    """Replace inline code spans by spaces of the same length, so nothing inside them counts."""
+    if "`" not in line:
+        return line
+    return _CODE_SPAN.sub(lambda m: " " * len(m.group(0)), line)
+
+
+def _scan_line(note: Note, ln: int, line: str) -> None:
+    masked = _mask_code_spans(line)
+    taken: list[tuple[int, int]] = []
+
+    def u(col: int) -> int:
+        return cp_to_utf16(line, col)
+
+    for m in _WIKI.finditer(masked):
+        link = _wikilink(m, ln, u)
+        if link:
+            note.links.append(link)
+            taken.append(m.span())
+    for m in _MDLINK.finditer(masked):
+        if _overlaps(m.span(), taken):
+            continue
+        note.links.append(_mdlink(m, ln, u))
+        taken.append(m.span())
+    for m in _BARE_URL.finditer(masked):
+        if _overlaps(m.span(), taken):
+            continue
+        r = Range.of(ln, u(m.start()), ln, u(m.end()))
+        note.links.append(Link("url", m.group(0).strip("<>"), None, None, None, False, r, r, m.group(0)))
+        taken.append(m.span())
+    stripped = masked.lstrip()
+    for m in _TAG.finditer(masked):
+        if _overlaps(m.span(), taken):
+            continue
+        if stripped.startswith("#") and m.start() == len(masked) - len(stripped) and re.match(r"#+\s", stripped):
+            continue
+        note.tags.append(Tag(m.group(1).rstrip("/-"), Range.of(ln, u(m.start()), ln, u(m.end()))))
+    bm = _BLOCK_ID.search(masked)
+    if bm:
+        start = bm.start(1) - 1
+        note.block_ids.append(BlockId(bm.group(1), Range.of(ln, u(start), ln, u(bm.end(1))), ln))
+
+
+def _overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
+    return any(span[0] < e and s < span[1] for s, e in taken)
+
+
+def _split_anchor(target: str) -> tuple[str, str | None, str | None]:
+    """'Note#Heading' -> ('Note', 'Heading', None); 'Note#^id' -> ('Note', None, 'id')."""
+    if "#" not in target:
+        return target, None, None
+    name, anchor = target.split("#", 1)
+    if anchor.startswith("^"):
+        return name, None, anchor[1:]
+    # Obsidian allows nested heading paths 'Note#H1#H2': the last one is the target.
+    return name, anchor.split("#")[-1].strip() or None, None
+
+
+def _wikilink(m: re.Match, ln: int, u) -> Link | None:
+    inner = m.group(2)
+    body, _, alias = inner.partition("|")
+    target_text = body.strip()
+    if not target_text and not alias:
+        return None
+    name, heading, block = _split_anchor(target_text)
+    t_start = m.start(2) + (len(body) - len(body.lstrip()))
+    name_end = t_start + len(name.rstrip())
+    return Link(
+        kind="wiki",
+        target=name.strip(),
+        heading=heading,
+        block=block,
+        alias=alias.strip() or None if alias else None,
+        embed=bool(m.group(1)),
+        range=Range.of(ln, u(m.start()), ln, u(m.end())),
+        target_range=Range.of(ln, u(t_start), ln, u(name_end)),
+        raw=m.group(0),
+    )
+
+
+def _mdlink(m: re.Match, ln: int, u) -> Link:
+    dest = m.group(3)
+    d_start, d_end = m.start(3), m.end(3)
+    if dest.startswith("<") and dest.endswith(">"):
+        dest, d_start, d_end = dest[1:-1], d_start + 1, d_end - 1
+    whole = Range.of(ln, u(m.start()), ln, u(m.end()))
+    if _SCHEME.match(dest) and not re.match(r"^[a-zA-Z]:[\\/]", dest):
+        return Link("url", dest, None, None, m.group(2), bool(m.group(1)), whole, whole, m.group(0))
+    path_part, heading, block = _split_anchor(dest)
+    path_part = path_part.split("?", 1)[0]
+    return Link(
+        kind="markdown",
+        target=unquote(path_part),
+        heading=unquote(heading) if heading else None,
+        block=block,
+        alias=m.group(2) or None,
+        embed=bool(m.group(1)),
+        range=whole,
+        target_range=Range.of(ln, u(d_start), ln, u(d_start + len(path_part))),
+        raw=m.group(0),
+    )
+
+
+def _add_sentences(note: Note, lines: list[str], kind: str, start: int, end: int, heading: int | None) -> None:
+    """Split one paragraph / list item / table row into units with exact ranges."""
+    if kind == "row":
+        line = lines[start]
+        if re.fullmatch(r"\s*\|?[\s:|-]+\|?\s*", line):
+            return
+        text = line.strip()
+        lead = len(line) - len(line.lstrip())
+        note.sentences.append(Sentence(text, Range.of(start, cp_to_utf16(line, lead), start, utf16_len(line)), "row", heading))
+        return
+    for piece_start, piece_end, text in split_sentences(lines, start, end, _strip_marker):
+        (ls, cs), (le, ce) = piece_start, piece_end
+        rng = Range(Position(ls, cp_to_utf16(lines[ls], cs)), Position(le, cp_to_utf16(lines[le], ce)))
+        note.sentences.append(Sentence(text, rng, kind, heading))  # type: ignore[arg-type]
+
+
+def _strip_marker(line: str) -> int:
+    """Columns of list / quote markers at the start of a line that are not prose."""
+    n = 0
+    m = _QUOTE_MARKER.match(line)
+    if m:
+        n = m.end()
+    m = _LIST_MARKER.match(line[n:])
+    if m:
+        n += m.end()
+    return n
