@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 # llama.cpp builds with all cores; keep the build deterministic and quiet.
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 
-.PHONY: demo test test-fast test-editors install clean bench vsix screenshots settings
+.PHONY: demo test test-fast test-editors lint install clean bench vsix screenshots settings
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "error: $(PY) not found (Ponder needs Python 3.11+)"; exit 2; }
@@ -28,8 +28,13 @@ demo: $(STAMP)
 	$(BIN)/ponder index examples/vault
 	$(BIN)/ponder check examples/vault; test $$? -le 1
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+
+# Formatting and lint rules live in pyproject.toml ([tool.ruff]).
+lint: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not model and not editor and not slow" tests

@@ -28,14 +28,14 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
+from rich.console import Console
+from rich.table import Table
 
-from ponder.index.vault import Vault  # noqa: E402
-from ponder.lsp import codegen as cg  # noqa: E402
-from ponder.lsp.settings import load_settings  # noqa: E402
-from ponder.runtime.client import ModelClient  # noqa: E402
-from ponder.runtime.tasks import ModelError  # noqa: E402
+from ponder.index.vault import Vault
+from ponder.lsp import codegen as cg
+from ponder.lsp.settings import load_settings
+from ponder.runtime.client import ModelClient
+from ponder.runtime.tasks import ModelError
 
 DATA = Path(__file__).resolve().parent / "data" / "codegen"
 RUNNER = """
@@ -49,7 +49,12 @@ load("t", sys.argv[2]).check(load("impl", sys.argv[1]))
 
 def run_tests(code_path: Path, test_path: Path, timeout_s: float = 20.0) -> tuple[bool, str]:
     try:
-        p = subprocess.run([sys.executable, "-c", RUNNER, str(code_path), str(test_path)], capture_output=True, text=True, timeout=timeout_s)
+        p = subprocess.run(
+            [sys.executable, "-c", RUNNER, str(code_path), str(test_path)],
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+        )
     except subprocess.TimeoutExpired:
         return False, "timeout"
     last = (p.stderr.strip().splitlines() or [""])[-1]
@@ -94,7 +99,10 @@ async def main(argv: list[str] | None = None) -> int:
         tasks = [t for t in tasks if t in args.only]
     client = ModelClient(settings.model, cache_path=vault.db_path)
     await client.start()
-    table = Table(title=f"codegen pass@1 — {settings.model.backend} {Path(settings.model.path).name if settings.model.path else '(bundled Gemma 3 270M)'}")
+    table = Table(
+        title=f"codegen pass@1 — {settings.model.backend} "
+        f"{Path(settings.model.path).name if settings.model.path else '(bundled Gemma 3 270M)'}"
+    )
     for col in ("task", "reference", "model", "check", "attempts", "tokens", "seconds", "failure"):
         table.add_column(col)
     passed = ref_passed = 0
@@ -107,27 +115,45 @@ async def main(argv: list[str] | None = None) -> int:
             block = cg.block_at(vault, note, next(b.range.start.line for b in note.code_blocks if b.is_pseudo))
             task = cg.codegen_task(cg.gather(vault, block), python, settings.codegen)
             started = time.monotonic()
-            run = lambda t, retry: client.run(t)  # noqa: E731
+            run = lambda t, retry: client.run(t)
             try:
                 res, check, attempts = await cg.generate_checked(run, task, python, settings.codegen.check_timeout_s)
             except ModelError as e:
-                table.add_row(name, "pass" if ref_ok else f"FAIL {ref_msg}", "error", "-", "-", "-", f"{time.monotonic() - started:.1f}", str(e)[:60])
+                table.add_row(
+                    name,
+                    "pass" if ref_ok else f"FAIL {ref_msg}",
+                    "error",
+                    "-",
+                    "-",
+                    "-",
+                    f"{time.monotonic() - started:.1f}",
+                    str(e)[:60],
+                )
                 continue
             code_path = work / f"{name}.py"
             code_path.write_text(res.value.code, "utf-8")
-            ok, msg = run_tests(code_path, test) if check.ok is not False else (False, "syntax: " + check.message.splitlines()[0][:70])
+            ok, msg = (
+                run_tests(code_path, test)
+                if check.ok is not False
+                else (False, "syntax: " + check.message.splitlines()[0][:70])
+            )
             passed += ok
             status = {True: "ok", False: "failed", None: "unchecked"}[check.ok]
             table.add_row(
                 name, "pass" if ref_ok else f"FAIL {ref_msg}", "pass" if ok else "fail", status, str(attempts),
-                str(res.tokens), f"{time.monotonic() - started:.1f}{' (cached)' if res.cached else ''}", "" if ok else msg,
+                str(res.tokens),
+                f"{time.monotonic() - started:.1f}{' (cached)' if res.cached else ''}",
+                "" if ok else msg,
             )  # fmt: skip
     finally:
         await client.close()
         vault.close()
     console.print(table)
     n = len(tasks)
-    console.print(f"pass@1: model {passed}/{n} = {passed / n if n else 0:.2f}   reference {ref_passed}/{n} (baseline: the tests are right)")
+    console.print(
+        f"pass@1: model {passed}/{n} = {passed / n if n else 0:.2f}   reference "
+        f"{ref_passed}/{n} (baseline: the tests are right)"
+    )
     console.print(f"generated code kept in {work}")
     return 0 if ref_passed == n else 1
 

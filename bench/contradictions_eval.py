@@ -26,11 +26,12 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from ponder.index import candidates  # noqa: E402
-from ponder.index.vault import Vault  # noqa: E402
-from ponder.lsp.settings import load_settings  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
+from rich.console import Console
+from rich.table import Table
+
+from ponder.index import candidates
+from ponder.index.vault import Vault
+from ponder.lsp.settings import load_settings
 
 Pair = tuple[tuple[str, int], tuple[str, int]]  # ((file, 1-based line), (file, line)), sorted
 
@@ -74,7 +75,10 @@ def main() -> int:
     labels = json.loads(args.labels.read_text("utf-8"))
     gold = [pair((c["a"]["file"], c["a"]["line"]), (c["b"]["file"], c["b"]["line"])) for c in labels["contradictions"]]
     kinds = {g: c["kind"] for g, c in zip(gold, labels["contradictions"])}
-    negatives = [(c["id"], pair((c["a"]["file"], c["a"]["line"]), (c["b"]["file"], c["b"]["line"]))) for c in labels["hard_negatives"]]
+    negatives = [
+        (c["id"], pair((c["a"]["file"], c["a"]["line"]), (c["b"]["file"], c["b"]["line"])))
+        for c in labels["hard_negatives"]
+    ]
     gold_links = [frozenset([m["a"], m["b"]]) for m in labels.get("missing_links", [])]
 
     work = Path(tempfile.mkdtemp(prefix="ponder-eval-"))
@@ -93,14 +97,21 @@ def main() -> int:
         for path in sorted(vault.graph.notes):
             for c in candidates(vault, path, k=args.k, min_similarity=-1.0):
                 near[(c.a_path, c.a_range.start.line + 1)].add((c.b_path, c.b_range.start.line + 1))
+
         def neighbours(x, y):
-            return any(abs(l - x[1]) <= 1 and f == x[0] and any(f2 == y[0] and abs(l2 - y[1]) <= 1 for f2, l2 in near[(f, l)]) for f, l in list(near))
+            return any(
+                abs(l - x[1]) <= 1 and f == x[0] and any(f2 == y[0] and abs(l2 - y[1]) <= 1 for f2, l2 in near[(f, l)])
+                for f, l in list(near)
+            )
+
         retrieved = [g for g in gold if neighbours(g[0], g[1]) or neighbours(g[1], g[0])]
         if args.semantic:
             from ponder.lsp.llm.contradictions.judge import judge_vault
 
             verdicts = asyncio.run(judge_vault(vault, settings.model, console=console))
-            stages["model"] = {pair((v.a_path, v.a_line + 1), (v.b_path, v.b_line + 1)) for v in verdicts if v.label == "contradiction"}
+            stages["model"] = {
+                pair((v.a_path, v.a_line + 1), (v.b_path, v.b_line + 1)) for v in verdicts if v.label == "contradiction"
+            }
         ml_pred = {frozenset([d.path, d.related[0].path]) for d in diags if d.code == "missing-link" and d.related}
         vault.close()
     finally:
@@ -135,13 +146,17 @@ def main() -> int:
     summary.add_column("measure")
     summary.add_column("value")
     summary.add_row("hard negatives flagged", f"{len(flagged)} {flagged}")
-    summary.add_row(f"retrieval recall@{args.k}", f"{len(retrieved)}/{len(gold)} = {len(retrieved) / max(1, len(gold)):.2f}")
+    summary.add_row(
+        f"retrieval recall@{args.k}", f"{len(retrieved)}/{len(gold)} = {len(retrieved) / max(1, len(gold)):.2f}"
+    )
     summary.add_row("missing-link precision", f"{len(ml_tp)}/{len(ml_pred)} = {ml_p:.2f}")
     summary.add_row("missing-link recall", f"{ml_r:.2f}")
     console.print(summary)
     results.update(
-        hard_negatives_flagged=flagged, retrieval_recall=len(retrieved) / max(1, len(gold)),
-        missing_link_precision=ml_p, missing_link_recall=ml_r,
+        hard_negatives_flagged=flagged,
+        retrieval_recall=len(retrieved) / max(1, len(gold)),
+        missing_link_precision=ml_p,
+        missing_link_recall=ml_r,
         recall_per_kind={k: sum(v) / len(v) for k, v in by_kind.items()},
     )
     if args.json:

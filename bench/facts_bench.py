@@ -40,7 +40,10 @@ def main() -> int:
         args.folder = generated_vault(args.notes)
     v = Vault(args.folder, embedding=EmbeddingSettings(enabled=False))
     if v.outdated or not v.store.counts()["notes"]:
-        print(f"{args.folder} is not indexed by this version: run `ponder index {args.folder} --no-embed` first", file=sys.stderr)
+        print(
+            f"{args.folder} is not indexed by this version: run `ponder index {args.folder} --no-embed` first",
+            file=sys.stderr,
+        )
         return 2
     notes = random.Random(3).sample(sorted(v.graph.notes), min(args.sample, len(v.graph.notes)))
 
@@ -63,12 +66,17 @@ def main() -> int:
     rss_mem = rss_mb()
 
     def row(name: str, ms: list[float], n: int, extra: str = "") -> None:
-        print(f"  {name:38s} p50 {ms[len(ms) // 2]:7.1f}  p95 {ms[int(len(ms) * 0.95)]:7.1f}  mean {sum(ms) / len(ms):7.1f} ms   {n} conflicts {extra}")
+        print(
+            f"  {name:38s} p50 {ms[len(ms) // 2]:7.1f}  p95 {ms[int(len(ms) * 0.95)]:7.1f}  "
+            f"mean {sum(ms) / len(ms):7.1f} ms   {n} conflicts {extra}"
+        )
 
     print(f"fact conflicts of {len(notes)} notes of {args.folder} ({len(v.graph.notes)} notes)")
     row("store lookups, first pass", cold, n_cold, f"(peak RSS +{rss_store - rss0:.0f} MB)")
     row("store lookups, again (LRU warm)", warm, n_warm)
-    row("whole index in memory (baseline)", mem, n_mem, f"(load {load_s:.1f} s, peak RSS +{rss_mem - rss_store:.0f} MB)")
+    row(
+        "whole index in memory (baseline)", mem, n_mem, f"(load {load_s:.1f} s, peak RSS +{rss_mem - rss_store:.0f} MB)"
+    )
     if not (n_cold == n_warm == n_mem):
         print("  the two ways found different conflicts", file=sys.stderr)
         return 1

@@ -26,11 +26,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ponder.index.settings import EmbeddingSettings, IndexSettings  # noqa: E402
-from ponder.index.store.embed import resolve_model_path  # noqa: E402
-from ponder.index.vault import Vault  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
+from rich.console import Console
+from rich.table import Table
+
+from ponder.index.settings import EmbeddingSettings, IndexSettings
+from ponder.index.store.embed import resolve_model_path
+from ponder.index.vault import Vault
 
 
 def rss_mib() -> float:
@@ -75,7 +76,13 @@ def main() -> int:
         rss_cold = rss_mib()
         n_notes, n_chunks = report.notes, v.store.counts()["chunks"]
         v.close()
-        rows.append(("cold structural index", f"{cold:.1f} s", f"{report.notes} notes, {n_chunks} chunks, {n_notes / cold:.0f} notes/s"))
+        rows.append(
+            (
+                "cold structural index",
+                f"{cold:.1f} s",
+                f"{report.notes} notes, {n_chunks} chunks, {n_notes / cold:.0f} notes/s",
+            )
+        )
 
         # warm start, nothing changed: open the store, walk, compare
         def warm():
@@ -85,10 +92,18 @@ def main() -> int:
 
         (w, r), warm_s = timed(warm)
         assert r.parsed == 0, r
-        rows.append(("warm re-index, no change", f"{warm_s * 1000:.0f} ms", f"target <= 2000 ms; {cold / warm_s:.0f}x faster than cold"))
+        rows.append(
+            (
+                "warm re-index, no change",
+                f"{warm_s * 1000:.0f} ms",
+                f"target <= 2000 ms; {cold / warm_s:.0f}x faster than cold",
+            )
+        )
 
         _, graph_s = timed(lambda: w.graph)
-        rows.append(("load link graph from store", f"{graph_s * 1000:.0f} ms", f"{len(w.graph.notes)} notes, no parsing"))
+        rows.append(
+            ("load link graph from store", f"{graph_s * 1000:.0f} ms", f"{len(w.graph.notes)} notes, no parsing")
+        )
 
         # one file changed
         notes = sorted(p for p in w.graph.notes)
@@ -106,13 +121,25 @@ def main() -> int:
             path.write_bytes(original)
             w.update(paths=[target])
         rows.append(("one file changed (full scan)", f"{one_full * 1000:.0f} ms", "as `ponder index` does"))
-        rows.append(("one file changed (targeted)", f"{one_targeted * 1000:.0f} ms", "target <= 100 ms; as the server does on a watched-file event"))
+        rows.append(
+            (
+                "one file changed (targeted)",
+                f"{one_targeted * 1000:.0f} ms",
+                "target <= 100 ms; as the server does on a watched-file event",
+            )
+        )
         _, check_s = timed(w.check) if not args.no_check else (None, float("nan"))
         rows.append(("check, whole vault", f"{check_s * 1000:.0f} ms", "links, symbols, headings, fact conflicts"))
         if not args.no_check:
             hints, related_s = timed(lambda: w.check(related_notes=True))
             n_hints = sum(1 for d in hints if d.code == "missing-link")
-            rows.append(("check with missing links", f"{related_s * 1000:.0f} ms", f"{n_hints} missing-link hints (without embeddings)"))
+            rows.append(
+                (
+                    "check with missing links",
+                    f"{related_s * 1000:.0f} ms",
+                    f"{n_hints} missing-link hints (without embeddings)",
+                )
+            )
         rows.append(("peak RSS after structural index", f"{rss_cold:.0f} MiB", "whole process"))
 
         # embeddings: ours vs a plain SentenceTransformer.encode of the same chunks
@@ -130,14 +157,28 @@ def main() -> int:
             ours.embedder.encode(texts[:32])
             _, ours_s = timed(lambda: ours.embedder.encode(texts))
             ratio = plain_s / ours_s
-            rows.append(("embeddings/s, plain encode", f"{len(texts) / plain_s:.0f}", f"{len(texts)} chunks, fp32, batch 32"))
-            rows.append(("embeddings/s, Ponder", f"{len(texts) / ours_s:.0f}", f"{ratio:.2f}x plain (target >= 1.5x); {ours.embedder.model_id}"))
+            rows.append(
+                ("embeddings/s, plain encode", f"{len(texts) / plain_s:.0f}", f"{len(texts)} chunks, fp32, batch 32")
+            )
+            rows.append(
+                (
+                    "embeddings/s, Ponder",
+                    f"{len(texts) / ours_s:.0f}",
+                    f"{ratio:.2f}x plain (target >= 1.5x); {ours.embedder.model_id}",
+                )
+            )
             if args.embed_all:
                 _, all_s = timed(ours.embed)
                 rows.append(("cold embeddings, all chunks", f"{all_s:.0f} s", f"{len(todo)} chunks"))
             else:
                 est = len(todo) / (len(texts) / ours_s)
-                rows.append(("cold embeddings, all chunks (est.)", f"{est / 60:.0f} min", f"{len(todo)} chunks at the measured rate"))
+                rows.append(
+                    (
+                        "cold embeddings, all chunks (est.)",
+                        f"{est / 60:.0f} min",
+                        f"{len(todo)} chunks at the measured rate",
+                    )
+                )
             rows.append(("peak RSS with embedding model", f"{rss_mib():.0f} MiB", "whole process"))
             ours.close()
         w.close()

@@ -166,7 +166,9 @@ class PonderClient(BenchClient):
     async def diagnose(self, uri: str, text: str) -> tuple[float, int]:
         """didOpen, then wait for the pushed diagnostics: (ms until they arrive, how many)."""
         t0 = time.perf_counter()
-        self.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "markdown", "version": 1, "text": text}})
+        self.notify(
+            "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "markdown", "version": 1, "text": text}}
+        )
         end = t0 + WAIT
         while uri not in self.published and time.perf_counter() < end:
             await asyncio.sleep(0.002)
@@ -244,17 +246,24 @@ async def measure(c: BenchClient, samples: list[Sample], fresh: list[Sample], re
     t0 = time.perf_counter()
     init = await c.start()
     probe = next(s for s in samples if s.markdown)
-    c.notify("textDocument/didOpen", {"textDocument": {"uri": probe.uri, "languageId": "markdown", "version": 1, "text": probe.text}})
+    c.notify(
+        "textDocument/didOpen",
+        {"textDocument": {"uri": probe.uri, "languageId": "markdown", "version": 1, "text": probe.text}},
+    )
     doc = {"textDocument": {"uri": probe.uri}, "position": probe.markdown[0]}
     first = await asyncio.wait_for(c.request("textDocument/definition", doc), WAIT)
     t_def = time.perf_counter() - t0
-    refs = await asyncio.wait_for(c.request("textDocument/references", {**doc, "context": {"includeDeclaration": False}}), WAIT * 2)
+    refs = await asyncio.wait_for(
+        c.request("textDocument/references", {**doc, "context": {"includeDeclaration": False}}), WAIT * 2
+    )
     t_refs = time.perf_counter() - t0
     say(f"{c.name}: first answers; waiting until ready")
     how = await c.ready(probe.uri, probe.markdown[0])
     t_ready = time.perf_counter() - t0
     res.facts["initialize (warm)"] = f"{init * 1000:.0f} ms"
-    res.facts["warm start to first answer (definition)"] = f"{t_def * 1000:.0f} ms" + ("" if answered(first) else " (empty)")
+    res.facts["warm start to first answer (definition)"] = f"{t_def * 1000:.0f} ms" + (
+        "" if answered(first) else " (empty)"
+    )
     res.facts["warm start to first references"] = f"{t_refs * 1000:.0f} ms" + ("" if answered(refs) else " (empty)")
     res.facts["index ready (warm)"] = f"{t_ready:.2f} s"
     res.facts["ready means"] = how
@@ -269,7 +278,10 @@ async def measure(c: BenchClient, samples: list[Sample], fresh: list[Sample], re
 
     for s in samples:
         if s is not probe:
-            c.notify("textDocument/didOpen", {"textDocument": {"uri": s.uri, "languageId": "markdown", "version": 1, "text": s.text}})
+            c.notify(
+                "textDocument/didOpen",
+                {"textDocument": {"uri": s.uri, "languageId": "markdown", "version": 1, "text": s.text}},
+            )
     await c.settle([s.uri for s in samples])
     say(f"{c.name}: {len(samples)} notes open; timing requests")
 
@@ -284,7 +296,9 @@ async def measure(c: BenchClient, samples: list[Sample], fresh: list[Sample], re
                 doc = {"textDocument": {"uri": s.uri}, "position": pos}
                 await ask("hover" + suffix, "textDocument/hover", doc)
                 await ask("definition" + suffix, "textDocument/definition", doc)
-                await ask("references" + suffix, "textDocument/references", {**doc, "context": {"includeDeclaration": False}})
+                await ask(
+                    "references" + suffix, "textDocument/references", {**doc, "context": {"includeDeclaration": False}}
+                )
     for s in samples:
         await ask("documentSymbol", "textDocument/documentSymbol", {"textDocument": {"uri": s.uri}})
 
@@ -297,7 +311,10 @@ async def measure(c: BenchClient, samples: list[Sample], fresh: list[Sample], re
         md_line, wiki_line = f"see [x](/{folder}/{s.name[:2]}", f"[[{s.name[:2]}"
         c.notify(
             "textDocument/didChange",
-            {"textDocument": {"uri": s.uri, "version": 2}, "contentChanges": [{"range": {"start": end, "end": end}, "text": f"\n{md_line}\n{wiki_line}"}]},
+            {
+                "textDocument": {"uri": s.uri, "version": 2},
+                "contentChanges": [{"range": {"start": end, "end": end}, "text": f"\n{md_line}\n{wiki_line}"}],
+            },
         )
         md = {"textDocument": {"uri": s.uri}, "position": {"line": end["line"] + 1, "character": utf16(md_line)}}
         wk = {"textDocument": {"uri": s.uri}, "position": {"line": end["line"] + 2, "character": utf16(wiki_line)}}
@@ -366,10 +383,16 @@ def print_table(root: Path, n_files: int, results: list[Result]) -> None:
     print("  (a/n): requests with a non-empty answer; ratios are ponder/vscode of p50 / p95")
     for r in results:
         print(f"  {r.server}: ready = {r.facts.get('ready means', '')}")
-    print("  didOpen -> diagnostics: Ponder checks a note at once when it is opened (the 200 ms debounce is for typing) and pushes;")
+    print(
+        "  didOpen -> diagnostics: Ponder checks a note at once when it is opened (the "
+        "200 ms debounce is for typing) and pushes;"
+    )
     print("  the VS Code server is asked (pull) right after didOpen.")
     if len(results) == 2:
-        print("  vscode-markdown-languageserver hovers only image/video links and goes to definition only for #fragments and")
+        print(
+            "  vscode-markdown-languageserver hovers only image/video links and goes to "
+            "definition only for #fragments and"
+        )
         print("  reference links, so it answers nothing at these file links; it does not read [[wikilinks]].")
 
 
@@ -408,7 +431,9 @@ def main() -> int:
     ap.add_argument("--notes", type=int, default=20000, help="size of the generated vault when no folder is given")
     ap.add_argument("--samples", type=int, default=200, help="notes sampled for the timed requests")
     ap.add_argument("--keep-index", action="store_true", help="keep <vault>/.ponder: skip Ponder's cold run")
-    ap.add_argument("--compare", action="store_true", help="also run vscode-markdown-languageserver (needs node; npm once)")
+    ap.add_argument(
+        "--compare", action="store_true", help="also run vscode-markdown-languageserver (needs node; npm once)"
+    )
     args = ap.parse_args()
     root = (args.folder or generated_vault(args.notes)).resolve()
     asyncio.run(run(root, args.samples, fresh_index=not args.keep_index, compare=args.compare))

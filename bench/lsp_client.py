@@ -91,7 +91,7 @@ class BenchClient:
             await asyncio.wait_for(self.request("shutdown", None), 30)
             self.notify("exit", None)
             await asyncio.wait_for(self.lc._server.wait(), 120)  # let it close its store
-        except (asyncio.TimeoutError, Exception):
+        except (TimeoutError, Exception):
             if self.lc._server.returncode is None:
                 self.lc._server.kill()
         await self.lc.stop()

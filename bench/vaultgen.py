@@ -30,7 +30,19 @@ RU = (
 ).split()
 TOPICS_EN = ["Design", "Overview", "Open questions", "Decision", "Consequences", "Notes", "Plan", "Risks"]
 TOPICS_RU = ["Дизайн", "Обзор", "Открытые вопросы", "Решение", "Последствия", "Заметки", "План", "Риски"]
-FOLDERS = ["design", "decisions", "journal", "meetings", "ops", "ideas", "requirements", "research", "people", "проекты", "заметки"]
+FOLDERS = [
+    "design",
+    "decisions",
+    "journal",
+    "meetings",
+    "ops",
+    "ideas",
+    "requirements",
+    "research",
+    "people",
+    "проекты",
+    "заметки",
+]
 
 
 def _lexicon(seed: int, n: int = 6000) -> tuple[list[str], list[str]]:
@@ -77,7 +89,11 @@ def render(i: int, names: list[str], rng: random.Random) -> str:
     n_words = int(min(4000, max(30, rng.lognormvariate(math.log(250), 0.8))))
     parts: list[str] = []
     if rng.random() < 0.5:
-        parts.append(f"---\ntitle: Note {i}\ntags: [{rng.choice(FOLDERS)}, t{rng.randint(0, 40)}]\nstatus: {rng.choice(['draft', 'accepted', 'superseded'])}\n---\n")
+        parts.append(
+            f"---\ntitle: Note {i}\ntags: [{rng.choice(FOLDERS)}, "
+            f"t{rng.randint(0, 40)}]\nstatus: "
+            f"{rng.choice(['draft', 'accepted', 'superseded'])}\n---\n"
+        )
     title = Path(names[i]).stem
     parts.append(f"# {title}\n")
     headings = rng.sample(topics, rng.randint(2, 5))
@@ -102,7 +118,9 @@ def render(i: int, names: list[str], rng: random.Random) -> str:
             if rng.random() < 0.15:
                 para += f" #{rng.choice(['idea', 'todo', 'вопрос', 'ops/alert', 'design'])}"
             if rng.random() < 0.3:
-                parts.append("\n" + "\n".join(f"- {_sentence(rng, words, topic)}" for _ in range(rng.randint(2, 5))) + "\n")
+                parts.append(
+                    "\n" + "\n".join(f"- {_sentence(rng, words, topic)}" for _ in range(rng.randint(2, 5))) + "\n"
+                )
             else:
                 parts.append("\n" + para + "\n")
     if i % 8 == 0:

@@ -20,10 +20,9 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+from lsp_client import BenchClient, RawJSON, field
 from markdown_it import MarkdownIt
 from pygls.uris import from_fs_path, to_fs_path
-
-from lsp_client import BenchClient, RawJSON, field
 
 PACKAGE = "vscode-markdown-languageserver"
 VERSION = "0.5.0"  # pinned: the token fields below were checked against this version's workerMain.js
@@ -65,7 +64,16 @@ def install() -> Path:
     if npm is None:
         raise Unavailable(f"npm is not on PATH; it is needed once to install {PACKAGE}@{VERSION} into {CACHE}")
     CACHE.mkdir(parents=True, exist_ok=True)
-    cmd = [npm, "install", "--prefix", str(CACHE), "--no-audit", "--no-fund", "--loglevel=error", f"{PACKAGE}@{VERSION}"]
+    cmd = [
+        npm,
+        "install",
+        "--prefix",
+        str(CACHE),
+        "--no-audit",
+        "--no-fund",
+        "--loglevel=error",
+        f"{PACKAGE}@{VERSION}",
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0 or not MAIN.exists():
         raise Unavailable(f"`{' '.join(cmd)}` failed:\n{done.stderr.strip()}")
@@ -212,7 +220,10 @@ class VsCodeMarkdownClient(BenchClient):
                 "rootUri": uri,
                 "workspaceFolders": [{"uri": uri, "name": self.root.name}],
                 "capabilities": {
-                    "textDocument": {"diagnostic": {"dynamicRegistration": True}, "completion": {"dynamicRegistration": True}},
+                    "textDocument": {
+                        "diagnostic": {"dynamicRegistration": True},
+                        "completion": {"dynamicRegistration": True},
+                    },
                     "workspace": {"workspaceFolders": True, "diagnostics": {"refreshSupport": True}},
                 },
                 "initializationOptions": {"markdownFileExtensions": ["md"]},
@@ -229,11 +240,20 @@ class VsCodeMarkdownClient(BenchClient):
         Ready when a second workspace/symbol and references call return the same counts as
         the first ones (which had to read and tokenize every note)."""
         refs = {"textDocument": {"uri": uri}, "position": position, "context": {"includeDeclaration": False}}
-        first = (len(await self.request("workspace/symbol", {"query": ""}) or []), len(await self.request("textDocument/references", refs) or []))
-        again = (len(await self.request("workspace/symbol", {"query": ""}) or []), len(await self.request("textDocument/references", refs) or []))
+        first = (
+            len(await self.request("workspace/symbol", {"query": ""}) or []),
+            len(await self.request("textDocument/references", refs) or []),
+        )
+        again = (
+            len(await self.request("workspace/symbol", {"query": ""}) or []),
+            len(await self.request("textDocument/references", refs) or []),
+        )
         if again != first:
             raise RuntimeError(f"{self.name}: workspace caches not stable ({first} then {again})")
-        return f"{first[0]} workspace symbols; {self.requests.get('markdown/fs/readFile', 0)} files read, {self.requests.get('markdown/parse', 0)} parse requests"
+        return (
+            f"{first[0]} workspace symbols; {self.requests.get('markdown/fs/readFile', 0)} "
+            f"files read, {self.requests.get('markdown/parse', 0)} parse requests"
+        )
 
     async def settle(self, uris: list[str]) -> None:
         """Nothing should run in the background (diagnostics are pulled); checked as for Ponder."""
@@ -244,7 +264,9 @@ class VsCodeMarkdownClient(BenchClient):
     async def diagnose(self, uri: str, text: str) -> tuple[float, int]:
         """didOpen, then pull diagnostics as VS Code does: (ms until they arrive, how many)."""
         t0 = time.perf_counter()
-        self.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "markdown", "version": 1, "text": text}})
+        self.notify(
+            "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "markdown", "version": 1, "text": text}}
+        )
         got = await self.request("textDocument/diagnostic", {"textDocument": {"uri": uri}})
         return (time.perf_counter() - t0) * 1000, len(field(got, "items") or [])
 
@@ -256,4 +278,3 @@ def markdown_files(root: Path) -> list[Path]:
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "node_modules")
         out += [Path(dirpath) / f for f in sorted(files) if f.lower().endswith(".md")]
     return out
-

@@ -33,9 +33,11 @@ class Range:
         return Range, (self.start, self.end)
 
     @staticmethod
-    def of(line: int, start: int, end_line: int | None = None, end: int | None = None) -> "Range":
+    def of(line: int, start: int, end_line: int | None = None, end: int | None = None) -> Range:
         """Shorthand: `Range.of(3, 4, 3, 9)`; `Range.of(3, 4)` is empty at (3, 4)."""
-        return Range(Position(line, start), Position(line if end_line is None else end_line, start if end is None else end))
+        return Range(
+            Position(line, start), Position(line if end_line is None else end_line, start if end is None else end)
+        )
 
     def contains(self, pos: Position) -> bool:
         return self.start <= pos <= self.end
@@ -47,8 +49,10 @@ class Range:
         }
 
     @staticmethod
-    def from_json(d: dict) -> "Range":
-        return Range(Position(d["start"]["line"], d["start"]["character"]), Position(d["end"]["line"], d["end"]["character"]))
+    def from_json(d: dict) -> Range:
+        return Range(
+            Position(d["start"]["line"], d["start"]["character"]), Position(d["end"]["line"], d["end"]["character"])
+        )
 
 
 LinkKind = Literal["wiki", "markdown", "url"]
@@ -255,6 +259,21 @@ class SearchHit:
 # Notes' summaries and facts are stored pickled and loaded on every cache miss (a hover loads a
 # note, a conflict check its candidates' facts): pickled as constructor calls they load about 2x
 # faster than through the slots-dataclass default, which looks up the fields on every object.
-for _cls in (Link, Heading, BlockId, Tag, CodeBlock, PseudoFunction, PseudoCall, Sentence, Problem, Note, Related, Diagnostic, Chunk, SearchHit):
+for _cls in (
+    Link,
+    Heading,
+    BlockId,
+    Tag,
+    CodeBlock,
+    PseudoFunction,
+    PseudoCall,
+    Sentence,
+    Problem,
+    Note,
+    Related,
+    Diagnostic,
+    Chunk,
+    SearchHit,
+):
     _cls.__reduce__ = reduce_by_fields
 del _cls

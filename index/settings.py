@@ -21,7 +21,9 @@ class EmbeddingSettings(BaseModel):
         ),
     )
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="Device for embeddings.")
-    batch_size: int = Field(16, ge=1, le=4096, description="Chunks per encode batch (small batches of length-sorted chunks pad least).")
+    batch_size: int = Field(
+        16, ge=1, le=4096, description="Chunks per encode batch (small batches of length-sorted chunks pad least)."
+    )
     precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
         "auto",
         description=(
@@ -50,16 +52,50 @@ class IndexSettings(BaseModel):
     db_path: str | None = Field(
         None, description="Index database path; default <vault>/.ponder/index.db. Relative paths are vault-relative."
     )
-    chunk_tokens: int = Field(200, ge=32, le=2048, description="Target size of an embedding chunk, in tokens (words x 1.3).")
+    chunk_tokens: int = Field(
+        200, ge=32, le=2048, description="Target size of an embedding chunk, in tokens (words x 1.3)."
+    )
     pseudo_builtins: list[str] = Field(
         default_factory=lambda: [
-            "len", "length", "min", "max", "abs", "print", "range", "str", "int", "float",
-            "list", "dict", "set", "sorted", "sum", "any", "all", "map", "filter", "zip",
-            "append", "push", "pop", "assert", "now", "sleep", "hash", "log", "floor", "ceil",
+            "len",
+            "length",
+            "min",
+            "max",
+            "abs",
+            "print",
+            "range",
+            "str",
+            "int",
+            "float",
+            "list",
+            "dict",
+            "set",
+            "sorted",
+            "sum",
+            "any",
+            "all",
+            "map",
+            "filter",
+            "zip",
+            "append",
+            "push",
+            "pop",
+            "assert",
+            "now",
+            "sleep",
+            "hash",
+            "log",
+            "floor",
+            "ceil",
         ],
         description="Pseudocode names treated as primitives (never reported as undefined). ALL-CAPS names always are.",
     )
-    missing_links: bool = Field(True, description="Hint at notes that discuss the same thing but link neither way (each the other's closest note, both stating a value for one subject): on open notes in the editor, on every note in `ponder check`.")
+    missing_links: bool = Field(
+        True,
+        description="Hint at notes that discuss the same thing but link neither way (each the other's "
+        "closest note, both stating a value for one subject): on open notes in the "
+        "editor, on every note in `ponder check`.",
+    )
     whole_vault_diagnostics: bool = Field(
         True, description="Publish diagnostics for every note in the vault, not only open ones."
     )

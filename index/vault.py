@@ -118,7 +118,9 @@ class Vault:
         if self._definitions is None:
             self._definitions = Definitions(self.store)
             self._definitions_due = set(self._open)
-        self._catch_up(self._definitions_due, lambda path, note: self._definitions.refresh(path, open_definition_rows(note)))
+        self._catch_up(
+            self._definitions_due, lambda path, note: self._definitions.refresh(path, open_definition_rows(note))
+        )
         return self._definitions
 
     def _catch_up(self, due: set[str], apply: Callable[[str, Note], object]) -> None:
@@ -250,7 +252,9 @@ class Vault:
             return
         note = self._parse(info.path, res.text, res.warning)
         facts = extract_facts(note)
-        self.store.put_note(note, h, info.mtime_ns, info.size, chunk_note(note, self.settings.chunk_tokens), facts, postings(facts))
+        self.store.put_note(
+            note, h, info.mtime_ns, info.size, chunk_note(note, self.settings.chunk_tokens), facts, postings(facts)
+        )
         if self._facts is not None:
             self._facts.stored(info.path)
         if self._definitions is not None and info.path not in self._open:
@@ -376,13 +380,9 @@ class Vault:
         return hybrid_search(self.store, self.embedder if self.embedding.enabled else None, query, k)
 
 
-
-
 def differs(row, info: FileInfo) -> bool:
     """The file's stat no longer matches what the store recorded (or it is new)."""
     return row is None or row.mtime_ns != info.mtime_ns or row.size != info.size
 
 
 __all__ = ["Vault", "IndexReport", "decode"]
-
-

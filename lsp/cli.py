@@ -12,7 +12,6 @@ import sys
 import time
 from pathlib import Path
 
-from ponder.lsp.settings import PonderSettings, load_settings
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -22,6 +21,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+
+from ponder.lsp.settings import PonderSettings, load_settings
 
 SEVERITY_RANK = {"error": 0, "warning": 1, "information": 2, "hint": 3}
 
@@ -49,9 +50,13 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="print diagnostics like a compiler")
     c.add_argument("path", type=Path)
     c.add_argument("--format", choices=["text", "json"], default="text")
-    c.add_argument("--fail-on", choices=["error", "warning"], default="error", help="lowest severity that makes the exit code 1")
+    c.add_argument(
+        "--fail-on", choices=["error", "warning"], default="error", help="lowest severity that makes the exit code 1"
+    )
     c.add_argument("--semantic", action="store_true", help="also let the model judge candidate contradictions (cached)")
-    c.add_argument("--max-pairs", type=int, default=None, help="with --semantic: judge at most this many candidate pairs")
+    c.add_argument(
+        "--max-pairs", type=int, default=None, help="with --semantic: judge at most this many candidate pairs"
+    )
     c.add_argument("--no-related", action="store_true", help="skip missing-link hints")
     _common(c)
 
@@ -122,8 +127,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def _progress(console: Console) -> Progress:
     return Progress(
-        TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=False, disable=not console.is_terminal,
+        TextColumn("{task.description:<12}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+        disable=not console.is_terminal,
     )
 
 
@@ -157,10 +167,17 @@ def cmd_index(args, err: Console) -> int:
         links = sum(len(n.links) for n in g.notes.values())
         symbols = sum(len(n.functions) for n in g.notes.values())
         for k, v in [
-            ("files", report.files), ("notes", report.notes), ("assets", report.assets),
-            ("parsed now", report.parsed), ("unchanged", report.unchanged), ("deleted", report.deleted),
-            ("links", links), ("pseudocode functions", symbols), ("chunks", counts["chunks"]),
-            ("embedded now", report.embedded), ("vectors", counts["embedded"]),
+            ("files", report.files),
+            ("notes", report.notes),
+            ("assets", report.assets),
+            ("parsed now", report.parsed),
+            ("unchanged", report.unchanged),
+            ("deleted", report.deleted),
+            ("links", links),
+            ("pseudocode functions", symbols),
+            ("chunks", counts["chunks"]),
+            ("embedded now", report.embedded),
+            ("vectors", counts["embedded"]),
             ("time", f"{report.seconds:.2f} s index + {report.embed_seconds:.2f} s embeddings"),
         ]:
             table.add_row(k, str(v))
@@ -180,10 +197,22 @@ def cmd_search(args, err: Console) -> int:
         vault.update()
         hits = vault.search(args.query, args.k)
         if args.format == "json":
-            print(json.dumps([
-                {"file": h.path, "range": h.range.to_json(), "heading_path": list(h.heading_path), "snippet": h.snippet, "score": round(h.score, 6)}
-                for h in hits
-            ], ensure_ascii=False, indent=2))
+            print(
+                json.dumps(
+                    [
+                        {
+                            "file": h.path,
+                            "range": h.range.to_json(),
+                            "heading_path": list(h.heading_path),
+                            "snippet": h.snippet,
+                            "score": round(h.score, 6),
+                        }
+                        for h in hits
+                    ],
+                    ensure_ascii=False,
+                    indent=2,
+                )
+            )
         else:
             for h in hits:
                 where = " > ".join(h.heading_path)
@@ -205,14 +234,28 @@ def cmd_check(args, err: Console) -> int:
         if args.semantic:
             diags = sorted(diags + _semantic(vault, args, err), key=lambda d: (d.path, d.range.start, d.code))
         if args.format == "json":
-            print(json.dumps({"version": 1, "root": str(vault.root), "diagnostics": [d.to_json() for d in diags]}, ensure_ascii=False, indent=2))
+            print(
+                json.dumps(
+                    {"version": 1, "root": str(vault.root), "diagnostics": [d.to_json() for d in diags]},
+                    ensure_ascii=False,
+                    indent=2,
+                )
+            )
         else:
             for d in diags:
-                print(f"{d.path}:{d.range.start.line + 1}:{d.range.start.character + 1}: {d.severity} {d.code}: {d.message}")
+                print(
+                    f"{d.path}:{d.range.start.line + 1}:{d.range.start.character + 1}: {d.severity} "
+                    f"{d.code}: {d.message}"
+                )
                 for r in d.related:
                     print(f"    {r.path}:{r.range.start.line + 1}:{r.range.start.character + 1}: note: {r.message}")
             counts = {s: sum(1 for d in diags if d.severity == s) for s in SEVERITY_RANK}
-            err.print(f"{len(vault.graph.notes)} notes checked: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n) if diags else f"{len(vault.graph.notes)} notes checked: no problems", highlight=False)
+            err.print(
+                f"{len(vault.graph.notes)} notes checked: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+                if diags
+                else f"{len(vault.graph.notes)} notes checked: no problems",
+                highlight=False,
+            )
         limit = SEVERITY_RANK[args.fail_on]
         return 1 if any(SEVERITY_RANK[d.severity] <= limit for d in diags) else 0
     finally:

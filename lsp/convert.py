@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lsprotocol import types as t
+from pygls.uris import from_fs_path, to_fs_path
+
 from ponder.index import (
     Change,
     Diagnostic,
@@ -24,7 +26,6 @@ from ponder.index import (
     utf16_to_cp,
     utf16_to_utf8,
 )
-from pygls.uris import from_fs_path, to_fs_path
 
 SEVERITY = {
     "error": t.DiagnosticSeverity.Error,
@@ -43,7 +44,9 @@ class Paths:
     def __init__(self, root: Path):
         self.root = Path(root)
         self._roots = {str(self.root), os.path.realpath(self.root)}
-        self._known: dict[str, str | None] = {}  # uri -> path: ~50 us each, asked for every open note per diagnostics pass
+        self._known: dict[
+            str, str | None
+        ] = {}  # uri -> path: ~50 us each, asked for every open note per diagnostics pass
 
     def path(self, uri: str) -> str | None:
         out = self._known.get(uri, _UNKNOWN)  # one lookup: the loop and the index thread both ask
@@ -127,12 +130,16 @@ class Converter:
             data=d.data,
         )
 
-    def workspace_edit(self, change: Change, document_changes: bool, versions: dict[str, int] | None = None) -> t.WorkspaceEdit:
+    def workspace_edit(
+        self, change: Change, document_changes: bool, versions: dict[str, int] | None = None
+    ) -> t.WorkspaceEdit:
         """Text edits first (in the files' current locations), then creates and renames."""
         by_path = change.by_path()
         versions = versions or {}
         if not document_changes:
-            edits = {self.uri(p): [t.TextEdit(self.range(p, e.range), e.new_text) for e in es] for p, es in by_path.items()}
+            edits = {
+                self.uri(p): [t.TextEdit(self.range(p, e.range), e.new_text) for e in es] for p, es in by_path.items()
+            }
             return t.WorkspaceEdit(changes=edits)
         ops: list = []
         for p, es in by_path.items():
@@ -146,9 +153,16 @@ class Converter:
             uri = self.uri(p)
             ops.append(t.CreateFile(uri=uri, options=t.CreateFileOptions(overwrite=False, ignore_if_exists=True)))
             if text:
-                ops.append(t.TextDocumentEdit(t.OptionalVersionedTextDocumentIdentifier(uri, None), [t.TextEdit(t.Range(t.Position(0, 0), t.Position(0, 0)), text)]))
+                ops.append(
+                    t.TextDocumentEdit(
+                        t.OptionalVersionedTextDocumentIdentifier(uri, None),
+                        [t.TextEdit(t.Range(t.Position(0, 0), t.Position(0, 0)), text)],
+                    )
+                )
         for old, new in change.moves:
-            ops.append(t.RenameFile(old_uri=self.uri(old), new_uri=self.uri(new), options=t.RenameFileOptions(overwrite=False)))
+            ops.append(
+                t.RenameFile(old_uri=self.uri(old), new_uri=self.uri(new), options=t.RenameFileOptions(overwrite=False))
+            )
         return t.WorkspaceEdit(document_changes=ops)
 
 
@@ -198,7 +212,10 @@ def completion_list(conv: Converter, path: str, result) -> dict:
 
 
 def _range_json(r: t.Range) -> dict:
-    return {"start": {"line": r.start.line, "character": r.start.character}, "end": {"line": r.end.line, "character": r.end.character}}
+    return {
+        "start": {"line": r.start.line, "character": r.start.character},
+        "end": {"line": r.end.line, "character": r.end.character},
+    }
 
 
 def document_symbols(conv: Converter, path: str, items) -> list[dict]:
@@ -224,7 +241,11 @@ def workspace_symbols(conv: Converter, symbols) -> list[dict]:
     """LSP `WorkspaceSymbol`s as JSON (see `document_symbols`)."""
     out = []
     for s in symbols:
-        sym = {"name": s.name, "kind": SYMBOL_KIND[s.kind].value, "location": {"uri": conv.uri(s.path), "range": _range_json(conv.range(s.path, s.range))}}
+        sym = {
+            "name": s.name,
+            "kind": SYMBOL_KIND[s.kind].value,
+            "location": {"uri": conv.uri(s.path), "range": _range_json(conv.range(s.path, s.range))},
+        }
         if s.container:
             sym["containerName"] = s.container
         out.append(sym)
@@ -232,7 +253,11 @@ def workspace_symbols(conv: Converter, symbols) -> list[dict]:
 
 
 def folding_ranges(folds) -> list[t.FoldingRange]:
-    kinds = {"comment": t.FoldingRangeKind.Comment, "imports": t.FoldingRangeKind.Imports, "region": t.FoldingRangeKind.Region}
+    kinds = {
+        "comment": t.FoldingRangeKind.Comment,
+        "imports": t.FoldingRangeKind.Imports,
+        "region": t.FoldingRangeKind.Region,
+    }
     return [t.FoldingRange(start_line=f.start, end_line=f.end, kind=kinds[f.kind]) for f in folds]
 
 

@@ -21,16 +21,17 @@ from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from lsprotocol import types as t
+from pygls.capabilities import get_capability
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol, lsp_method
+from pygls.uris import to_fs_path
+
 from ponder.index import Note, Vault
 from ponder.lsp.convert import Converter, Paths
 from ponder.lsp.events import Events
 from ponder.lsp.llm.service import ModelService
 from ponder.lsp.session import Session
 from ponder.lsp.settings import PonderSettings, load_settings
-from pygls.capabilities import get_capability
-from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol, lsp_method
-from pygls.uris import to_fs_path
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -47,13 +48,17 @@ class PonderProtocol(LanguageServerProtocol):
         general = params.capabilities.general
         if general is not None and general.position_encodings:
             offered = [getattr(e, "value", e) for e in general.position_encodings]
-            general.position_encodings = [t.PositionEncodingKind.Utf8 if "utf-8" in offered else t.PositionEncodingKind.Utf16]
+            general.position_encodings = [
+                t.PositionEncodingKind.Utf8 if "utf-8" in offered else t.PositionEncodingKind.Utf16
+            ]
         return (yield from super().lsp_initialize(params))
 
     def _send_response(self, msg_id, result=None, error=None):
         """A result a handler built as JSON (dicts) is sent as is: pygls would walk it with
         cattrs against the method's result type, which costs more than building it."""
-        if error is None and (isinstance(result, dict) or (isinstance(result, list) and result and isinstance(result[0], dict))):
+        if error is None and (
+            isinstance(result, dict) or (isinstance(result, list) and result and isinstance(result[0], dict))
+        ):
             self._result_types.pop(msg_id, None)
             self._send_data({"jsonrpc": self.VERSION, "id": msg_id, "result": result})
         else:
@@ -62,7 +67,9 @@ class PonderProtocol(LanguageServerProtocol):
 
 class PonderServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("ponder", VERSION, protocol_cls=PonderProtocol, text_document_sync_kind=t.TextDocumentSyncKind.Incremental)
+        super().__init__(
+            "ponder", VERSION, protocol_cls=PonderProtocol, text_document_sync_kind=t.TextDocumentSyncKind.Incremental
+        )
         self.settings = PonderSettings()
         self.init_options: dict = {}
         self.root: Path | None = None
@@ -108,7 +115,9 @@ class PonderServer(LanguageServer):
         """Run `fn(vault, converter)` on the index thread (the answer is `default` before the vault opens)."""
         if self.session is None and not await self.session_started():
             return default
-        return await self.session.run(lambda vault: default if vault is None else fn(vault, self.converter(vault)), method=method)
+        return await self.session.run(
+            lambda vault: default if vault is None else fn(vault, self.converter(vault)), method=method
+        )
 
     async def query_note(
         self, uri: str, fn: Callable[[Vault, Converter, str, Note], T], method: str | None = None, local: bool = False
@@ -157,7 +166,7 @@ class PonderServer(LanguageServer):
         if self.session is None:
             try:
                 await asyncio.wait_for(self._session_ready.wait(), STARTUP_WAIT_S)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         return self.session is not None
 
@@ -201,7 +210,9 @@ class PonderServer(LanguageServer):
         if not self.client_has("workspace.configuration"):
             return None
         try:
-            got = await self.workspace_configuration_async(t.ConfigurationParams([t.ConfigurationItem(section="ponder")]))
+            got = await self.workspace_configuration_async(
+                t.ConfigurationParams([t.ConfigurationItem(section="ponder")])
+            )
         except Exception as e:  # a client that fails this request keeps the init options
             log.warning("workspace/configuration failed: %s", e)
             return None
@@ -239,7 +250,12 @@ class PonderServer(LanguageServer):
         progress = Reporter(self)
         await progress.begin("Ponder: indexing")
         try:
-            await session.run(lambda v: [v.open_document(p, self.workspace.get_text_document(self.paths.uri(p)).source) for p in self.open_paths()])
+            await session.run(
+                lambda v: [
+                    v.open_document(p, self.workspace.get_text_document(self.paths.uri(p)).source)
+                    for p in self.open_paths()
+                ]
+            )
             await session.index(progress.report, on_batch=self.events.index_batch.emit_async)
             # the model's fingerprint (0.2 s of CPU on a thread) once the index is up, not while
             # the first requests are answered; a hover that needs it before starts it itself
@@ -282,7 +298,9 @@ class Reporter:
         except Exception:
             self.enabled = False
             return
-        self.server.work_done_progress.begin(self.token, t.WorkDoneProgressBegin(title=title, cancellable=False, percentage=0))
+        self.server.work_done_progress.begin(
+            self.token, t.WorkDoneProgressBegin(title=title, cancellable=False, percentage=0)
+        )
 
     def report(self, phase: str, done: int, total: int) -> None:
         if not self.enabled:
@@ -293,7 +311,9 @@ class Reporter:
         self._last = loop_time
         what = "files parsed" if phase == "parse" else "chunks embedded"
         pct = int(100 * done / total) if total else 100
-        self.server.work_done_progress.report(self.token, t.WorkDoneProgressReport(message=f"{done}/{total} {what}", percentage=pct))
+        self.server.work_done_progress.report(
+            self.token, t.WorkDoneProgressReport(message=f"{done}/{total} {what}", percentage=pct)
+        )
 
     def end(self, message: str) -> None:
         if self.enabled:
@@ -328,7 +348,11 @@ def build() -> PonderServer:
                     ls.show(m)
         if ls.client_has("workspace.did_change_watched_files.dynamic_registration"):
             watchers = [t.FileSystemWatcher(glob_pattern=g) for g in WATCH_GLOBS]
-            reg = t.Registration("ponder-watch", t.WORKSPACE_DID_CHANGE_WATCHED_FILES, t.DidChangeWatchedFilesRegistrationOptions(watchers))
+            reg = t.Registration(
+                "ponder-watch",
+                t.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                t.DidChangeWatchedFilesRegistrationOptions(watchers),
+            )
             ls.spawn(ls.client_register_capability_async(t.RegistrationParams([reg])))
         await ls.start_session()
 
@@ -360,7 +384,8 @@ def _audit_sockets(path: str) -> None:
     def hook(event: str, args: tuple) -> None:
         if event in ("socket.connect", "socket.getaddrinfo", "socket.bind", "socket.sendto"):
             try:
-                out.write(f"{event}\t{args[1] if event != 'socket.getaddrinfo' else args[0]!r}\t{getattr(args[0], 'family', '')}\n")
+                target = args[1] if event != "socket.getaddrinfo" else args[0]
+                out.write(f"{event}\t{target!r}\t{getattr(args[0], 'family', '')}\n")
             except Exception:
                 out.write(f"{event}\t?\n")
 
@@ -402,7 +427,13 @@ def start_stdio(server: PonderServer) -> None:
             reader = _PipeReader(stream)
         except (ValueError, OSError, NotImplementedError):  # a regular file, or a loop without pipes
             reader = StdinAsyncReader(stdin, server.thread_pool)
-        await run_async(stop_event=server._stop_event, reader=reader, protocol=server.protocol, logger=log, error_handler=server.report_server_error)
+        await run_async(
+            stop_event=server._stop_event,
+            reader=reader,
+            protocol=server.protocol,
+            logger=log,
+            error_handler=server.report_server_error,
+        )
 
     try:
         asyncio.run(main())

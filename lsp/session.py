@@ -113,7 +113,12 @@ class Session:
                 _current.ticket = None
                 ms = (time.perf_counter() - t0) * 1000
                 if ms >= SLOW_JOB_MS:  # what held the index thread (and every request queued behind it)
-                    log.log(logging.INFO if ms >= 100 else logging.DEBUG, "index-thread job %s took %.0f ms", method or getattr(fn, "__qualname__", fn), ms)
+                    log.log(
+                        logging.INFO if ms >= 100 else logging.DEBUG,
+                        "index-thread job %s took %.0f ms",
+                        method or getattr(fn, "__qualname__", fn),
+                        ms,
+                    )
 
         fut = asyncio.get_running_loop().run_in_executor(self._index, job)
         try:
@@ -154,7 +159,10 @@ class Session:
         rows with the open documents overlaid."""
         store = self.vault.store
         if self._symbols is None or self._symbols[0] != (self.generation, store.generation):
-            self._symbols = ((self.generation, store.generation), SymbolTable(self.vault.graph, self._store_layers(store)))
+            self._symbols = (
+                (self.generation, store.generation),
+                SymbolTable(self.vault.graph, self._store_layers(store)),
+            )
         return self._symbols[1]
 
     def _store_layers(self, store) -> list[SymbolRows]:
@@ -207,7 +215,7 @@ class Session:
         known = set(on_disk) | {p for p, _ in skipped}
 
         def plan(vault: Vault) -> list[str]:
-            vault.graph  # warm start: load what the store knows
+            _ = vault.graph  # warm start: load what the store knows
             return vault.stale_paths(on_disk, known)
 
         todo = await self.run(plan)
@@ -253,7 +261,9 @@ class Session:
                     part = todo[start : start + EMBED_BATCH]
                     encoder = self.vault.embedder  # thread-safe by contract
                     vecs = await loop.run_in_executor(self._embed, encoder.encode, [t for _, t in part])
-                    await self.run(lambda v, part=part, vecs=vecs, store=store: getattr(v, store)([h for h, _ in part], vecs))
+                    await self.run(
+                        lambda v, part=part, vecs=vecs, store=store: getattr(v, store)([h for h, _ in part], vecs)
+                    )
                     done += len(part)
                     progress("embed", done, total)
             self.embedding_state = "done"

@@ -14,11 +14,12 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, Field, ValidationError
+
 from ponder.index import EmbeddingSettings, IndexSettings
 from ponder.lsp.llm.codegen.implement import CodegenSettings
 from ponder.lsp.llm.contradictions.judge import ContradictionSettings
 from ponder.runtime.settings import ModelSettings
-from pydantic import BaseModel, Field, ValidationError
 
 CONFIG_FILE = "ponder.toml"
 ENV_PREFIX = "PONDER_"
@@ -30,9 +31,12 @@ class PonderSettings(BaseModel):
     index: IndexSettings = Field(default_factory=IndexSettings, description="What the index reads and stores.")
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings, description="Embedding model.")
     model: ModelSettings = Field(default_factory=ModelSettings, description="The local LLM.")
-    codegen: CodegenSettings = Field(default_factory=CodegenSettings, description="Explanations on hover and implementations from pseudocode.")
+    codegen: CodegenSettings = Field(
+        default_factory=CodegenSettings, description="Explanations on hover and implementations from pseudocode."
+    )
     contradictions: ContradictionSettings = Field(
-        default_factory=ContradictionSettings, description="The model's background judgement of candidate contradictions."
+        default_factory=ContradictionSettings,
+        description="The model's background judgement of candidate contradictions.",
     )
 
 

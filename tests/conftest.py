@@ -24,10 +24,13 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 RELATED_NOTES = {
     "heat-pump.md": "# Heat pump\n\nThe outdoor unit defrosts its evaporator coil when frost builds up on the fins.\n"
     "The defrost cycle reverses the refrigerant flow every 40 minutes in frost.\n",
-    "winter-log.md": "# Winter log\n\nFrost on the evaporator fins again; the defrost cycle reversed the refrigerant flow every 40 minutes tonight.\n",
-    "bread.md": "# Bread\n\nThe sourdough starter is fed with rye flour twice a day.\nA long cold proof gives the crumb more flavour.\n",
+    "winter-log.md": "# Winter log\n\nFrost on the evaporator fins again; the defrost cycle reversed "
+    "the refrigerant flow every 40 minutes tonight.\n",
+    "bread.md": "# Bread\n\nThe sourdough starter is fed with rye flour twice a day.\nA long cold "
+    "proof gives the crumb more flavour.\n",
     "bike.md": "# Bike\n\nThe chain is cleaned and oiled after every rainy ride.\nBrake pads are checked monthly.\n",
-    "garden.md": "# Garden\n\nTomato seedlings move outside once nights stay warm.\nThe compost heap is turned weekly.\n",
+    "garden.md": "# Garden\n\nTomato seedlings move outside once nights stay warm.\nThe compost "
+    "heap is turned weekly.\n",
     "Home.md": "# Home\n\n[[bread]] [[bike]] [[garden]]\n",
 }
 

@@ -7,6 +7,7 @@ names must occur on their lines, and every path must exist.
 With --substring an anchor's text only has to occur in its line and on no other
 line of the file (the convention of the vault-orbit labels, which quote a sentence).
 """
+
 import json
 import pathlib
 import sys

@@ -144,10 +144,17 @@ def _notes(graph: Graph, note: Note, typed: str, replace: Range, closes: bool) -
     for score, label, p, alias in shown:
         name = link_name(graph, p)
         if alias is not None:
-            out.append((score, Candidate(alias, "alias", f"{name}|{alias}{tail}", replace, f"alias of {p}", filter=alias)))
+            out.append(
+                (score, Candidate(alias, "alias", f"{name}|{alias}{tail}", replace, f"alias of {p}", filter=alias))
+            )
         elif p in titles:
             title = titles[p]
-            out.append((score, Candidate(label, "note", name + tail, replace, p, title if title != label else "", filter=label)))
+            out.append(
+                (
+                    score,
+                    Candidate(label, "note", name + tail, replace, p, title if title != label else "", filter=label),
+                )
+            )
     return _rank(out, incomplete=len(ranked) > LIMIT)
 
 
@@ -177,7 +184,12 @@ def _headings(graph: Graph, note: Note, typed_note: str, typed: str, replace: Ra
     for h in target.headings:
         score = fuzzy_score(q, fold(h.text))
         if score is not None:
-            out.append((score, Candidate(h.text, "heading", h.text + tail, replace, "#" * h.level + " " + h.text, filter=h.text)))
+            out.append(
+                (
+                    score,
+                    Candidate(h.text, "heading", h.text + tail, replace, "#" * h.level + " " + h.text, filter=h.text),
+                )
+            )
     return _rank(out)
 
 
@@ -240,7 +252,9 @@ def _paths(graph: Graph, note: Note, typed: str, replace: Range) -> Completions:
     for score, i in matches:
         rel, p = table.rels[i], table.paths[i]
         if p != note.path:
-            out.append((score, Candidate(rel, "note" if p in graph.notes else "file", quote(rel), replace, p, filter=rel)))
+            out.append(
+                (score, Candidate(rel, "note" if p in graph.notes else "file", quote(rel), replace, p, filter=rel))
+            )
     return _rank(out)
 
 

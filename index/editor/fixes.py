@@ -79,10 +79,18 @@ def broken_link_fixes(graph: Graph, note: Note, data: dict, k: int = 3) -> list[
                 names.setdefault(label, p)
         for j, (_, label) in enumerate(_closest(link.target.rsplit("/", 1)[-1], list(names), k)):
             p = names[label]
-            text = link_name(graph, p) if link.kind == "wiki" else posixpath.relpath(p, posixpath.dirname(note.path) or ".")
+            text = (
+                link_name(graph, p)
+                if link.kind == "wiki"
+                else posixpath.relpath(p, posixpath.dirname(note.path) or ".")
+            )
             if link.kind == "wiki" and fold(label) != fold(graph.notes[p].name):
                 text = label  # an alias resolves by itself
-            out.append(Fix(f"Change link to '{text}'", Change([TextEdit(note.path, link.target_range, text)]), preferred=j == 0))
+            out.append(
+                Fix(
+                    f"Change link to '{text}'", Change([TextEdit(note.path, link.target_range, text)]), preferred=j == 0
+                )
+            )
         create = create_note_fix(graph, note, link.target, link.kind)
         if create:
             out.append(create)
@@ -182,12 +190,6 @@ def undefined_symbol_fix(note: Note, text: str, data: dict) -> Fix | None:
 SUPERSEDED_MARK = " *(superseded)*"
 
 
-def superseded_fix(path: str, rng: Range) -> Fix:
-    """Mark the statement at `rng` superseded: the fact extractor then leaves it out of conflicts."""
-    end = Range(rng.end, rng.end)
-    return Fix("Mark this statement superseded", Change(edits=[TextEdit(path, end, SUPERSEDED_MARK)]))
-
-
 _SEE_ALSO = re.compile(r"^\s*(\*\*)?(see also|related|см\. также|см также|связано)(\*\*)?\s*:", re.IGNORECASE)
 
 
@@ -207,5 +209,9 @@ def missing_link_fix(graph: Graph, note: Note, text: str, data: dict) -> Fix | N
     last = len(lines) - 1
     end = Range.of(last, utf16_len(lines[last]))
     sep = "\n" if lines[last].strip() else ""
-    label = "См. также" if re.search(r"[а-яё]", text[:2000], re.IGNORECASE) and not re.search(r"[a-z]{4,}", text[:400]) else "See also"
+    label = (
+        "См. также"
+        if re.search(r"[а-яё]", text[:2000], re.IGNORECASE) and not re.search(r"[a-z]{4,}", text[:400])
+        else "See also"
+    )
     return Fix(f"Link {link}", Change(edits=[TextEdit(note.path, end, f"{sep}\n{label}: {link}\n")]), preferred=True)

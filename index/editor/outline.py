@@ -25,7 +25,7 @@ class OutlineItem:
     detail: str
     range: Range  # the whole section / definition
     selection: Range  # the heading line / the name
-    children: list["OutlineItem"] = field(default_factory=list)
+    children: list[OutlineItem] = field(default_factory=list)
 
 
 def section_end(heads: list, i: int, line_count: int) -> int:
@@ -42,14 +42,22 @@ def outline(note: Note, line_count: int) -> list[OutlineItem]:
     heads = note.headings
     for i, h in enumerate(heads):
         end = section_end(heads, i, line_count)
-        items.append(OutlineItem(h.text, "heading", "#" * h.level, Range.of(h.range.start.line, 0, max(end, h.range.start.line), 0), h.range))
+        items.append(
+            OutlineItem(
+                h.text,
+                "heading",
+                "#" * h.level,
+                Range.of(h.range.start.line, 0, max(end, h.range.start.line), 0),
+                h.range,
+            )
+        )
     roots: list[OutlineItem] = []
     for i, h in enumerate(heads):
         (roots if h.parent is None else items[h.parent].children).append(items[i])
     for fn in note.functions:
         item = OutlineItem(fn.name, "function", fn.signature, fn.range, fn.name_range)
         owner = None
-        for i, h in enumerate(heads):
+        for i, _h in enumerate(heads):
             if items[i].range.start.line <= fn.range.start.line <= items[i].range.end.line:
                 owner = items[i]  # the innermost: later headings are deeper or siblings
         (owner.children if owner else roots).append(item)
@@ -103,12 +111,12 @@ class SymbolRows:
         self.covers = covers if covers is not None else {r[3] for r in rows}
 
     @classmethod
-    def of_notes(cls, notes) -> "SymbolRows":
+    def of_notes(cls, notes) -> SymbolRows:
         notes = list(notes)
         return cls([row for note in notes for row in _note_rows(note)], {n.path for n in notes})
 
     @classmethod
-    def of_store(cls, stored, covers: set[str] | None = None) -> "SymbolRows":
+    def of_store(cls, stored, covers: set[str] | None = None) -> SymbolRows:
         """From the store's symbol rows `(path, kind, name, key, detail, range JSON)`, a
         note's rows together (`Store.symbol_rows`): the same rows `of_notes` makes from the
         notes, without loading a single note."""
@@ -134,6 +142,7 @@ class SymbolRows:
         left out. Scores fall in tiers that never overlap (prefix, word-start substring,
         other substring, subsequence), and within a tier the scan order is the result
         order, so each tier is read only as far as it is needed."""
+
         def shown(i: int) -> _Row | None:
             row = self.ranked[i]
             return None if row[3] in hidden else row
@@ -184,7 +193,11 @@ class SymbolTable:
     note of the graph is read."""
 
     def __init__(self, graph: Graph, stored: list[SymbolRows] | None = None):
-        layers = [SymbolRows.of_notes(graph.notes.values())] if stored is None else [*stored, SymbolRows.of_notes(graph.pinned())]
+        layers = (
+            [SymbolRows.of_notes(graph.notes.values())]
+            if stored is None
+            else [*stored, SymbolRows.of_notes(graph.pinned())]
+        )
         self.parts: list[tuple[SymbolRows, set[str]]] = []  # (rows, paths hidden by the layers above)
         above: set[str] = set()
         for layer in reversed(layers):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ponder.index.graph.graph import Graph
-from ponder.index.notes import Heading, Note, PseudoFunction
+from ponder.index.notes import Heading, Note
 from ponder.index.parsing.positions import split_lines
 
 MAX_LINES = 30
@@ -91,10 +91,3 @@ def function_info(graph: Graph, name: str, texts) -> list[FunctionInfo]:
         src = _cap(lines[fn.range.start.line : fn.range.end.line + 1], max_lines=25)
         out.append(FunctionInfo(fn.name, fn.signature, fn.kind, path, fn.range.start.line, src, used, len(calls)))
     return out
-
-
-def enclosing_function(note: Note, line: int) -> PseudoFunction | None:
-    for fn in note.functions:
-        if fn.range.start.line <= line <= fn.range.end.line:
-            return fn
-    return None

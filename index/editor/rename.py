@@ -79,7 +79,7 @@ def anchor_range(link: Link) -> Range | None:
         i += 1
     stops = "|]" if link.kind == "wiki" else ")"
     j = i
-    while j < len(raw) and raw[j] not in stops and not (link.kind == "markdown" and raw[j] in " \t\""):
+    while j < len(raw) and raw[j] not in stops and not (link.kind == "markdown" and raw[j] in ' \t"'):
         j += 1
     base = link.range.start.character
     return Range.of(link.range.start.line, base + utf16_len(raw[:i]), link.range.start.line, base + utf16_len(raw[:j]))
@@ -246,7 +246,9 @@ def move_edits(graph: Graph, moves: dict[str, str]) -> Change:
         for link in note.links:
             if link.kind == "url" or not link.target:
                 continue
-            relative = link.kind == "markdown" and not link.target.startswith("/") or link.target.startswith(("./", "../"))
+            relative = (
+                link.kind == "markdown" and not link.target.startswith("/") or link.target.startswith(("./", "../"))
+            )
             if not relative:
                 continue
             dst = graph.resolve_note(link, old)
@@ -264,4 +266,3 @@ def move_edits(graph: Graph, moves: dict[str, str]) -> Change:
 def notes_under(graph: Graph, folder: str) -> list[str]:
     prefix = folder.rstrip("/") + "/"
     return sorted(p for p in graph.notes if p.startswith(prefix))
-

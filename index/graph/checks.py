@@ -29,13 +29,6 @@ def check_note(graph: Graph, path: str, builtins: Iterable[str] = ()) -> list[Di
     return sorted(out, key=lambda d: (d.range.start, d.code))
 
 
-def check_vault(graph: Graph, builtins: Iterable[str] = ()) -> list[Diagnostic]:
-    out: list[Diagnostic] = []
-    for path in sorted(graph.notes):
-        out += check_note(graph, path, builtins)
-    return out
-
-
 def broken_links(graph: Graph, note: Note) -> list[Diagnostic]:
     out = []
     for i, link in enumerate(note.links):

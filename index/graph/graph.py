@@ -56,7 +56,9 @@ class NoteSource(Protocol):
     def paths_with_keys(self, kind: str, keys: Iterable[str]) -> list[str]: ...
     def link_targets(self, keys: Iterable[str], exclude: Iterable[str] = ()) -> list[tuple[str, str, str]]: ...
     def key_counts(self, kind: str) -> dict[str, int]: ...
-    def find_symbols(self, query: str, limit: int, exclude: Iterable[str] = ()) -> list[tuple[str, str, str, str, Range]]: ...
+    def find_symbols(
+        self, query: str, limit: int, exclude: Iterable[str] = ()
+    ) -> list[tuple[str, str, str, str, Range]]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +83,7 @@ class Symbol:
 class NoteMap(Mapping[str, Note]):
     """`graph.notes`: every known note by path, loaded on first access."""
 
-    def __init__(self, graph: "Graph"):
+    def __init__(self, graph: Graph):
         self._g = graph
 
     def __getitem__(self, path: str) -> Note:
@@ -287,7 +289,9 @@ class Graph:
             if cand in self._catalog or cand in self.assets:
                 return cand
         folded = fold(_strip_ext(joined))
-        if folded in self._by_path and (joined.lower().endswith(NOTE_EXTENSIONS) or "." not in joined.rsplit("/", 1)[-1]):
+        if folded in self._by_path and (
+            joined.lower().endswith(NOTE_EXTENSIONS) or "." not in joined.rsplit("/", 1)[-1]
+        ):
             return self._by_path[folded]
         return self._assets_folded.get(fold(joined))
 

@@ -30,9 +30,13 @@ def _claims(vault: VaultView, path: str) -> list[tuple[str, Range, bytes | None]
     """(text, range, vector) of a note's claims; open documents are embedded on the fly."""
     out = []
     note = vault.open_note(path)
-    rows = [(s.kind, s.text, s.range, sentence_hash(s.kind, s.text)) for s in note.sentences] if note else vault.store.sentence_rows(path)
+    rows = (
+        [(s.kind, s.text, s.range, sentence_hash(s.kind, s.text)) for s in note.sentences]
+        if note
+        else vault.store.sentence_rows(path)
+    )
     missing: list[int] = []
-    for kind, text, rng, h in rows:
+    for _kind, text, rng, h in rows:
         if h is None:
             continue
         out.append([text, rng, vault.store.sentence_vector(h) if vault.embedding.enabled else None])
@@ -76,11 +80,16 @@ def candidates(vault: VaultView, path: str, k: int = 10, min_similarity: float =
     are dropped unless the words ranked them among the first few or they define a term used."""
     out: list[Candidate] = []
     for text, rng, vec in _claims(vault, path):
-        def elsewhere(p: str, r: Range) -> bool:
+
+        def elsewhere(p: str, r: Range, rng: Range = rng) -> bool:
             # itself or its neighbours; an open note's stored copy is stale
             return not (p == path and (abs(r.start.line - rng.start.line) <= 3 or vault.open_note(p) is not None))
 
-        by_vec = [(p, t, r, sim) for p, t, r, sim in (vault.store.similar_sentences(vec, k + 8) if vec else []) if elsewhere(p, r)]
+        by_vec = [
+            (p, t, r, sim)
+            for p, t, r, sim in (vault.store.similar_sentences(vec, k + 8) if vec else [])
+            if elsewhere(p, r)
+        ]
         stems = content_stems(text.replace("`", " "))
         by_words = [(p, t, r, h) for p, t, r, h in vault.store.sentences_sharing_stems(stems, k + 8) if elsewhere(p, r)]
         defined = [(p, t, r, h) for p, t, r, h in vault.definitions.used_in(stems, path) if elsewhere(p, r)]
@@ -88,7 +97,7 @@ def candidates(vault: VaultView, path: str, k: int = 10, min_similarity: float =
             defined.sort(key=lambda d: -(_cosine(vec, v) if (v := vault.store.sentence_vector(d[3])) else 0.0))
         hits: dict[tuple[str, int], _Hit] = {}
 
-        def hit(p: str, t: str, r: Range, rank: int) -> _Hit:
+        def hit(p: str, t: str, r: Range, rank: int, hits: dict = hits) -> _Hit:
             h = hits.setdefault((p, r.start.line), _Hit(p, t, r))
             h.score += 1.0 / (FUSION_K + rank)
             return h

@@ -26,7 +26,8 @@ GENERIC = {
     stem(w)
     for w in """max maximum min minimum default size count number num limit interval period timeout total value
     time const config setting settings every each per amount level rate new old first last power capacity
-    макс максимум мин минимум размер число количество лимит интервал период таймаут значение мощность ёмкость емкость""".split()
+    макс максимум мин минимум размер число количество лимит интервал период таймаут значение
+    мощность ёмкость емкость""".split()
 }
 REL_TOLERANCE = 0.01
 
@@ -141,8 +142,6 @@ def pair_conflict(a: Fact, b: Fact) -> tuple[str, str] | None:
     return None
 
 
-
-
 def reversed_steps(x: tuple[tuple[str, ...], ...], y: tuple[tuple[str, ...], ...]) -> tuple[str, str] | None:
     """Two stems that `x` puts in one order and `y` in the other."""
 
@@ -162,20 +161,6 @@ def reversed_steps(x: tuple[tuple[str, ...], ...], y: tuple[tuple[str, ...], ...
     return None
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 def _dedupe(items: list[Conflict]) -> list[Conflict]:
     seen: set[tuple] = set()
     out = []
@@ -193,13 +178,20 @@ def pair_key(text_a: str, text_b: str) -> str:
     return hashlib.blake2b(joined.encode("utf-8"), digest_size=12).hexdigest()
 
 
-def conflict_diagnostic(here: Fact, other_path: str, other_range: Range, other_text: str, why: tuple[str, str]) -> Diagnostic:
+def conflict_diagnostic(
+    here: Fact, other_path: str, other_range: Range, other_text: str, why: tuple[str, str]
+) -> Diagnostic:
     """The warning on `here`'s side: both values quoted, the other side in relatedInformation."""
     where = f"{other_path}:{other_range.start.line + 1}"
     quote = " ".join(other_text.split())
     if len(quote) > 100:
         quote = quote[:99] + "…"
     msg = f"Conflicting statements: {why[0]} here; {why[1]} in {where} (“{quote}”)"
-    data = {"pair": pair_key(here.text, other_text), "other": other_path, "otherRange": other_range.to_json(), "kind": here.kind}
+    data = {
+        "pair": pair_key(here.text, other_text),
+        "other": other_path,
+        "otherRange": other_range.to_json(),
+        "kind": here.kind,
+    }
     related = (Related(other_path, other_range, f"{why[1]} here; {why[0]} in {here.path}:{here.line + 1}"),)
     return Diagnostic(here.path, here.range, "warning", "fact-conflict", msg, related, data)

@@ -10,7 +10,17 @@ from ponder.index.parsing.claims import sentence_hash
 from ponder.index.parsing.positions import fold
 from ponder.index.parsing.stems import content_stems
 
-GLOSSARY_WORDS = ("glossar", "glossary", "terms", "terminolog", "vocabular", "глоссари", "термин", "словарь", "определени")
+GLOSSARY_WORDS = (
+    "glossar",
+    "glossary",
+    "terms",
+    "terminolog",
+    "vocabular",
+    "глоссари",
+    "термин",
+    "словарь",
+    "определени",
+)
 
 
 _BOLD_TERM = re.compile(r"^\*\*([^*]{2,60})\*\*\s*(?:[—–:-]|это\b|is\b|are\b)")

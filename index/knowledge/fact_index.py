@@ -207,7 +207,9 @@ class FactIndex:
         counts: dict[tuple[str, int], int] = {}
         for k, path, i, flag in self._entries(rare):
             counts[(path, i)] = counts.get((path, i), 0) + (2 if flag or k in named else 1)
-        best = sorted((pi for pi, n in counts.items() if n >= 2 or fact.kind == "prohibition"), key=lambda pi: (-counts[pi], pi))
+        best = sorted(
+            (pi for pi, n in counts.items() if n >= 2 or fact.kind == "prohibition"), key=lambda pi: (-counts[pi], pi)
+        )
         return [f for f in (self._fact(p, i) for p, i in best[:limit]) if f is not None]
 
     def _fact(self, path: str, i: int) -> Fact | None:

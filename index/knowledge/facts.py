@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from ponder.index.notes import Note, Range, reduce_by_fields
 from ponder.index.parsing.stems import content_stems, ident_parts, stem
@@ -39,18 +39,39 @@ for names, pint_unit in [
     ("month months мес месяц месяца месяцев", "month"),
     ("y yr yrs year years год года лет", "year"),
     ("b byte bytes б байт байта байтов", "byte"),
-    ("kb кб", "kilobyte"), ("kib", "kibibyte"), ("mb мб", "megabyte"), ("mib миб", "mebibyte"),
-    ("gb гб", "gigabyte"), ("gib гиб", "gibibyte"), ("tb тб", "terabyte"), ("tib", "tebibyte"),
-    ("kbit kbps кбит", "kilobit"), ("mbit mbps мбит", "megabit"), ("gbit gbps гбит", "gigabit"),
+    ("kb кб", "kilobyte"),
+    ("kib", "kibibyte"),
+    ("mb мб", "megabyte"),
+    ("mib миб", "mebibyte"),
+    ("gb гб", "gigabyte"),
+    ("gib гиб", "gibibyte"),
+    ("tb тб", "terabyte"),
+    ("tib", "tebibyte"),
+    ("kbit kbps кбит", "kilobit"),
+    ("mbit mbps мбит", "megabit"),
+    ("gbit gbps гбит", "gigabit"),
     ("% percent процент процента процентов", "percent"),
-    ("w watt watts вт ватт ватта", "watt"), ("kw kilowatt kilowatts квт киловатт киловатта", "kilowatt"),
+    ("w watt watts вт ватт ватта", "watt"),
+    ("kw kilowatt kilowatts квт киловатт киловатта", "kilowatt"),
     ("kwh квтч квт·ч", "kilowatt_hour"),
     # temperatures compare as plain degrees (no °F here: an offset unit needs more than a factor)
     ("°c °с ℃ градус градуса градусов", "kelvin"),
 ]:
     for n in names.split():
         _UNITS[n] = pint_unit
-_COUNT_WORDS = {"times", "time", "раз", "раза", "attempts", "attempt", "retries", "tries", "попыток", "попытки", "повторов"}
+_COUNT_WORDS = {
+    "times",
+    "time",
+    "раз",
+    "раза",
+    "attempts",
+    "attempt",
+    "retries",
+    "tries",
+    "попыток",
+    "попытки",
+    "повторов",
+}
 # A bare number named like this counts repetitions, so it compares with "5 times".
 _REPEAT_STEMS = {"retri", "attempt", "tri", "repeat", "повтор", "попытк", "рестарт", "restart"}
 
@@ -59,14 +80,15 @@ _UNIT_STEMS = {stem(u) for u in _UNITS} | {"tim", "time", "раз"}
 _NUM = r"(?<![\w.])(\d+(?:[.,]\d+)?)"
 _UNIT_RX = "|".join(sorted((re.escape(u) for u in _UNITS), key=len, reverse=True))
 _QUANTITY = re.compile(
-    _NUM + r"(?:\s*(?:-|–|—|to|до|and|и)\s*(\d+(?:[.,]\d+)?))?\s*(" + _UNIT_RX + r")(?:\s*/\s*(s|sec|second|с|сек))?(?![\w])",
+    _NUM
+    + r"(?:\s*(?:-|–|—|to|до|and|и)\s*(\d+(?:[.,]\d+)?))?\s*("
+    + _UNIT_RX
+    + r")(?:\s*/\s*(s|sec|second|с|сек))?(?![\w])",
     re.IGNORECASE,
 )
-_BARE_NUMBER = re.compile(_NUM + r"(?![\w.:/%-]|\.\d)")
-_PER = re.compile(r"\bper\s+(\w+)|\bна\s+(\w+)|\bв\s+(секунду|минуту|час|день)", re.IGNORECASE)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _unit_info(unit: str, rate: bool) -> tuple[str, float]:
     """(dimension name, factor to base units) for a unit spelling, via pint."""
     ureg = _registry()
@@ -85,10 +107,27 @@ def _registry():
 # --- roles and qualifiers -----------------------------------------------------------------
 
 _ROLE_BEFORE = [
-    ("max", re.compile(r"(at most|up to|no more than|not more than|maximum( of)?|max\.?|limited to|cap(ped)? (at|of)|не более|не больше|максимум|до)\s*$", re.I)),
-    ("min", re.compile(r"(at least|no less than|not less than|minimum( of)?|min\.?|не менее|не меньше|минимум|от)\s*$", re.I)),
+    (
+        "max",
+        re.compile(
+            r"(at most|up to|no more than|not more than|maximum( of)?|max\.?|limited "
+            r"to|cap(ped)? (at|of)|не более|не больше|максимум|до)\s*$",
+            re.I,
+        ),
+    ),
+    (
+        "min",
+        re.compile(
+            r"(at least|no less than|not less than|minimum( of)?|min\.?|не менее|не меньше|минимум|от)\s*$", re.I
+        ),
+    ),
     ("period", re.compile(r"(every|each|once every|каждые|каждый|каждую|раз в)\s*$", re.I)),
-    ("delay", re.compile(r"(after|within|for|timeout( of)?|time(s)? out after|expires? after|через|после|в течение|спустя)\s*$", re.I)),
+    (
+        "delay",
+        re.compile(
+            r"(after|within|for|timeout( of)?|time(s)? out after|expires? after|через|после|в течение|спустя)\s*$", re.I
+        ),
+    ),
     ("approx", re.compile(r"(about|around|roughly|approximately|~|≈|около|примерно|порядка)\s*$", re.I)),
 ]
 _IDENT_ROLE = [
@@ -105,22 +144,49 @@ ENVIRONMENTS = {
     "prod": {"prod", "production", "live", "прод", "продакшн", "продакшен", "боевой", "боевом"},
 }
 _STATUS_WORDS = {
-    "rejected": re.compile(r"\b(rejected|declined|dropped the idea|we decided against|отклонен[оа]?|отклонили|отказались)\b", re.I),
-    "superseded": re.compile(r"\b(superseded|deprecated|obsolete|no longer (valid|true|used)|устарел[оа]?|заменен[оа]?|больше не)\b", re.I),
-    "hypothetical": re.compile(r"\b(if we ever|we could|could we|might|maybe|perhaps|we considered|was considered|proposal|proposed|what if|would be nice|nice to have|someday|идея|если бы|возможно|может быть|предлагаю|рассматривали|когда-нибудь)\b", re.I),
+    "rejected": re.compile(
+        r"\b(rejected|declined|dropped the idea|we decided against|отклонен[оа]?|отклонили|отказались)\b", re.I
+    ),
+    "superseded": re.compile(
+        r"\b(superseded|deprecated|obsolete|no longer (valid|true|used)|устарел[оа]?|заменен[оа]?|больше не)\b", re.I
+    ),
+    "hypothetical": re.compile(
+        r"\b(if we ever|we could|could we|might|maybe|perhaps|we considered|was "
+        r"considered|proposal|proposed|what if|would be nice|nice to "
+        r"have|someday|идея|если бы|возможно|может "
+        r"быть|предлагаю|рассматривали|когда-нибудь)\b",
+        re.I,
+    ),
 }
-_QUESTION_START = re.compile(r"^\W*(could|should|would|can|do|does|is|are|what|why|how|when|нужно ли|можно ли|стоит ли|может|зачем|почему|как|когда)\b", re.I)
-_VERSION = re.compile(r"\b(since|before|until|after|from|as of|начиная с|до|после|с)\s+(v?\d+(?:\.\d+)+|v\d+|version \d+|версии \d+(?:\.\d+)*)", re.I)
-_RFC = re.compile(r"\b(MUST NOT|SHALL NOT|SHOULD NOT|MUST|SHALL|SHOULD|MAY|REQUIRED|RECOMMENDED|OPTIONAL|ДОЛЖЕН НЕ|НЕ ДОЛЖЕН|ДОЛЖНА|ДОЛЖНО|ДОЛЖНЫ|ДОЛЖЕН|МОЖЕТ)\b")
-_NEVER = re.compile(
-    r"\b(?:never(?:\s+ever)?|must not|mustn't|shall not|may not|is not allowed to|are not allowed to|никогда\s+не|запрещено|нельзя|не должен|не должна|не должно|не должны)\s+(?:be\s+|been\s+|get\s+|быть\s+)?([^\W\d_][\w-]*)",
+_QUESTION_START = re.compile(
+    r"^\W*(could|should|would|can|do|does|is|are|what|why|how|when|нужно ли|можно "
+    r"ли|стоит ли|может|зачем|почему|как|когда)\b",
     re.I,
 )
-_ORDER_SPLIT = re.compile(r"\b(?:and\s+)?(?:only\s+)?then\b|,?\s*\b(?:а\s+)?(?:затем|потом|после этого|только потом)\b|\bfollowed by\b", re.I)
+_VERSION = re.compile(
+    r"\b(since|before|until|after|from|as of|начиная "
+    r"с|до|после|с)\s+(v?\d+(?:\.\d+)+|v\d+|version \d+|версии \d+(?:\.\d+)*)",
+    re.I,
+)
+_RFC = re.compile(
+    r"\b(MUST NOT|SHALL NOT|SHOULD "
+    r"NOT|MUST|SHALL|SHOULD|MAY|REQUIRED|RECOMMENDED|OPTIONAL|ДОЛЖЕН НЕ|НЕ "
+    r"ДОЛЖЕН|ДОЛЖНА|ДОЛЖНО|ДОЛЖНЫ|ДОЛЖЕН|МОЖЕТ)\b"
+)
+_NEVER = re.compile(
+    r"\b(?:never(?:\s+ever)?|must not|mustn't|shall not|may not|is not allowed to|are "
+    r"not allowed to|никогда\s+не|запрещено|нельзя|не должен|не должна|не должно|не "
+    r"должны)\s+(?:be\s+|been\s+|get\s+|быть\s+)?([^\W\d_][\w-]*)",
+    re.I,
+)
+_ORDER_SPLIT = re.compile(
+    r"\b(?:and\s+)?(?:only\s+)?then\b|,?\s*\b(?:а\s+)?(?:затем|потом|после этого|только потом)\b|\bfollowed by\b", re.I
+)
 _ORDER_MARK = re.compile(r"\b(first|then|before|afterwards|сначала|затем|потом|прежде|перед тем)\b", re.I)
 _CONDITIONAL = re.compile(r"\b(if|when|unless|если|когда)\b", re.I)
-_CONST = re.compile(r"^\s*(?:CONST|CONSTANT|LET|SET|DEFINE|КОНСТ|КОНСТАНТА)?\s*([^\W\d][\w]*)\s*(?:=|<-|:=|←)\s*(.+?)\s*(?://.*)?$")
-_KEY_VALUE = re.compile(r"^\s*[-*]?\s*`?([\w.\- ]{2,40}?)`?\s*[:=]\s*`?([^`]+?)`?\s*$")
+_CONST = re.compile(
+    r"^\s*(?:CONST|CONSTANT|LET|SET|DEFINE|КОНСТ|КОНСТАНТА)?\s*([^\W\d][\w]*)\s*(?:=|<-|:=|←)\s*(.+?)\s*(?://.*)?$"
+)
 _TABLE_CELL = re.compile(r"\s*\|\s*")
 
 
@@ -236,10 +302,23 @@ def _facts_from_front_matter(note: Note, fm_status: str | None) -> list[Fact]:
         key, value = m.group(1).strip(), m.group(2)
         for q in quantities(value.replace("`", ""))[:1]:
             rng = Range.of(i, 0, i, len(lines[i].rstrip("\r")))
-            base = _base(note.path, rng, lines[i].strip(), (note.title,), fm_status, ident_parts(key) if re.fullmatch(r"[\w.\-]+", key) else ())
+            base = _base(
+                note.path,
+                rng,
+                lines[i].strip(),
+                (note.title,),
+                fm_status,
+                ident_parts(key) if re.fullmatch(r"[\w.\-]+", key) else (),
+            )
             local = frozenset(content_stems(key)) | title | set(base["ident"])
             # the note is the subject (like a table row's first cell): the other side must name it
-            out.append(Fact(kind="quantity", quantity=q, **{**base, "local": local, "stems": base["stems"] | title, "row_key": title}))
+            out.append(
+                Fact(
+                    kind="quantity",
+                    quantity=q,
+                    **{**base, "local": local, "stems": base["stems"] | title, "row_key": title},
+                )
+            )
     return out
 
 
@@ -249,8 +328,16 @@ def _base(path: str, rng: Range, text: str, heading: tuple[str, ...], fm_status:
     stems = frozenset(s for s in content_stems(plain) if s not in _UNIT_STEMS) | frozenset(ident)
     vm = _VERSION.search(plain)
     return dict(
-        path=path, range=rng, text=text, stems=stems, local=stems, ident=tuple(ident), env=_env(words),
-        status=fm_status or _status(plain), version=vm.group(0).lower() if vm else None, heading=heading,
+        path=path,
+        range=rng,
+        text=text,
+        stems=stems,
+        local=stems,
+        ident=tuple(ident),
+        env=_env(words),
+        status=fm_status or _status(plain),
+        version=vm.group(0).lower() if vm else None,
+        heading=heading,
     )
 
 
@@ -261,7 +348,16 @@ def _facts_from_sentence(path: str, rng: Range, text: str, heading, fm_status) -
     implicit = frozenset(content_stems(heading[-1])) if heading and len(plain.split()) <= 6 else frozenset()
     # a count's subject runs on into the list it counts ("three zones: tomatoes, cucumbers, peppers")
     out = [
-        Fact(kind="quantity", quantity=q, **{**base, "local": (base["stems"] if q.dim == "count" and q.what else _local(plain, q.at, 8)) | set(base["ident"]) | implicit})
+        Fact(
+            kind="quantity",
+            quantity=q,
+            **{
+                **base,
+                "local": (base["stems"] if q.dim == "count" and q.what else _local(plain, q.at, 8))
+                | set(base["ident"])
+                | implicit,
+            },
+        )
         for q in quantities(plain)
     ]
     m = _NEVER.search(plain)
@@ -282,12 +378,18 @@ def _facts_from_code(path: str, rng: Range, text: str, heading, fm_status) -> li
     name, value = m.group(1), m.group(2)
     comment = text.split("//", 1)[1] if "//" in text else ""
     parts = tuple(p for p in ident_parts(name) if p not in _UNIT_STEMS)  # ZONE_MINUTES is about the zone
-    base = {**_base(path, rng, f"{name} = {value} {comment}", heading, fm_status, parts), "text": text.strip(), "name": ident_name(name)}
+    base = {
+        **_base(path, rng, f"{name} = {value} {comment}", heading, fm_status, parts),
+        "text": text.strip(),
+        "name": ident_name(name),
+    }
     qs = quantities(value) or _named_unit(name, value) or _bare(value, repeat=bool(set(parts) & _REPEAT_STEMS))
     return [Fact(kind="quantity", quantity=_ident_role(q, parts), **base) for q in qs[:1]]
 
 
-def _facts_from_row(path: str, rng: Range, text: str, cells: list[str], header: list[str], heading, fm_status) -> list[Fact]:
+def _facts_from_row(
+    path: str, rng: Range, text: str, cells: list[str], header: list[str], heading, fm_status
+) -> list[Fact]:
     """A table row: the first cell names the subject (often a setting), the rest are its values."""
     if not cells:
         return []
@@ -301,7 +403,9 @@ def _facts_from_row(path: str, rng: Range, text: str, cells: list[str], header: 
     }
     out = []
     for cell in cells[1:]:
-        for q in quantities(cell.replace("`", "")) or _bare(cell.replace("`", ""), whole=True, repeat=bool(set(parts) & _REPEAT_STEMS)):
+        for q in quantities(cell.replace("`", "")) or _bare(
+            cell.replace("`", ""), whole=True, repeat=bool(set(parts) & _REPEAT_STEMS)
+        ):
             out.append(Fact(kind="quantity", quantity=_ident_role(q, parts), **base))
             break
     return out[:1]
@@ -365,7 +469,7 @@ def quantities(text: str) -> list[Quantity]:
     taken: list[tuple[int, int]] = []
     for m in _QUANTITY.finditer(text):
         unit = m.group(3)
-        if unit.lower() in ("m", "d", "b", "с", "s") and not re.match(r"\d", text[m.start(1):]):
+        if unit.lower() in ("m", "d", "b", "с", "s") and not re.match(r"\d", text[m.start(1) :]):
             continue
         dim, factor = _unit_info(unit.lower(), bool(m.group(4)))
         lo = _num(m.group(1)) * factor
@@ -373,21 +477,37 @@ def quantities(text: str) -> list[Quantity]:
         role = "range" if hi is not None else _role(text[: m.start()])
         if re.search(r"\d\s*(?:/|,|or|или)\s*$", text[: m.start()]):
             role = "approx"  # the last of a series ("stages of 3 / 6 / 9 kW"): options, not one value
-        out.append(Quantity(lo, dim, role, hi, _per(text[m.end():]), m.group(0), at=m.start()))
+        out.append(Quantity(lo, dim, role, hi, _per(text[m.end() :]), m.group(0), at=m.start()))
         taken.append(m.span())
     for m in re.finditer(_NUM + r"\s+(" + "|".join(_COUNT_WORDS) + r")\b", text, re.I):
         if not any(s <= m.start() < e for s, e in taken):
-            out.append(Quantity(_num(m.group(1)), "times", _role(text[: m.start()]), None, None, m.group(0), at=m.start()))
+            out.append(
+                Quantity(_num(m.group(1)), "times", _role(text[: m.start()]), None, None, m.group(0), at=m.start())
+            )
             taken.append(m.span())
     rng = re.search(r"\bbetween\s+" + _NUM + r"\s*(\w*)\s+and\s+" + _NUM + r"\s*(\w+)", text, re.I)
     if rng and rng.group(4).lower() in _UNITS:
         dim, factor = _unit_info(rng.group(4).lower(), False)
         out = [q for q in out if not (rng.start() <= text.find(q.raw) < rng.end())]
-        out.append(Quantity(_num(rng.group(1)) * factor, dim, "range", _num(rng.group(3)) * factor, None, rng.group(0), at=rng.start()))
-    for m in re.finditer(r"\b(at most|up to|no more than|не более|до)\s+" + _NUM + r"\s+(?:(\w+)\s+)?(?:per|на)\s+(\w+)", text, re.I):
+        out.append(
+            Quantity(
+                _num(rng.group(1)) * factor,
+                dim,
+                "range",
+                _num(rng.group(3)) * factor,
+                None,
+                rng.group(0),
+                at=rng.start(),
+            )
+        )
+    for m in re.finditer(
+        r"\b(at most|up to|no more than|не более|до)\s+" + _NUM + r"\s+(?:(\w+)\s+)?(?:per|на)\s+(\w+)", text, re.I
+    ):
         if not any(s <= m.start(2) < e for s, e in taken):
             what = stem(m.group(3)) if m.group(3) else None
-            out.append(Quantity(_num(m.group(2)), "count", "max", None, stem(m.group(4)), m.group(0), what, at=m.start()))
+            out.append(
+                Quantity(_num(m.group(2)), "count", "max", None, stem(m.group(4)), m.group(0), what, at=m.start())
+            )
     return out + _counts(text)
 
 
@@ -395,9 +515,19 @@ _NUMBER_WORDS = {
     word: n
     for n, words in enumerate(
         [
-            "", "", "two два две двух", "three три трёх трех", "four четыре четырёх четырех", "five пять пяти",
-            "six шесть шести", "seven семь семи", "eight восемь восьми", "nine девять девяти", "ten десять десяти",
-            "eleven одиннадцать", "twelve двенадцать",
+            "",
+            "",
+            "two два две двух",
+            "three три трёх трех",
+            "four четыре четырёх четырех",
+            "five пять пяти",
+            "six шесть шести",
+            "seven семь семи",
+            "eight восемь восьми",
+            "nine девять девяти",
+            "ten десять десяти",
+            "eleven одиннадцать",
+            "twelve двенадцать",
         ]
     )
     for word in words.split()
@@ -408,7 +538,9 @@ _COUNTED = re.compile(r"(?<![\w-])(" + _NW + r")\s+([^\W\d_]{3,})", re.I)
 _COUNTED_INV = re.compile(r"^\W*([^\W\d_]{3,})\s+(" + _NW + r")\s*[:—–]", re.I)
 
 
-_NON_EXHAUSTIVE = re.compile(r"\b(e\.g\.|such as|for example|for instance|including|например|такие как|в том числе|к примеру)", re.I)
+_NON_EXHAUSTIVE = re.compile(
+    r"\b(e\.g\.|such as|for example|for instance|including|например|такие как|в том числе|к примеру)", re.I
+)
 
 
 def _counts(text: str) -> list[Quantity]:
@@ -420,10 +552,32 @@ def _counts(text: str) -> list[Quantity]:
         noun = m.group(2)
         if noun.lower() in _UNITS or noun.lower() in _COUNT_WORDS:
             continue
-        out.append(Quantity(float(_NUMBER_WORDS[m.group(1).lower()]), "count", _role(text[: m.start()]), None, None, m.group(0), stem(noun), at=m.start()))
+        out.append(
+            Quantity(
+                float(_NUMBER_WORDS[m.group(1).lower()]),
+                "count",
+                _role(text[: m.start()]),
+                None,
+                None,
+                m.group(0),
+                stem(noun),
+                at=m.start(),
+            )
+        )
     m = _COUNTED_INV.match(text)
     if m:
-        out.append(Quantity(float(_NUMBER_WORDS[m.group(2).lower()]), "count", "value", None, None, m.group(0).strip(" :—–"), stem(m.group(1)), at=m.start(1)))
+        out.append(
+            Quantity(
+                float(_NUMBER_WORDS[m.group(2).lower()]),
+                "count",
+                "value",
+                None,
+                None,
+                m.group(0).strip(" :—–"),
+                stem(m.group(1)),
+                at=m.start(1),
+            )
+        )
     return out
 
 

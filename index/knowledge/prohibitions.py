@@ -46,7 +46,9 @@ def prohibition_conflicts(vault: VaultView, path: str) -> list[Diagnostic]:
             if why:
                 out.append(conflict_diagnostic(p, other_path, rng, text, why))
     # this note's statements against prohibitions elsewhere (looked up by verb)
-    sentences = [(text, rng, frozenset(content_stems(text.replace("`", "")))) for text, rng in _sentences_of(vault, path)]
+    sentences = [
+        (text, rng, frozenset(content_stems(text.replace("`", "")))) for text, rng in _sentences_of(vault, path)
+    ]
     prohibitions = fi.prohibitions_of(set().union(*(s for _, _, s in sentences)))
     for text, rng, stems in sentences:
         for verb in stems:

@@ -23,22 +23,6 @@ from ponder.index.parsing.stems import content_stems
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")  # daily notes: a date in prose rarely means that day's note
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 def linked(vault: VaultView, a: str, b: str) -> bool:
     """Whether either note links the other."""
     g = vault.graph
@@ -54,7 +38,8 @@ def linked(vault: VaultView, a: str, b: str) -> bool:
 # "About the same thing" is judged by four signals, each ranking a note's candidate
 # neighbours: the notes' words (BM25 of the other's sentences for this note's rarest telling
 # stems), the best pair of sentences (the rare words they share), the best pair of sections
-# (chunk vectors, when embedded), and quantities about the same subject. Ranks are fused (reciprocal rank), so no signal's scale
+# (chunk vectors, when embedded), and quantities about the same subject. Ranks are fused (reciprocal rank), so no
+# signal's scale
 # needs calibrating per vault or per embedding model. A pair is hinted only when each note
 # is the other's closest (mutual: a note close to everything, like a config reference, is
 # nobody's closest in particular), both state a value for one subject (a fact-index match:
@@ -131,13 +116,19 @@ class Relatedness:
         if path in self._profiles:
             return
         note = self.vault.open_note(path)
-        rows = [(s.kind, s.text, s.range) for s in note.sentences] if note else [(k, t, r) for k, _, t, r in self.vault.store.sentences(path)]
+        rows = (
+            [(s.kind, s.text, s.range) for s in note.sentences]
+            if note
+            else [(k, t, r) for k, _, t, r in self.vault.store.sentences(path)]
+        )
         tf: Counter[str] = Counter()
         sentences = []
         for i, (kind, text, rng) in enumerate(rows, 1):
             if kind == "code":
                 continue  # pseudocode steps name variables, not topics
-            stems = content_stems(LINK_SYNTAX.sub(" ", text).replace("`", " "))  # a link's target is another note's name
+            stems = content_stems(
+                LINK_SYNTAX.sub(" ", text).replace("`", " ")
+            )  # a link's target is another note's name
             tf.update(stems)
             if len(stems) >= 3:
                 sentences.append((rng, frozenset(stems)))
@@ -222,9 +213,11 @@ class Relatedness:
 
             fi = self.vault.facts
             fb = [g for g in fi.facts_of(b) if g.kind == "quantity"]
-            self._shared[key] = sum(
-                1 for f in fi.facts_of(a) if f.kind == "quantity" and any(subjects_match(f, g) for g in fb)
-            ) if fb else 0
+            self._shared[key] = (
+                sum(1 for f in fi.facts_of(a) if f.kind == "quantity" and any(subjects_match(f, g) for g in fb))
+                if fb
+                else 0
+            )
         return self._shared[key]
 
     def ranked(self, path: str) -> list[tuple[str, Range | None, Range | None]]:
@@ -315,7 +308,11 @@ class Relatedness:
         if path not in self._out:
             g = self.vault.graph
             note = self.vault.note(path)
-            self._out[path] = {t for l in (note.links if note else ()) if l.kind != "url" and (t := g.resolve_note(l, path)) and t != path}
+            self._out[path] = {
+                t
+                for l in (note.links if note else ())
+                if l.kind != "url" and (t := g.resolve_note(l, path)) and t != path
+            }
         return self._out[path]
 
     def connected(self, a: str, b: str) -> bool:
@@ -355,7 +352,9 @@ def _dated(path: str) -> bool:
     return bool(_DATE.match(path.rsplit("/", 1)[-1]))
 
 
-def missing_links_steps(vault: VaultView, path: str, max_hints: int = 3, idf: Idf | None = None) -> Generator[None, None, list[Diagnostic]]:
+def missing_links_steps(
+    vault: VaultView, path: str, max_hints: int = 3, idf: Idf | None = None
+) -> Generator[None, None, list[Diagnostic]]:
     """`missing_links` in steps (see `Relatedness.steps`); the hints are the generator's return value."""
     rel = Relatedness(vault, idf)
     if not path.endswith(".pseudo"):
@@ -363,14 +362,16 @@ def missing_links_steps(vault: VaultView, path: str, max_hints: int = 3, idf: Id
     return missing_links(vault, path, rel, max_hints)
 
 
-def missing_links(vault: VaultView, path: str, relatedness: Relatedness | None = None, max_hints: int = 3) -> list[Diagnostic]:
+def missing_links(
+    vault: VaultView, path: str, relatedness: Relatedness | None = None, max_hints: int = 3
+) -> list[Diagnostic]:
     """`missing-link` hints for `path`: notes about the same thing (see `Relatedness`), or
     mentioned by title, that it does not link and that do not link it."""
     if path.endswith(".pseudo"):
         return []  # a .pseudo file cannot hold a link
     rel = relatedness or Relatedness(vault)
     found: dict[str, tuple[Range | None, Range | None, str]] = {}
-    for other, (line, rng) in unlinked_mentions(vault, path).items():
+    for other, (_line, rng) in unlinked_mentions(vault, path).items():
         if not other.endswith(".pseudo") and not linked(vault, path, other):
             found.setdefault(other, (rng, None, "it is mentioned by name here"))
     for other, here, there in rel.related(path):
@@ -382,8 +383,15 @@ def missing_links(vault: VaultView, path: str, relatedness: Relatedness | None =
         title = target.title if target else other
         related = (Related(other, there or Range.of(0, 0), "the related passage" if there else "the related note"),)
         out.append(
-            Diagnostic(path, here or Range.of(0, 0), "hint", "missing-link", f"Related note '{title}' is not linked ({why})", related,
-                       {"target": other, "title": title})
+            Diagnostic(
+                path,
+                here or Range.of(0, 0),
+                "hint",
+                "missing-link",
+                f"Related note '{title}' is not linked ({why})",
+                related,
+                {"target": other, "title": title},
+            )
         )
     return out
 

@@ -45,5 +45,3 @@ def note_symbols(note: Note) -> list[tuple[str, str, str, Range]]:
     out += [("heading", h.text, " > ".join(note.heading_path(h.parent)), h.range) for h in note.headings]
     out += [("function", f.name, f.signature, f.name_range) for f in note.functions]
     return out
-
-

@@ -13,6 +13,7 @@ from urllib.parse import unquote
 
 import yaml
 from markdown_it import MarkdownIt
+
 from ponder.index.notes import (
     BlockId,
     CodeBlock,
@@ -36,7 +37,9 @@ _MD = MarkdownIt("commonmark", {"html": True}).enable("table").disable(["inline"
 PSEUDO_EXTENSIONS = (".pseudo",)
 
 _WIKI = re.compile(r"(!?)\[\[([^\[\]\n]+?)\]\]")
-_MDLINK = re.compile(r"(!?)\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]\(\s*(<[^>\n]+>|[^)\s]+)(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'))?\s*\)")
+_MDLINK = re.compile(
+    r"(!?)\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]\(\s*(<[^>\n]+>|[^)\s]+)(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'))?\s*\)"
+)
 _BARE_URL = re.compile(r"<?\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s<>()\[\]]+>?")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _TAG = re.compile(r"(?<![\w/#&\\])#([^\W\d_][\w/\-]*|\d+[^\W\d][\w/\-]*|_[\w/\-]+)")
@@ -86,7 +89,11 @@ def _add_code_lines(note: Note, lines: list[str], start: int, end: int, heading:
         line = lines[i]
         if line.split("//", 1)[0].strip():
             lead = len(line) - len(line.lstrip())
-            note.sentences.append(Sentence(line.strip(), Range.of(i, cp_to_utf16(line, lead), i, utf16_len(line.rstrip())), "code", heading))
+            note.sentences.append(
+                Sentence(
+                    line.strip(), Range.of(i, cp_to_utf16(line, lead), i, utf16_len(line.rstrip())), "code", heading
+                )
+            )
 
 
 # --- front matter -----------------------------------------------------------------------
@@ -112,11 +119,17 @@ def _front_matter(note: Note, lines: list[str]) -> int:
         line = min(line, end)
         reason = getattr(e, "problem", None) or str(e).splitlines()[0]
         note.problems.append(
-            Problem("front-matter", f"Front matter is not valid YAML: {reason}", Range.of(line, 0, line, utf16_len(lines[line])))
+            Problem(
+                "front-matter",
+                f"Front matter is not valid YAML: {reason}",
+                Range.of(line, 0, line, utf16_len(lines[line])),
+            )
         )
         return end + 1
     if not isinstance(data, dict):
-        note.problems.append(Problem("front-matter", "Front matter is not a mapping of keys to values", note.front_matter_range))
+        note.problems.append(
+            Problem("front-matter", "Front matter is not a mapping of keys to values", note.front_matter_range)
+        )
         return end + 1
     note.front_matter = {str(k): v for k, v in data.items()}
     for key in ("aliases", "alias"):
@@ -198,7 +211,9 @@ def _parse_markdown(note: Note, lines: list[str]) -> None:
             fns, calls = parse_pseudocode(lines, cb.body_start, cb.body_end, block_index)
             note.functions.extend(fns)
             note.calls.extend(calls)
-            heading = max((i for i, h in enumerate(note.headings) if h.range.start.line < cb.range.start.line), default=None)
+            heading = max(
+                (i for i, h in enumerate(note.headings) if h.range.start.line < cb.range.start.line), default=None
+            )
             _add_code_lines(note, lines, cb.body_start, cb.body_end, heading)
     note.sentences.sort(key=lambda s: s.range.start)
 
@@ -225,7 +240,11 @@ def _add_fence(note: Note, lines: list[str], tok, start: int, end: int) -> None:
     note.code_blocks.append(CodeBlock(info, lang, r, start + 1, body_end, closed))
     if not closed:
         note.problems.append(
-            Problem("unclosed-fence", f"Code fence '{tok.markup}' is never closed; the rest of the note is read as code", Range.of(start, 0, start, utf16_len(lines[start])))
+            Problem(
+                "unclosed-fence",
+                f"Code fence '{tok.markup}' is never closed; the rest of the note is read as code",
+                Range.of(start, 0, start, utf16_len(lines[start])),
+            )
         )
 
 
@@ -340,7 +359,9 @@ def _add_sentences(note: Note, lines: list[str], kind: str, start: int, end: int
             return
         text = line.strip()
         lead = len(line) - len(line.lstrip())
-        note.sentences.append(Sentence(text, Range.of(start, cp_to_utf16(line, lead), start, utf16_len(line)), "row", heading))
+        note.sentences.append(
+            Sentence(text, Range.of(start, cp_to_utf16(line, lead), start, utf16_len(line)), "row", heading)
+        )
         return
     for piece_start, piece_end, text in split_sentences(lines, start, end, _strip_marker):
         (ls, cs), (le, ce) = piece_start, piece_end

@@ -14,7 +14,6 @@ from ponder.index.notes import Position, PseudoCall, PseudoFunction, Range
 from ponder.index.parsing.positions import cp_to_utf16, utf16_len
 
 DEF_KEYWORDS = ("FUNCTION", "PROCEDURE", "ALGORITHM", "FUNC", "DEF", "ФУНКЦИЯ", "ПРОЦЕДУРА", "АЛГОРИТМ")
-END_KEYWORDS = ("END", "КОНЕЦ")
 
 _DEF = re.compile(
     r"^\s*(?P<kw>" + "|".join(DEF_KEYWORDS) + r")\s+(?P<name>[^\W\d]\w*)\s*\((?P<params>[^)]*)\)?",
@@ -22,7 +21,9 @@ _DEF = re.compile(
 )
 _END = re.compile(r"^\s*(?:END|КОНЕЦ)(?:[\s_]+(?P<what>[^\W\d]\w*))?\s*(?://.*)?$", re.IGNORECASE)
 # Openers of nested blocks that a bare END may close, so a bare END inside them does not end the function.
-_OPENER = re.compile(r"^\s*(IF|WHILE|FOR|REPEAT|LOOP|SWITCH|CASE|TRY|ЕСЛИ|ПОКА|ДЛЯ|ЦИКЛ|ПОВТОРЯТЬ|ВЫБОР)\b", re.IGNORECASE)
+_OPENER = re.compile(
+    r"^\s*(IF|WHILE|FOR|REPEAT|LOOP|SWITCH|CASE|TRY|ЕСЛИ|ПОКА|ДЛЯ|ЦИКЛ|ПОВТОРЯТЬ|ВЫБОР)\b", re.IGNORECASE
+)
 _ONE_LINE_IF = re.compile(r"\bTHEN\b.*\S", re.IGNORECASE)
 _CALL = re.compile(r"(?<![\w.$])([^\W\d]\w*)\s*\(")
 _STRING = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'")
@@ -58,7 +59,9 @@ def _strip_comment(line: str) -> str:
     return line
 
 
-def parse_pseudocode(lines: list[str], start: int, end: int, block: int) -> tuple[list[PseudoFunction], list[PseudoCall]]:
+def parse_pseudocode(
+    lines: list[str], start: int, end: int, block: int
+) -> tuple[list[PseudoFunction], list[PseudoCall]]:
     """Definitions and calls in lines[start:end] (one fenced block or a whole .pseudo file)."""
     functions: list[PseudoFunction] = []
     calls: list[PseudoCall] = []
@@ -79,7 +82,10 @@ def parse_pseudocode(lines: list[str], start: int, end: int, block: int) -> tupl
                 kind=m.group("kw").upper(),
                 params=params,
                 signature=f"{name}({', '.join(params)})",
-                range=Range(Position(ln, cp_to_utf16(line, len(line) - len(line.lstrip()))), Position(at_line, utf16_len(lines[at_line]))),
+                range=Range(
+                    Position(ln, cp_to_utf16(line, len(line) - len(line.lstrip()))),
+                    Position(at_line, utf16_len(lines[at_line])),
+                ),
                 name_range=Range.of(ln, cp_to_utf16(line, m.start("name")), ln, cp_to_utf16(line, m.end("name"))),
                 block=block,
             )
@@ -102,13 +108,30 @@ def parse_pseudocode(lines: list[str], start: int, end: int, block: int) -> tupl
             e = _END.match(code)
             if e and open_def is not None:
                 what = (e.group("what") or "").upper()
-                if what in (open_def[0].group("kw").upper(), open_def[0].group("name").upper()) or (not what and depth == 0):
+                if what in (open_def[0].group("kw").upper(), open_def[0].group("name").upper()) or (
+                    not what and depth == 0
+                ):
                     last_code_line = ln
                     close(ln)
                     continue
-                if not what or what in {"IF", "WHILE", "FOR", "REPEAT", "LOOP", "SWITCH", "CASE", "TRY", "ЕСЛИ", "ПОКА", "ДЛЯ", "ЦИКЛ"}:
+                if not what or what in {
+                    "IF",
+                    "WHILE",
+                    "FOR",
+                    "REPEAT",
+                    "LOOP",
+                    "SWITCH",
+                    "CASE",
+                    "TRY",
+                    "ЕСЛИ",
+                    "ПОКА",
+                    "ДЛЯ",
+                    "ЦИКЛ",
+                }:
                     depth = max(0, depth - 1)
-            elif _OPENER.match(code) and not (code.lstrip().upper().startswith("IF") and _ONE_LINE_IF.search(code) and "END" in code.upper()):
+            elif _OPENER.match(code) and not (
+                code.lstrip().upper().startswith("IF") and _ONE_LINE_IF.search(code) and "END" in code.upper()
+            ):
                 depth += 1
         for m in _CALL.finditer(code):
             if m.start(1) < skip_until:
@@ -116,7 +139,9 @@ def parse_pseudocode(lines: list[str], start: int, end: int, block: int) -> tupl
             name = m.group(1)
             if name.casefold() in KEYWORDS:
                 continue
-            calls.append(PseudoCall(name, Range.of(ln, cp_to_utf16(line, m.start(1)), ln, cp_to_utf16(line, m.end(1))), block))
+            calls.append(
+                PseudoCall(name, Range.of(ln, cp_to_utf16(line, m.start(1)), ln, cp_to_utf16(line, m.end(1))), block)
+            )
         last_code_line = ln
     close(last_code_line)
     return functions, calls

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import sqlean as sqlite3
 import sqlite_vec
+
 from ponder.index.notes import Chunk, Note, Range
 from ponder.index.parsing.claims import sentence_hash
 from ponder.index.parsing.keys import link_key, note_keys, note_symbols
@@ -30,9 +31,6 @@ from ponder.index.parsing.stems import content_stems
 from ponder.index.store.schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
-
-
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,10 +167,18 @@ class Store:
             rows = self.conn.execute("SELECT id, path, kind, hash, mtime_ns, size, reason FROM files")
         else:
             marks = ",".join("?" * len(paths))
-            rows = self.conn.execute(f"SELECT id, path, kind, hash, mtime_ns, size, reason FROM files WHERE path IN ({marks})", paths) if paths else []
+            rows = (
+                self.conn.execute(
+                    f"SELECT id, path, kind, hash, mtime_ns, size, reason FROM files WHERE path IN ({marks})", paths
+                )
+                if paths
+                else []
+            )
         return {r[1]: FileRow(*r) for r in rows}
 
-    def _upsert_file(self, path: str, kind: str, hash_: str | None, mtime_ns: int, size: int, reason: str | None) -> int:
+    def _upsert_file(
+        self, path: str, kind: str, hash_: str | None, mtime_ns: int, size: int, reason: str | None
+    ) -> int:
         row = self.conn.execute(
             "INSERT INTO files(path, kind, hash, mtime_ns, size, reason) VALUES(?,?,?,?,?,?) "
             "ON CONFLICT(path) DO UPDATE SET kind=excluded.kind, hash=excluded.hash, mtime_ns=excluded.mtime_ns, "
@@ -198,19 +204,44 @@ class Store:
             return None
         return set(self._changed[len(self._changed) - n :]) if n else set()
 
-    def put_note(self, note: Note, hash_: str, mtime_ns: int, size: int, chunks: list[Chunk], facts: list | None = None, fact_keys: list[tuple[int, int, int]] = ()) -> None:
+    def put_note(
+        self,
+        note: Note,
+        hash_: str,
+        mtime_ns: int,
+        size: int,
+        chunks: list[Chunk],
+        facts: list | None = None,
+        fact_keys: list[tuple[int, int, int]] = (),
+    ) -> None:
         file_id = self._upsert_file(note.path, "note", hash_, mtime_ns, size, None)
         self._clear_derived(file_id)
         self._changed_path(note.path)
         summary = Note(
-            path=note.path, title=note.title, text="", front_matter=_jsonable(note.front_matter),
-            front_matter_range=note.front_matter_range, aliases=note.aliases, tags=note.tags,
-            headings=note.headings, links=note.links, block_ids=note.block_ids, code_blocks=note.code_blocks,
-            functions=note.functions, calls=note.calls, sentences=[], problems=note.problems,
+            path=note.path,
+            title=note.title,
+            text="",
+            front_matter=_jsonable(note.front_matter),
+            front_matter_range=note.front_matter_range,
+            aliases=note.aliases,
+            tags=note.tags,
+            headings=note.headings,
+            links=note.links,
+            block_ids=note.block_ids,
+            code_blocks=note.code_blocks,
+            functions=note.functions,
+            calls=note.calls,
+            sentences=[],
+            problems=note.problems,
         )
         self.conn.execute(
             "INSERT INTO notes(file_id, title, aliases, summary) VALUES(?,?,?,?)",
-            (file_id, note.title, json.dumps(note.aliases, ensure_ascii=False), pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL)),
+            (
+                file_id,
+                note.title,
+                json.dumps(note.aliases, ensure_ascii=False),
+                pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL),
+            ),
         )
         self.conn.executemany("INSERT INTO keys VALUES(?,?,?)", [(file_id, k, v) for k, v in note_keys(note)])
         self.conn.executemany(
@@ -227,18 +258,44 @@ class Store:
         stems = []
         for i, sent in enumerate(note.sentences):
             hp = json.dumps(note.heading_path(sent.heading), ensure_ascii=False)
-            rows.append((first + i, file_id, i, sent.kind, hp, sent.text, _range_json(sent.range), sentence_hash(sent.kind, sent.text)))
+            rows.append(
+                (
+                    first + i,
+                    file_id,
+                    i,
+                    sent.kind,
+                    hp,
+                    sent.text,
+                    _range_json(sent.range),
+                    sentence_hash(sent.kind, sent.text),
+                )
+            )
             stems.append((first + i, " ".join(content_stems(sent.text.replace("`", "")))))
-        self.conn.executemany("INSERT INTO sentences(id, file_id, ord, kind, heading_path, text, range, hash) VALUES(?,?,?,?,?,?,?,?)", rows)
+        self.conn.executemany(
+            "INSERT INTO sentences(id, file_id, ord, kind, heading_path, text, range, hash) VALUES(?,?,?,?,?,?,?,?)",
+            rows,
+        )
         self.conn.executemany("INSERT INTO sentence_stems(rowid, stems) VALUES(?, ?)", stems)
         if facts:
-            self.conn.execute("INSERT INTO facts VALUES(?, ?)", (file_id, pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)))
-            self.conn.executemany("INSERT INTO fact_keys VALUES(?,?,?,?)", [(k, file_id, i, flag) for k, i, flag in fact_keys])
+            self.conn.execute(
+                "INSERT INTO facts VALUES(?, ?)", (file_id, pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL))
+            )
+            self.conn.executemany(
+                "INSERT INTO fact_keys VALUES(?,?,?,?)", [(k, file_id, i, flag) for k, i, flag in fact_keys]
+            )
         first = self.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM chunks").fetchone()[0]
         self.conn.executemany(
             "INSERT INTO chunks(id, file_id, ord, heading_path, text, range, hash) VALUES(?,?,?,?,?,?,?)",
             [
-                (first + i, file_id, c.ord, json.dumps(list(c.heading_path), ensure_ascii=False), c.text, _range_json(c.range), chunk_hash(c))
+                (
+                    first + i,
+                    file_id,
+                    c.ord,
+                    json.dumps(list(c.heading_path), ensure_ascii=False),
+                    c.text,
+                    _range_json(c.range),
+                    chunk_hash(c),
+                )
                 for i, c in enumerate(chunks)
             ],
         )
@@ -296,7 +353,12 @@ class Store:
         for start in range(0, len(paths), 500):
             part = paths[start : start + 500]
             marks = ",".join("?" * len(part))
-            out.update(self.conn.execute(f"SELECT f.path, n.title FROM notes n JOIN files f ON f.id=n.file_id WHERE f.path IN ({marks})", part))
+            out.update(
+                self.conn.execute(
+                    f"SELECT f.path, n.title FROM notes n JOIN files f ON f.id=n.file_id WHERE f.path IN ({marks})",
+                    part,
+                )
+            )
         return out
 
     def paths_with_keys(self, kind: str, keys: Iterable[str]) -> list[str]:
@@ -318,7 +380,8 @@ class Store:
             return []
         skip = set(exclude)
         rows = self.conn.execute(
-            f"SELECT f.path, l.kind, l.target FROM link_targets l JOIN files f ON f.id=l.file_id WHERE l.key IN ({','.join('?' * len(keys))})",
+            f"SELECT f.path, l.kind, l.target FROM link_targets l JOIN files f ON "
+            f"f.id=l.file_id WHERE l.key IN ({','.join('?' * len(keys))})",
             keys,
         )
         return [r for r in rows if r[0] not in skip]
@@ -327,7 +390,9 @@ class Store:
         rows = self.conn.execute("SELECT key, count(*) FROM keys WHERE kind=? GROUP BY key", (kind,))
         return dict(rows.fetchall())
 
-    def find_symbols(self, query: str, limit: int, exclude: Iterable[str] = ()) -> list[tuple[str, str, str, str, Range]]:
+    def find_symbols(
+        self, query: str, limit: int, exclude: Iterable[str] = ()
+    ) -> list[tuple[str, str, str, str, Range]]:
         """(kind, name, detail, path, range) whose name contains `query` (folded), prefix matches first."""
         q = fold(query).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         skip = set(exclude)
@@ -348,7 +413,9 @@ class Store:
         out = []
         for start in range(0, len(paths), 500):
             part = paths[start : start + 500]
-            out += self.conn.execute(f"{sql} WHERE f.path IN ({','.join('?' * len(part))}) ORDER BY s.file_id, s.rowid", part)
+            out += self.conn.execute(
+                f"{sql} WHERE f.path IN ({','.join('?' * len(part))}) ORDER BY s.file_id, s.rowid", part
+            )
         return out
 
     def sentences(self, path: str) -> list[tuple[str, tuple[str, ...], str, Range]]:
@@ -361,11 +428,15 @@ class Store:
 
     def all_facts(self) -> Iterator[tuple[str, list]]:
         """(path, facts) of every note that has any."""
-        for path, blob in self.conn.execute("SELECT f.path, x.facts FROM facts x JOIN files f ON f.id=x.file_id").fetchall():
+        for path, blob in self.conn.execute(
+            "SELECT f.path, x.facts FROM facts x JOIN files f ON f.id=x.file_id"
+        ).fetchall():
             yield path, pickle.loads(blob)
 
     def facts_for(self, path: str) -> list:
-        row = self.conn.execute("SELECT x.facts FROM facts x JOIN files f ON f.id=x.file_id WHERE f.path=?", (path,)).fetchone()
+        row = self.conn.execute(
+            "SELECT x.facts FROM facts x JOIN files f ON f.id=x.file_id WHERE f.path=?", (path,)
+        ).fetchone()
         return pickle.loads(row[0]) if row else []
 
     def fact_key_counts(self, keys: list[int], cap: int) -> dict[int, int]:
@@ -373,7 +444,9 @@ class Store:
         (a common key's thousands of rows are not walked); absent: none."""
         out: dict[int, int] = {}
         for k in keys:
-            n = self.conn.execute("SELECT count(*) FROM (SELECT 1 FROM fact_keys WHERE k=? LIMIT ?)", (k, cap + 1)).fetchone()[0]
+            n = self.conn.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM fact_keys WHERE k=? LIMIT ?)", (k, cap + 1)
+            ).fetchone()[0]
             if n:
                 out[k] = n
         return out
@@ -390,7 +463,9 @@ class Store:
             )
         return out
 
-    def sentences_with_stems(self, required: str, any_of: Iterable[str], limit: int = 200) -> list[tuple[str, str, Range]]:
+    def sentences_with_stems(
+        self, required: str, any_of: Iterable[str], limit: int = 200
+    ) -> list[tuple[str, str, Range]]:
         """(path, text, range) of sentences whose stems include `required` and any of `any_of`."""
         anyq = fts_any(any_of)
         if not anyq:
@@ -412,12 +487,16 @@ class Store:
     def stem_sentence_counts(self, stems: Iterable[str]) -> dict[str, int]:
         """How many sentences hold each stem (for IDF weights)."""
         stems = list(dict.fromkeys(stems))
-        self.conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.stem_vocab USING fts5vocab(main, 'sentence_stems', 'row')")
+        self.conn.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.stem_vocab USING fts5vocab(main, 'sentence_stems', 'row')"
+        )
         counts: dict[str, int] = {}
         for i in range(0, len(stems), 500):
             part = stems[i : i + 500]
             marks = ",".join("?" * len(part))
-            counts.update(self.conn.execute(f"SELECT term, doc FROM temp.stem_vocab WHERE term IN ({marks})", part).fetchall())
+            counts.update(
+                self.conn.execute(f"SELECT term, doc FROM temp.stem_vocab WHERE term IN ({marks})", part).fetchall()
+            )
         return counts
 
     def files_sharing_stems(self, stems: Iterable[str], limit: int = 400) -> dict[str, float]:
@@ -479,7 +558,9 @@ class Store:
         for table, ids in (("vec_chunks", "vectors"), ("vec_sentences", "sentence_vectors")):
             self.conn.execute(f"DROP TABLE IF EXISTS {table}")
             self.conn.execute(f"DELETE FROM {ids}")
-            self.conn.execute(f"CREATE VIRTUAL TABLE {table} USING vec0(embedding float[{int(dim)}] distance_metric=cosine)")
+            self.conn.execute(
+                f"CREATE VIRTUAL TABLE {table} USING vec0(embedding float[{int(dim)}] distance_metric=cosine)"
+            )
         self.set_meta("embed_model", f"{model_id}|{dim}")
         return dropped
 
@@ -505,8 +586,16 @@ class Store:
     def gc_vectors(self) -> int:
         """Drop vectors no chunk or sentence uses any more (after deletes and edits)."""
         n = 0
-        for ids, table, owner in (("vectors", "vec_chunks", "chunks"), ("sentence_vectors", "vec_sentences", "sentences")):
-            dead = [r[0] for r in self.conn.execute(f"SELECT v.id FROM {ids} v LEFT JOIN {owner} c ON c.hash=v.hash WHERE c.id IS NULL")]
+        for ids, table, owner in (
+            ("vectors", "vec_chunks", "chunks"),
+            ("sentence_vectors", "vec_sentences", "sentences"),
+        ):
+            dead = [
+                r[0]
+                for r in self.conn.execute(
+                    f"SELECT v.id FROM {ids} v LEFT JOIN {owner} c ON c.hash=v.hash WHERE c.id IS NULL"
+                )
+            ]
             if dead and self._has_vec_table():
                 self.conn.executemany(f"DELETE FROM {table} WHERE rowid=?", [(i,) for i in dead])
             self.conn.executemany(f"DELETE FROM {ids} WHERE id=?", [(i,) for i in dead])
@@ -522,14 +611,20 @@ class Store:
 
     def put_sentence_vectors(self, items: Iterable[tuple[str, bytes]]) -> None:
         for h, blob in items:
-            vid = self.conn.execute("INSERT OR IGNORE INTO sentence_vectors(hash) VALUES(?) RETURNING id", (h,)).fetchone()
+            vid = self.conn.execute(
+                "INSERT OR IGNORE INTO sentence_vectors(hash) VALUES(?) RETURNING id", (h,)
+            ).fetchone()
             if vid is not None:
                 self.conn.execute("INSERT INTO vec_sentences(rowid, embedding) VALUES(?, ?)", (vid[0], blob))
 
     def sentence_vector(self, h: str) -> bytes | None:
-        row = self.conn.execute(
-            "SELECT v.embedding FROM sentence_vectors x JOIN vec_sentences v ON v.rowid=x.id WHERE x.hash=?", (h,)
-        ).fetchone() if self._has_vec_table() else None
+        row = (
+            self.conn.execute(
+                "SELECT v.embedding FROM sentence_vectors x JOIN vec_sentences v ON v.rowid=x.id WHERE x.hash=?", (h,)
+            ).fetchone()
+            if self._has_vec_table()
+            else None
+        )
         return row[0] if row else None
 
     def similar_sentences(self, vec: bytes, k: int) -> list[tuple[str, str, Range, float]]:
@@ -544,19 +639,27 @@ class Store:
         )
         return [(p, t, Range.from_json(json.loads(r)), 1.0 - d) for p, t, r, d in rows]
 
-    def definition_rows(self, path_words: Iterable[str], paths: Iterable[str] | None = None) -> list[tuple[str, str, str, Range, str]]:
+    def definition_rows(
+        self, path_words: Iterable[str], paths: Iterable[str] | None = None
+    ) -> list[tuple[str, str, str, Range, str]]:
         """(path, heading, text, range, hash) of claims that may define a term: every claim of a
         glossary note (a path holding one of `path_words`; its heading names the term) and bold-term
         lines (`**Term** — ...`) anywhere."""
         path_words = list(path_words)
-        where = "s.hash IS NOT NULL AND (s.text LIKE '**%' OR (" + " OR ".join(["lower(f.path) LIKE ?"] * len(path_words)) + "))"
+        where = (
+            "s.hash IS NOT NULL AND (s.text LIKE '**%' OR ("
+            + " OR ".join(["lower(f.path) LIKE ?"] * len(path_words))
+            + "))"
+        )
         args: list = [f"%{w}%" for w in path_words]
         if paths is not None:
             paths = list(paths)
             where += f" AND f.path IN ({','.join('?' * len(paths))})"
             args += paths
         rows = self.conn.execute(
-            f"SELECT f.path, s.heading_path, s.text, s.range, s.hash FROM sentences s JOIN files f ON f.id=s.file_id WHERE {where}", args
+            f"SELECT f.path, s.heading_path, s.text, s.range, s.hash FROM sentences s JOIN "
+            f"files f ON f.id=s.file_id WHERE {where}",
+            args,
         )
         out = []
         for p, hp, t, r, h in rows:
@@ -571,7 +674,8 @@ class Store:
             return []
         try:
             rows = self.conn.execute(
-                "SELECT f.path, s.text, s.range, s.hash FROM (SELECT rowid, bm25(sentence_stems) AS b FROM sentence_stems "
+                "SELECT f.path, s.text, s.range, s.hash FROM (SELECT rowid, bm25(sentence_stems) "
+                "AS b FROM sentence_stems "
                 "WHERE sentence_stems MATCH ? ORDER BY b LIMIT ?) m JOIN sentences s ON s.id=m.rowid "
                 "JOIN files f ON f.id=s.file_id WHERE s.hash IS NOT NULL ORDER BY m.b",
                 (q, k * 2),
@@ -584,7 +688,9 @@ class Store:
     def sentence_rows(self, path: str) -> list[tuple[str, str, Range, str | None]]:
         """(kind, text, range, hash) of a stored note's sentences."""
         rows = self.conn.execute(
-            "SELECT s.kind, s.text, s.range, s.hash FROM sentences s JOIN files f ON f.id=s.file_id WHERE f.path=? ORDER BY s.ord", (path,)
+            "SELECT s.kind, s.text, s.range, s.hash FROM sentences s JOIN files f ON "
+            "f.id=s.file_id WHERE f.path=? ORDER BY s.ord",
+            (path,),
         )
         return [(k, t, Range.from_json(json.loads(r)), h) for k, t, r, h in rows]
 
@@ -594,7 +700,8 @@ class Store:
         """(chunk id, bm25) best first; `match` is an FTS5 query."""
         try:
             rows = self.conn.execute(
-                "SELECT rowid, bm25(chunks_fts, 0.5, 1.0) AS s FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY s LIMIT ?",
+                "SELECT rowid, bm25(chunks_fts, 0.5, 1.0) AS s FROM chunks_fts WHERE chunks_fts "
+                "MATCH ? ORDER BY s LIMIT ?",
                 (match, k),
             )
             return [(r[0], r[1]) for r in rows]
@@ -619,10 +726,13 @@ class Store:
             return {}
         marks = ",".join("?" * len(ids))
         rows = self.conn.execute(
-            f"SELECT c.id, f.path, c.heading_path, c.text, c.range FROM chunks c JOIN files f ON f.id=c.file_id WHERE c.id IN ({marks})",
+            f"SELECT c.id, f.path, c.heading_path, c.text, c.range FROM chunks c JOIN files f "
+            f"ON f.id=c.file_id WHERE c.id IN ({marks})",
             ids,
         )
-        return {r[0]: ChunkRow(r[0], r[1], tuple(json.loads(r[2])), r[3], Range.from_json(json.loads(r[4]))) for r in rows}
+        return {
+            r[0]: ChunkRow(r[0], r[1], tuple(json.loads(r[2])), r[3], Range.from_json(json.loads(r[4]))) for r in rows
+        }
 
 
 def fts_any(terms: Iterable[str]) -> str:
@@ -630,18 +740,15 @@ def fts_any(terms: Iterable[str]) -> str:
     return " OR ".join(f'"{t}"' for t in dict.fromkeys(terms) if t and '"' not in t)
 
 
-
-
-
-
-
-
 def chunk_hash(chunk: Chunk) -> str:
     return hashlib.blake2b(chunk.embed_text.encode("utf-8"), digest_size=16).hexdigest()
 
 
 def _range_json(r: Range) -> str:
-    return f'{{"start":{{"line":{r.start.line},"character":{r.start.character}}},"end":{{"line":{r.end.line},"character":{r.end.character}}}}}'
+    s, e = r.start, r.end
+    return (
+        f'{{"start":{{"line":{s.line},"character":{s.character}}},"end":{{"line":{e.line},"character":{e.character}}}}}'
+    )
 
 
 def _jsonable(v: object) -> object:

@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 
 import numpy as np
+
 from ponder.index.settings import EmbeddingSettings
 
 log = logging.getLogger(__name__)
@@ -88,10 +89,17 @@ class Embedder:
 
                 dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[self._precision()]
                 model = SentenceTransformer(
-                    path, device=device, local_files_only=not self.settings.allow_download, model_kwargs={"torch_dtype": dtype}
+                    path,
+                    device=device,
+                    local_files_only=not self.settings.allow_download,
+                    model_kwargs={"torch_dtype": dtype},
                 )
                 self._model = model
-                self._dim = int(model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension") else model.get_sentence_embedding_dimension())
+                self._dim = int(
+                    model.get_embedding_dimension()
+                    if hasattr(model, "get_embedding_dimension")
+                    else model.get_sentence_embedding_dimension()
+                )
                 log.info("embedding model %s loaded on %s (dim %d)", path, device, self._dim)
         return self._model
 

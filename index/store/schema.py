@@ -9,12 +9,14 @@ SCHEMA_VERSION = 8
 V7 = """
 -- one row per (subject key, fact) of `facts` (index.knowledge.fact_index.postings): a lookup by subject
 -- reads these, not every note's facts
-CREATE TABLE IF NOT EXISTS fact_keys(k INTEGER NOT NULL, file_id INTEGER NOT NULL, ord INTEGER NOT NULL, ident INTEGER NOT NULL,
+CREATE TABLE IF NOT EXISTS fact_keys(k INTEGER NOT NULL, file_id INTEGER NOT NULL, ord INTEGER NOT NULL,
+  ident INTEGER NOT NULL,
   PRIMARY KEY(k, file_id, ord)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS fact_keys_file ON fact_keys(file_id);
 -- each link's target as written, by the folded name it ends in (parsing.keys.link_key): a
 -- backlink count resolves these rows instead of loading every linking note
-CREATE TABLE IF NOT EXISTS link_targets(file_id INTEGER NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL, target TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS link_targets(file_id INTEGER NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL,
+  target TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS link_targets_key ON link_targets(key);
 CREATE INDEX IF NOT EXISTS link_targets_file ON link_targets(file_id);
 """
@@ -34,7 +36,8 @@ UPDATE files SET hash=NULL WHERE kind='note';
 MIGRATIONS = {6: V7, 7: V8}
 
 
-SCHEMA = """
+SCHEMA = (
+    """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE files(
     id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
@@ -58,11 +61,13 @@ CREATE INDEX sentences_file ON sentences(file_id);
 CREATE INDEX sentences_hash ON sentences(hash);
 CREATE TABLE sentence_vectors(id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE);
 -- sentence stems, to find the statements a prohibition ("never deletes") speaks about
-CREATE VIRTUAL TABLE sentence_stems USING fts5(stems, content='', contentless_delete=1, tokenize="unicode61 remove_diacritics 0 tokenchars '-'");
+CREATE VIRTUAL TABLE sentence_stems USING fts5(stems, content='', contentless_delete=1,
+    tokenize="unicode61 remove_diacritics 0 tokenchars '-'");
 -- facts extracted from a note (index.knowledge.facts), pickled per file
 CREATE TABLE facts(file_id INTEGER PRIMARY KEY REFERENCES files(id) ON DELETE CASCADE, facts BLOB NOT NULL);
 -- conflict pairs the user chose to ignore, by the hash of both sentences' text
-CREATE TABLE ignored_pairs(key TEXT PRIMARY KEY, a TEXT NOT NULL, b TEXT NOT NULL, at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);
+CREATE TABLE ignored_pairs(key TEXT PRIMARY KEY, a TEXT NOT NULL, b TEXT NOT NULL,
+    at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);
 CREATE TABLE chunks(id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
     ord INTEGER NOT NULL, heading_path TEXT NOT NULL, text TEXT NOT NULL, range TEXT NOT NULL, hash TEXT NOT NULL);
 CREATE INDEX chunks_file ON chunks(file_id);
@@ -70,4 +75,6 @@ CREATE INDEX chunks_hash ON chunks(hash);
 CREATE VIRTUAL TABLE chunks_fts USING fts5(heading_path, text, content='', contentless_delete=1,
     tokenize="unicode61 remove_diacritics 2");
 CREATE TABLE vectors(id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE);
-""" + V7
+"""
+    + V7
+)

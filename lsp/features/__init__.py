@@ -5,10 +5,24 @@ in this order (code actions and hover sections are listed in registration order)
 from __future__ import annotations
 
 FEATURES = [
-    "features.documents", "features.files", "features.diagnostics", "features.definition", "features.references",
-    "features.hover", "features.completion", "features.symbols", "features.links", "features.folding",
-    "features.rename", "features.code_actions", "features.commands", "llm.codegen.feature", "llm.explain.feature",
-    "features.conflict_commands", "llm.contradictions.scheduler", "features.related_notes",
+    "features.documents",
+    "features.files",
+    "features.diagnostics",
+    "features.definition",
+    "features.references",
+    "features.hover",
+    "features.completion",
+    "features.symbols",
+    "features.links",
+    "features.folding",
+    "features.rename",
+    "features.code_actions",
+    "features.commands",
+    "llm.codegen.feature",
+    "llm.explain.feature",
+    "features.conflict_commands",
+    "llm.contradictions.scheduler",
+    "features.related_notes",
 ]
 
 

@@ -7,6 +7,7 @@ edit, only inside the workspace). undefined-symbol: a stub definition in the not
 from __future__ import annotations
 
 from lsprotocol import types as t
+
 from ponder.index import fixes
 
 KIND = t.CodeActionKind.QuickFix
@@ -34,24 +35,49 @@ def _conflict_actions(ls, uri: str, d: t.Diagnostic, path: str) -> list[t.CodeAc
     if d.related_information:
         other = d.related_information[0].location
         where = f"{ls.path_of(other.uri) or other.uri}:{other.range.start.line + 1}"
-        out.append(t.CodeAction(f"Go to the other side ({where})", kind=KIND, diagnostics=[d],
-                                command=t.Command("Go to the other side", "ponder.showLocation", arguments=[other.uri, other.range])))
+        out.append(
+            t.CodeAction(
+                f"Go to the other side ({where})",
+                kind=KIND,
+                diagnostics=[d],
+                command=t.Command("Go to the other side", "ponder.showLocation", arguments=[other.uri, other.range]),
+            )
+        )
     if data.get("pair"):
-        out.append(t.CodeAction("Ignore this pair", kind=KIND, diagnostics=[d],
-                                command=t.Command("Ignore this pair", "ponder.ignorePair", arguments=[data["pair"], path, data.get("other", "")])))
+        out.append(
+            t.CodeAction(
+                "Ignore this pair",
+                kind=KIND,
+                diagnostics=[d],
+                command=t.Command(
+                    "Ignore this pair", "ponder.ignorePair", arguments=[data["pair"], path, data.get("other", "")]
+                ),
+            )
+        )
     edit = t.WorkspaceEdit(changes={uri: [t.TextEdit(t.Range(d.range.end, d.range.end), fixes.SUPERSEDED_MARK)]})
     out.append(t.CodeAction("Mark this statement superseded", kind=KIND, diagnostics=[d], edit=edit))
     return out
 
 
 def register(server) -> None:
-    kinds = [KIND, t.CodeActionKind.RefactorRewrite]  # refactor.rewrite: pseudocode actions from server.code_action_providers
+    kinds = [
+        KIND,
+        t.CodeActionKind.RefactorRewrite,
+    ]  # refactor.rewrite: pseudocode actions from server.code_action_providers
 
     @server.feature(t.TEXT_DOCUMENT_CODE_ACTION, t.CodeActionOptions(code_action_kinds=kinds, resolve_provider=True))
     async def code_action(ls, params: t.CodeActionParams):
         path = ls.path_of(params.text_document.uri)
-        conflicts = [d for d in params.context.diagnostics if d.source == "ponder" and d.code in ("fact-conflict", "contradiction")]
-        wanted = [d for d in params.context.diagnostics if d.source == "ponder" and d.code in ("broken-link", "undefined-symbol", "missing-link")]
+        conflicts = [
+            d
+            for d in params.context.diagnostics
+            if d.source == "ponder" and d.code in ("fact-conflict", "contradiction")
+        ]
+        wanted = [
+            d
+            for d in params.context.diagnostics
+            if d.source == "ponder" and d.code in ("broken-link", "undefined-symbol", "missing-link")
+        ]
         providers = list(ls.code_action_providers)
         if path is None or not (wanted or conflicts or providers):
             return None
@@ -67,7 +93,11 @@ def register(server) -> None:
                     if fix.change.creates and not can_create:
                         continue
                     data = {"uri": params.text_document.uri, "code": d.code, "data": d.data, "title": fix.title}
-                    out.append(t.CodeAction(title=fix.title, kind=KIND, diagnostics=[d], is_preferred=fix.preferred or None, data=data))
+                    out.append(
+                        t.CodeAction(
+                            title=fix.title, kind=KIND, diagnostics=[d], is_preferred=fix.preferred or None, data=data
+                        )
+                    )
             for provider in providers:  # (vault, conv, path, params) -> list[CodeAction], listed without model work
                 out += provider(vault, conv, path, params)
             return out

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from lsprotocol import types as t
+
 from ponder.index import complete, split_lines
 from ponder.lsp.convert import completion_list
 

@@ -17,7 +17,10 @@ def register(server) -> None:
             diag = args[0].get("diagnostic") or {}
             data = diag.get("data") if isinstance(diag, dict) else None
             if not isinstance(data, dict) or not data.get("pair"):
-                return {"ok": False, "message": "Put the cursor on a fact-conflict or contradiction to ignore its pair."}
+                return {
+                    "ok": False,
+                    "message": "Put the cursor on a fact-conflict or contradiction to ignore its pair.",
+                }
             args = [data["pair"], ls.path_of(args[0].get("uri", "")) or "", data.get("other", "")]
         key = str(args[0])
         a = str(args[1]) if len(args) > 1 else ""

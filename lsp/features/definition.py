@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lsprotocol import types as t
+
 from ponder.index import navigate
 
 

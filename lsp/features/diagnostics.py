@@ -13,11 +13,19 @@ import hashlib
 from dataclasses import dataclass
 
 from lsprotocol import types as t
+
 from ponder.index import Vault
 
 DEBOUNCE_S = 0.2
 BATCH = 500
-CROSS_FILE_CODES = {"broken-link", "undefined-symbol", "duplicate-definition", "fact-conflict", "contradiction", "missing-link"}
+CROSS_FILE_CODES = {
+    "broken-link",
+    "undefined-symbol",
+    "duplicate-definition",
+    "fact-conflict",
+    "contradiction",
+    "missing-link",
+}
 
 
 @dataclass
@@ -122,7 +130,9 @@ class Diagnostics:
             self.remember(path, res)
             changed = True
             if not self.pull:
-                self.server.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri, res.items, version=version))
+                self.server.text_document_publish_diagnostics(
+                    t.PublishDiagnosticsParams(uri, res.items, version=version)
+                )
         if changed and self.pull and self.server.client_has("workspace.diagnostics.refresh_support"):
             self.server.spawn(self.server.workspace_diagnostic_refresh_async(None))
 
@@ -162,19 +172,30 @@ class Diagnostics:
 def register(server) -> None:
     diags = Diagnostics(server)
     ev = server.events
-    ev.document_changed.subscribe(lambda path, affected, opened: diags.schedule({path} | affected, delay=0 if opened else DEBOUNCE_S))
+    ev.document_changed.subscribe(
+        lambda path, affected, opened: diags.schedule({path} | affected, delay=0 if opened else DEBOUNCE_S)
+    )
     ev.document_closed.subscribe(diags.closed_with)
     ev.files_changed.subscribe(diags.after_index_batch)
     ev.index_batch.subscribe(diags.after_index_batch)
     ev.index_parsed.subscribe(diags.refresh_all)
     ev.findings_changed.subscribe(lambda paths, now: diags.publish(sorted(paths)) if now else diags.schedule(paths))
 
-    @server.feature(t.TEXT_DOCUMENT_DIAGNOSTIC, t.DiagnosticOptions(identifier="ponder", inter_file_dependencies=True, workspace_diagnostics=True))
+    @server.feature(
+        t.TEXT_DOCUMENT_DIAGNOSTIC,
+        t.DiagnosticOptions(identifier="ponder", inter_file_dependencies=True, workspace_diagnostics=True),
+    )
     async def document_diagnostic(ls, params: t.DocumentDiagnosticParams):
         path = ls.path_of(params.text_document.uri)
         if path is None:
             return t.RelatedFullDocumentDiagnosticReport(items=[])
-        res, _ = (await ls.query(lambda v, c: diags.compute(v, c, [path]), t.TEXT_DOCUMENT_DIAGNOSTIC, default={path: (Result("", [], False), None)}))[path]
+        res, _ = (
+            await ls.query(
+                lambda v, c: diags.compute(v, c, [path]),
+                t.TEXT_DOCUMENT_DIAGNOSTIC,
+                default={path: (Result("", [], False), None)},
+            )
+        )[path]
         diags.remember(path, res)
         if params.previous_result_id and params.previous_result_id == res.result_id:
             return t.RelatedUnchangedDocumentDiagnosticReport(result_id=res.result_id)
@@ -199,7 +220,13 @@ def register(server) -> None:
             diags.remember(path, res)
             uri = ls.paths.uri(path)
             if previous.get(path) == res.result_id:
-                items.append(t.WorkspaceUnchangedDocumentDiagnosticReport(uri=uri, version=version, result_id=res.result_id))
+                items.append(
+                    t.WorkspaceUnchangedDocumentDiagnosticReport(uri=uri, version=version, result_id=res.result_id)
+                )
             elif res.items or path in previous:
-                items.append(t.WorkspaceFullDocumentDiagnosticReport(uri=uri, version=version, items=res.items, result_id=res.result_id))
+                items.append(
+                    t.WorkspaceFullDocumentDiagnosticReport(
+                        uri=uri, version=version, items=res.items, result_id=res.result_id
+                    )
+                )
         return t.WorkspaceDiagnosticReport(items=items)

@@ -7,6 +7,7 @@ when it runs) and schedules diagnostics for it and the notes that depend on it.
 from __future__ import annotations
 
 from lsprotocol import types as t
+
 from ponder.index import Vault, affected_by_edit, dependents
 
 

@@ -7,6 +7,7 @@ moved note (folders included); `did*Files` and watched-file events update the in
 from __future__ import annotations
 
 from lsprotocol import types as t
+
 from ponder.index import Vault, dependents, move_edits, notes_under
 
 NOTE_GLOB = "**/*.{md,markdown,pseudo}"
@@ -15,8 +16,12 @@ NOTE_GLOB = "**/*.{md,markdown,pseudo}"
 def _filters() -> t.FileOperationRegistrationOptions:
     return t.FileOperationRegistrationOptions(
         filters=[
-            t.FileOperationFilter(pattern=t.FileOperationPattern(glob=NOTE_GLOB, matches=t.FileOperationPatternKind.File), scheme="file"),
-            t.FileOperationFilter(pattern=t.FileOperationPattern(glob="**/*", matches=t.FileOperationPatternKind.Folder), scheme="file"),
+            t.FileOperationFilter(
+                pattern=t.FileOperationPattern(glob=NOTE_GLOB, matches=t.FileOperationPatternKind.File), scheme="file"
+            ),
+            t.FileOperationFilter(
+                pattern=t.FileOperationPattern(glob="**/*", matches=t.FileOperationPatternKind.Folder), scheme="file"
+            ),
         ]
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lsprotocol import types as t
+
 from ponder.index import folding_ranges as folds
 from ponder.index import split_lines
 from ponder.lsp.convert import folding_ranges

@@ -8,6 +8,7 @@ without touching this module's handler.
 from __future__ import annotations
 
 from lsprotocol import types as t
+
 from ponder.index import Spot, Vault, function_info, note_preview, spot_at
 
 
@@ -45,7 +46,11 @@ def pseudocode(vault: Vault, path: str, spot: Spot) -> list[str]:
         out.append(
             f"**{info.kind}** `{info.signature}` — `{info.path}:{info.line + 1}`\n\n"
             f"```pseudo\n{info.source}\n```\n\n"
-            + (f"Used {info.calls} time{'s' if info.calls != 1 else ''}: {used}{more}" if info.calls else "Not called anywhere.")
+            + (
+                f"Used {info.calls} time{'s' if info.calls != 1 else ''}: {used}{more}"
+                if info.calls
+                else "Not called anywhere."
+            )
         )
     return out
 
@@ -60,6 +65,8 @@ def register(server) -> None:
             sections = [s for provider in ls.hover_providers for s in provider(vault, path, spot)]
             if not sections:
                 return None
-            return t.Hover(t.MarkupContent(t.MarkupKind.Markdown, "\n\n---\n\n".join(sections)), conv.range(path, spot.range))
+            return t.Hover(
+                t.MarkupContent(t.MarkupKind.Markdown, "\n\n---\n\n".join(sections)), conv.range(path, spot.range)
+            )
 
         return await ls.query_note(params.text_document.uri, job, t.TEXT_DOCUMENT_HOVER)

@@ -70,7 +70,7 @@ class RelatedNotes:
         try:
             while self._due and self.server.session is not None and not self.server.session.closed:
                 path = self._due.popitem()[0]
-                if await self.server.session.run_steps(lambda v: self._compute(v, path)):
+                if await self.server.session.run_steps(lambda v, path=path: self._compute(v, path)):
                     self.server.events.findings_changed.emit({path}, False)
         except RuntimeError:  # the session closed under us (restart, shutdown)
             pass

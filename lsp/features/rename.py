@@ -4,8 +4,9 @@ rename plus link edits), a pseudocode function (definitions and calls)."""
 from __future__ import annotations
 
 from lsprotocol import types as t
-from ponder.index import rename as r
 from pygls.exceptions import JsonRpcInvalidRequest
+
+from ponder.index import rename as r
 
 
 def register(server) -> None:
@@ -31,7 +32,9 @@ def register(server) -> None:
 
         def job(vault, conv):
             try:
-                change = r.rename(vault.graph, path, conv.pos_in(path, params.position), params.new_name, vault.read_text)
+                change = r.rename(
+                    vault.graph, path, conv.pos_in(path, params.position), params.new_name, vault.read_text
+                )
             except r.RenameError as e:
                 return e
             if change.moves and "rename" not in ls.resource_operations:

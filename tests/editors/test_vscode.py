@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 from lsprotocol import types as t
-from pygls.uris import from_fs_path
 from pygls.protocol import default_converter
+from pygls.uris import from_fs_path
 from pytest_lsp import LanguageClient, client_capabilities
 from pytest_lsp.client import register_lsp_features
 
@@ -38,7 +38,9 @@ def test_drift_is_detected(tmp_path: Path):
     props.pop(next(iter(props)))
     stale = tmp_path / "package.json"
     stale.write_text(json.dumps(package), "utf-8")
-    proc = subprocess.run([sys.executable, str(GEN), "--check", "--package", str(stale)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, str(GEN), "--check", "--package", str(stale)], capture_output=True, text=True
+    )
     assert proc.returncode == 1 and "out of date" in proc.stderr
 
 
@@ -61,23 +63,44 @@ def manifest_defaults() -> dict:
 @pytest.mark.editor
 def test_vsix_contents(vsix: Path, npm):
     listed = set(npm("exec", "--", "vsce", "ls").stdout.split())
-    for need in ("package.json", "README.md", "LICENSE", "language-configuration.json", "syntaxes/pseudo.tmLanguage.json",
-                 "out/extension.js", "out/serverCommand.js", "out/status.js", "out/commands.js",
-                 "node_modules/vscode-languageclient/package.json"):
+    for need in (
+        "package.json",
+        "README.md",
+        "LICENSE",
+        "language-configuration.json",
+        "syntaxes/pseudo.tmLanguage.json",
+        "out/extension.js",
+        "out/serverCommand.js",
+        "out/status.js",
+        "out/commands.js",
+        "node_modules/vscode-languageclient/package.json",
+    ):
         assert need in listed, f"{need} missing from the package"
-    leaked = [f for f in listed if f.startswith(("src/", "scripts/", ".cache/")) or f.endswith((".ts", ".vsix")) and not f.endswith(".d.ts")]
+    leaked = [
+        f
+        for f in listed
+        if f.startswith(("src/", "scripts/", ".cache/")) or f.endswith((".ts", ".vsix")) and not f.endswith(".d.ts")
+    ]
     assert not leaked, leaked
 
     with zipfile.ZipFile(vsix) as z:
         names = set(z.namelist())
-        assert "extension/out/extension.js" in names and "extension/node_modules/vscode-languageclient/lib/node/main.js" in names
+        assert (
+            "extension/out/extension.js" in names
+            and "extension/node_modules/vscode-languageclient/lib/node/main.js" in names
+        )
         manifest = json.loads(z.read("extension/package.json"))
         grammar = json.loads(z.read("extension/syntaxes/pseudo.tmLanguage.json"))
     ours = json.loads((EXT / "package.json").read_text("utf-8"))
     assert manifest["contributes"]["configuration"] == ours["contributes"]["configuration"]
     assert {c["command"] for c in manifest["contributes"]["commands"]} == {
-        "ponder.reindexVault", "ponder.generateImplementation", "ponder.explainHere", "ponder.showStatus",
-        "ponder.ignorePairHere", "ponder.restartServer", "ponder.showOutput",
+        "ponder.reindexVault",
+        "ponder.generateImplementation",
+        "ponder.explainHere",
+        "ponder.showStatus",
+        "ponder.ignorePairHere",
+        "ponder.restartServer",
+        "ponder.showOutput",
     }
     assert manifest["contributes"]["languages"][0]["extensions"] == [".pseudo"]
     keywords = json.dumps(grammar["repository"]["keyword"], ensure_ascii=False)
@@ -90,8 +113,13 @@ def server_command(settings: dict, path: str) -> dict:
     node = shutil.which("node")
     if node is None:
         pytest.skip("node not found")
-    proc = subprocess.run([node, str(EXT / "out" / "serverCommand.js"), json.dumps(settings)], capture_output=True,
-                          text=True, env={**os.environ, "PATH": path}, timeout=60)
+    proc = subprocess.run(
+        [node, str(EXT / "out" / "serverCommand.js"), json.dumps(settings)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": path},
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
@@ -111,7 +139,11 @@ async def test_extension_command_line_serves(vsix: Path, how: str, example_vault
     got = server_command(settings, f"{BIN}{os.pathsep}/usr/bin:/bin")
     expected = {
         "PATH": {"command": str(BIN / "ponder"), "args": ["serve"], "source": "PATH"},
-        "pythonPath": {"command": sys.executable, "args": ["-m", "ponder.lsp", "serve"], "source": "ponder.server.pythonPath"},
+        "pythonPath": {
+            "command": sys.executable,
+            "args": ["-m", "ponder.lsp", "serve"],
+            "source": "ponder.server.pythonPath",
+        },
         "command": {"command": str(BIN / "ponder"), "args": ["serve"], "source": "ponder.server.command"},
     }[how]
     assert got == expected
@@ -124,10 +156,14 @@ async def test_extension_command_line_serves(vsix: Path, how: str, example_vault
     await client.start_io(got["command"], *got["args"], env={**os.environ, "HF_HUB_OFFLINE": "1"})
     try:
         root = from_fs_path(str(example_vault))
-        await client.initialize_session(t.InitializeParams(
-            capabilities=client_capabilities("visual-studio-code"), root_uri=root,
-            workspace_folders=[t.WorkspaceFolder(root, "vault")], initialization_options=options,
-        ))
+        await client.initialize_session(
+            t.InitializeParams(
+                capabilities=client_capabilities("visual-studio-code"),
+                root_uri=root,
+                workspace_folders=[t.WorkspaceFolder(root, "vault")],
+                initialization_options=options,
+            )
+        )
         uri = from_fs_path(str(example_vault / "Главная.md"))
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not client.diagnostics.get(uri):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from ponder.index.knowledge.conflicts import pair_conflict
 from ponder.index.knowledge.facts import extract_facts, quantities
 from ponder.index.knowledge.prohibitions import prohibition_clash
@@ -56,7 +57,10 @@ def test_units_normalise_across_spellings():
 @pytest.mark.parametrize(
     "a, b",
     [
-        ("The server drops a session after 90 seconds without a heartbeat.", "The server session timeout: a session is dropped after 1 minute of silence."),
+        (
+            "The server drops a session after 90 seconds without a heartbeat.",
+            "The server session timeout: a session is dropped after 1 minute of silence.",
+        ),
         ("Сервер закрывает сессию через 90 секунд без сердцебиения.", "Сервер закрывает сессию через 1 минуту тишины."),
     ],
 )
@@ -67,7 +71,10 @@ def test_numeric_conflict_after_unit_normalisation(a, b):
 @pytest.mark.parametrize(
     "a, b",
     [
-        ("The server drops a session after 300 seconds without a heartbeat.", "The server drops a session after 5 minutes without a heartbeat."),
+        (
+            "The server drops a session after 300 seconds without a heartbeat.",
+            "The server drops a session after 5 minutes without a heartbeat.",
+        ),
         ("Сервер закрывает сессию через 300 секунд.", "Сервер закрывает сессию через 5 минут."),
     ],
 )
@@ -119,22 +126,46 @@ def test_value_inside_a_range_is_compatible():
 
 def test_limits_per_unit_of_something():
     assert conflict("List endpoints return at most 100 items per page.", "`GET /snapshots` returns up to 500 per page.")
-    assert not conflict("List endpoints return at most 100 items per page.", "Each host runs up to 500 uploads per day.")
+    assert not conflict(
+        "List endpoints return at most 100 items per page.", "Each host runs up to 500 uploads per day."
+    )
 
 
 def test_different_subjects_do_not_conflict():
-    assert not conflict("Client requests time out after 45 seconds.", "The S3 backend gives each PUT 120 seconds before aborting it.")
+    assert not conflict(
+        "Client requests time out after 45 seconds.", "The S3 backend gives each PUT 120 seconds before aborting it."
+    )
     assert not conflict("Запросы клиента обрываются через 45 секунд.", "Бэкенд S3 ждёт каждый PUT 120 секунд.")
 
 
 @pytest.mark.parametrize(
     "rule, statement, clash",
     [
-        ("The master key is never written to disk unencrypted.", "For unattended boots, write the master key to /etc/key in plain form.", True),
-        ("Мастер-ключ никогда не записывается на диск в открытом виде.", "При автозапуске мастер-ключ записывается на диск в открытом виде.", True),
-        ("Мастер-ключ никогда не записывается на диск в открытом виде.", "Мастер-ключ не записывается на диск без шифрования.", False),
-        ("Orbit never deletes anything from the offsite bucket.", "Run prune to delete old chunks from the offsite bucket.", True),
-        ("Orbit never deletes anything from the offsite bucket.", "Should we delete old chunks from the offsite bucket?", False),
+        (
+            "The master key is never written to disk unencrypted.",
+            "For unattended boots, write the master key to /etc/key in plain form.",
+            True,
+        ),
+        (
+            "Мастер-ключ никогда не записывается на диск в открытом виде.",
+            "При автозапуске мастер-ключ записывается на диск в открытом виде.",
+            True,
+        ),
+        (
+            "Мастер-ключ никогда не записывается на диск в открытом виде.",
+            "Мастер-ключ не записывается на диск без шифрования.",
+            False,
+        ),
+        (
+            "Orbit never deletes anything from the offsite bucket.",
+            "Run prune to delete old chunks from the offsite bucket.",
+            True,
+        ),
+        (
+            "Orbit never deletes anything from the offsite bucket.",
+            "Should we delete old chunks from the offsite bucket?",
+            False,
+        ),
         ("GC never runs concurrently with a backup.", "Peers start their nightly run at 02:30.", False),
     ],
 )
@@ -152,8 +183,14 @@ def test_russian_prohibition_is_extracted():
 @pytest.mark.parametrize(
     "a, b",
     [
-        ("Each chunk is compressed with zstd first and only then encrypted.", "Unknown chunk: encrypt it first, then compress it with zstd."),
-        ("Каждый чанк сначала сжимается zstd, затем шифруется.", "Новый чанк: сначала шифруется, затем сжимается zstd."),
+        (
+            "Each chunk is compressed with zstd first and only then encrypted.",
+            "Unknown chunk: encrypt it first, then compress it with zstd.",
+        ),
+        (
+            "Каждый чанк сначала сжимается zstd, затем шифруется.",
+            "Новый чанк: сначала шифруется, затем сжимается zstd.",
+        ),
     ],
 )
 def test_reversed_order_conflicts(a, b):
@@ -195,7 +232,10 @@ def test_rows_with_different_first_cells_are_different_subjects(table):
 @pytest.mark.parametrize(
     "a, b",
     [
-        ("We buy a mini PC for the server with 16 GB of RAM.", "The server mini PC: 16 GB RAM, 512 GB NVMe disk for the server."),
+        (
+            "We buy a mini PC for the server with 16 GB of RAM.",
+            "The server mini PC: 16 GB RAM, 512 GB NVMe disk for the server.",
+        ),
         ("Покупаем для сервера мини-ПК на 16 ГБ памяти.", "Мини-ПК сервера: 16 ГБ памяти, 512 ГБ диск для сервера."),
     ],
 )
@@ -210,7 +250,10 @@ def test_a_sentence_that_also_states_the_value_does_not_conflict(a, b, tmp_path)
 
 @pytest.mark.parametrize(
     "text",
-    ["The boiler switches its stages of 3 / 6 / 9 kW on one by one.", "Котёл включает ступени 3 / 6 / 9 кВт по очереди."],
+    [
+        "The boiler switches its stages of 3 / 6 / 9 kW on one by one.",
+        "Котёл включает ступени 3 / 6 / 9 кВт по очереди.",
+    ],
 )
 def test_the_last_of_a_series_is_an_option_not_a_value(text):
     roles = [q.role for q in quantities(text)]

@@ -19,4 +19,6 @@ def test_new_note_location_stays_in_vault():
 
 
 def test_stub_definition_names_parameters_from_arguments():
-    assert stub_definition("f", "cfg.repo, 3, x") == "FUNCTION f(repo, arg2, x)\n    // TODO: describe f\nEND FUNCTION\n"
+    assert (
+        stub_definition("f", "cfg.repo, 3, x") == "FUNCTION f(repo, arg2, x)\n    // TODO: describe f\nEND FUNCTION\n"
+    )

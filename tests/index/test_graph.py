@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from ponder.index.graph.graph import Graph
 from ponder.index.parsing.markdown import parse_note
 
@@ -111,7 +112,9 @@ def test_backlink_count_from_stored_link_targets_equals_backlinks(eval_vault):
     v.update()
     g = v.graph
     some = sorted(g.notes)[0]
-    v.open_document(some, (v.read_text(some) or "") + "\n[[" + sorted(g.notes)[1].rsplit("/", 1)[-1][:-3] + "]] [[#x]]\n")
+    v.open_document(
+        some, (v.read_text(some) or "") + "\n[[" + sorted(g.notes)[1].rsplit("/", 1)[-1][:-3] + "]] [[#x]]\n"
+    )
     counts = {p: (g.backlink_count(p), len(g.backlinks(p))) for p in sorted(g.notes)}
     assert all(a == b for a, b in counts.values()), {p: c for p, c in counts.items() if c[0] != c[1]}
     assert sum(a for a, _ in counts.values()) > 20

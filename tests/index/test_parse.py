@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from ponder.index.notes import Range
 from ponder.index.parsing.markdown import parse_note
 from ponder.index.store.files import decode, read_note
@@ -22,9 +23,15 @@ def links(text: str, path: str = "a.md"):
         ("[[Note#H|al]]", ("wiki", "Note", "H", None, "al", False, Range.of(0, 0, 0, 13))),
         ("x ![[image.png]]", ("wiki", "image.png", None, None, None, True, Range.of(0, 2, 0, 16))),
         ("[[#Local]]", ("wiki", "", "Local", None, None, False, Range.of(0, 0, 0, 10))),
-        ("[t](dir/My%20Note.md#anchor)", ("markdown", "dir/My Note.md", "anchor", None, "t", False, Range.of(0, 0, 0, 28))),
+        (
+            "[t](dir/My%20Note.md#anchor)",
+            ("markdown", "dir/My Note.md", "anchor", None, "t", False, Range.of(0, 0, 0, 28)),
+        ),
         ("[t](<with space.md>)", ("markdown", "with space.md", None, None, "t", False, Range.of(0, 0, 0, 20))),
-        ("[t](https://example.com/a#b)", ("url", "https://example.com/a#b", None, None, "t", False, Range.of(0, 0, 0, 28))),
+        (
+            "[t](https://example.com/a#b)",
+            ("url", "https://example.com/a#b", None, None, "t", False, Range.of(0, 0, 0, 28)),
+        ),
         ("Ссылка на [[Заметка]] тут", ("wiki", "Заметка", None, None, None, False, Range.of(0, 10, 0, 21))),
         # an emoji is two UTF-16 units: the link starts at column 3, not 2
         ("🎉 [[Note]]", ("wiki", "Note", None, None, None, False, Range.of(0, 3, 0, 11))),
@@ -85,7 +92,10 @@ def test_front_matter_that_is_not_a_mapping():
 
 
 def test_tags_block_ids_and_headings():
-    text = "# Title #not-a-tag-in-heading?\nText #tag/sub and #тег, not a#b or #123 or [x](y#z).\nA paragraph ^para-1\n\nSetext\n======\n"
+    text = (
+        "# Title #not-a-tag-in-heading?\nText #tag/sub and #тег, not a#b or #123 or "
+        "[x](y#z).\nA paragraph ^para-1\n\nSetext\n======\n"
+    )
     note = parse_note("a.md", text)
     assert [(t.name, t.range) for t in note.tags if t.range.start.line == 1] == [
         ("tag/sub", Range.of(1, 5, 1, 13)),
@@ -101,7 +111,10 @@ def test_tags_block_ids_and_headings():
 def test_heading_tree_and_slugs():
     note = parse_note("a.md", "# A\n## Ключ шарда\n### C\n## D ##\n")
     assert [(h.text, h.slug, h.parent) for h in note.headings] == [
-        ("A", "a", None), ("Ключ шарда", "ключ-шарда", 0), ("C", "c", 1), ("D", "d", 0),
+        ("A", "a", None),
+        ("Ключ шарда", "ключ-шарда", 0),
+        ("C", "c", 1),
+        ("D", "d", 0),
     ]
 
 
@@ -112,13 +125,22 @@ def test_pseudo_blocks_and_target_language():
     assert block.is_pseudo and block.target_language == "python"
     assert (block.body_start, block.body_end) == (2, 5)
     (fn,) = note.functions
-    assert (fn.name, fn.signature, fn.range, fn.name_range) == ("f", "f(a, b)", Range.of(2, 0, 4, 12), Range.of(2, 9, 2, 10))
+    assert (fn.name, fn.signature, fn.range, fn.name_range) == (
+        "f",
+        "f(a, b)",
+        Range.of(2, 0, 4, 12),
+        Range.of(2, 9, 2, 10),
+    )
     # LEN is a primitive by convention, RETURN a keyword: only g is a call
     assert [(c.name, c.range) for c in note.calls] == [("g", Range.of(3, 11, 3, 12)), ("LEN", Range.of(3, 18, 3, 21))]
 
 
 def test_russian_pseudocode_file():
-    text = "ФУНКЦИЯ сумма(а, б)\n    ЕСЛИ а > 0 ТО\n        ВЕРНУТЬ сложить(а, б)\n    КОНЕЦ ЕСЛИ\nКОНЕЦ ФУНКЦИИ\n\nпроцедура печать(x)\n    вывести(x) // вызов(в комментарии)\nконец\n"
+    text = (
+        "ФУНКЦИЯ сумма(а, б)\n    ЕСЛИ а > 0 ТО\n        ВЕРНУТЬ сложить(а, б)\n    КОНЕЦ "
+        "ЕСЛИ\nКОНЕЦ ФУНКЦИИ\n\nпроцедура печать(x)\n    вывести(x) // вызов(в "
+        "комментарии)\nконец\n"
+    )
     note = parse_note("p.pseudo", text)
     assert [(f.name, f.kind, f.params, f.range.start.line, f.range.end.line) for f in note.functions] == [
         ("сумма", "ФУНКЦИЯ", ("а", "б"), 0, 4),
@@ -128,12 +150,17 @@ def test_russian_pseudocode_file():
 
 
 def test_method_calls_strings_and_comments_are_not_calls():
-    note = parse_note("p.pseudo", 'FUNCTION f()\n  x <- obj.method(1)\n  LOG "call(me)"\n  # helper(2)\n  y <- real(3)\nEND\n')
+    note = parse_note(
+        "p.pseudo", 'FUNCTION f()\n  x <- obj.method(1)\n  LOG "call(me)"\n  # helper(2)\n  y <- real(3)\nEND\n'
+    )
     assert [c.name for c in note.calls] == ["real"]
 
 
 def test_sentences_have_exact_ranges():
-    text = "# H\n\nFirst one. Second\nwraps here! Третье предложение.\n\n- item with e.g. abbreviation. Next sentence.\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
+    text = (
+        "# H\n\nFirst one. Second\nwraps here! Третье предложение.\n\n- item with e.g. "
+        "abbreviation. Next sentence.\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
+    )
     note = parse_note("a.md", text)
     got = [(s.kind, s.text, s.range) for s in note.sentences]
     assert got == [

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import pytest
+
 from ponder.index.knowledge import candidates as related
 from ponder.index.parsing.claims import sentence_hash
 from ponder.index.settings import EmbeddingSettings
 from ponder.index.vault import Vault
-
 from tests.conftest import RELATED_NOTES as TOPIC
 from tests.conftest import write_vault
 
 
 def vault(tmp_path, files, embed=False) -> Vault:
-    v = Vault(write_vault(tmp_path / "v", files), embedding=EmbeddingSettings() if embed else EmbeddingSettings(enabled=False))
+    v = Vault(
+        write_vault(tmp_path / "v", files), embedding=EmbeddingSettings() if embed else EmbeddingSettings(enabled=False)
+    )
     v.update()
     if embed:
         v.embed()
@@ -27,15 +29,25 @@ def partners(v: Vault, path: str, line: int, k: int = 10) -> set[tuple[str, int]
 @pytest.mark.parametrize(
     "claim, question, header",
     [
-        ("The defrost cycle of the heat pump runs every forty minutes.", "Does the defrost cycle really run every forty minutes?", "FOR EACH zone IN zones DO"),
-        ("Оттайка теплового насоса включается каждые сорок минут.", "Оттайка правда включается каждые сорок минут?", "ДЛЯ КАЖДОЙ зоны ИЗ зон"),
+        (
+            "The defrost cycle of the heat pump runs every forty minutes.",
+            "Does the defrost cycle really run every forty minutes?",
+            "FOR EACH zone IN zones DO",
+        ),
+        (
+            "Оттайка теплового насоса включается каждые сорок минут.",
+            "Оттайка правда включается каждые сорок минут?",
+            "ДЛЯ КАЖДОЙ зоны ИЗ зон",
+        ),
     ],
 )
 def test_questions_and_bare_pseudocode_headers_are_not_claims(claim, question, header):
     assert sentence_hash("text", claim)
     assert sentence_hash("text", question) is None
     assert sentence_hash("code", header) is None
-    assert sentence_hash("code", header.replace("зон", "3 зон").replace("zones", "3 zones"))  # a number makes it a claim
+    assert sentence_hash(
+        "code", header.replace("зон", "3 зон").replace("zones", "3 zones")
+    )  # a number makes it a claim
 
 
 FILLER = {
@@ -55,8 +67,14 @@ FILLER = {
 @pytest.mark.parametrize(
     "a, b",
     [
-        ("The heat pump defrost cycle starts every forty minutes in frost.", "In frost the heat pump defrost cycle starts only every ninety minutes."),
-        ("Оттайка теплового насоса в мороз запускается каждые сорок минут.", "В мороз оттайка теплового насоса запускается раз в девяносто минут."),
+        (
+            "The heat pump defrost cycle starts every forty minutes in frost.",
+            "In frost the heat pump defrost cycle starts only every ninety minutes.",
+        ),
+        (
+            "Оттайка теплового насоса в мороз запускается каждые сорок минут.",
+            "В мороз оттайка теплового насоса запускается раз в девяносто минут.",
+        ),
     ],
 )
 def test_words_find_candidates_without_embeddings(tmp_path, a, b):
@@ -86,8 +104,6 @@ def test_a_claim_is_paired_with_the_definition_of_a_term_it_uses(tmp_path, gloss
     assert ("glossary.md", 4) not in partners(v, "scheduler.md", 2)
 
 
-
-
 def hinted(v: Vault) -> set[frozenset]:
     return {frozenset([d.path, d.related[0].path]) for d in v.check(related_notes=True) if d.code == "missing-link"}
 
@@ -95,7 +111,10 @@ def hinted(v: Vault) -> set[frozenset]:
 def test_notes_about_the_same_thing_that_do_not_link_get_a_hint_on_both_sides(tmp_path):
     v = vault(tmp_path, TOPIC)
     diags = [d for d in v.check(related_notes=True) if d.code == "missing-link"]
-    assert {(d.path, d.data["target"]) for d in diags} == {("heat-pump.md", "winter-log.md"), ("winter-log.md", "heat-pump.md")}
+    assert {(d.path, d.data["target"]) for d in diags} == {
+        ("heat-pump.md", "winter-log.md"),
+        ("winter-log.md", "heat-pump.md"),
+    }
     d = next(d for d in diags if d.path == "winter-log.md")
     assert d.severity == "hint" and d.related[0].path == "heat-pump.md" and "Heat pump" in d.message
 
@@ -103,7 +122,11 @@ def test_notes_about_the_same_thing_that_do_not_link_get_a_hint_on_both_sides(tm
 def test_no_hint_once_linked_or_two_steps_apart_or_on_words_alone_or_between_two_dated_notes(tmp_path):
     linked = {**TOPIC, "winter-log.md": TOPIC["winter-log.md"] + "\nSee [[heat-pump]].\n"}
     assert hinted(vault(tmp_path / "a", linked)) == set()
-    via = {**TOPIC, "winter-log.md": TOPIC["winter-log.md"] + "\nSee [[hvac]].\n", "hvac.md": "# HVAC\n\n[[heat-pump]]\n"}
+    via = {
+        **TOPIC,
+        "winter-log.md": TOPIC["winter-log.md"] + "\nSee [[hvac]].\n",
+        "hvac.md": "# HVAC\n\n[[heat-pump]]\n",
+    }
     assert hinted(vault(tmp_path / "b", via)) == set()
     words_only = {**TOPIC, "heat-pump.md": TOPIC["heat-pump.md"].replace(" every 40 minutes in frost", "")}
     assert hinted(vault(tmp_path / "d", words_only)) == set()  # no subject both state a value for
@@ -115,11 +138,15 @@ def test_no_hint_once_linked_or_two_steps_apart_or_on_words_alone_or_between_two
 
 def test_related_notes_in_russian(tmp_path):
     ru = {
-        "тепловой-насос.md": "# Тепловой насос\n\nНаружный блок оттаивает испаритель, когда на ламелях нарастает иней.\n"
+        "тепловой-насос.md": "# Тепловой насос\n\nНаружный блок оттаивает испаритель, когда на ламелях "
+        "нарастает иней.\n"
         "Цикл оттайки разворачивает хладагент каждые 40 минут в мороз.\n",
-        "зимний-журнал.md": "# Зимний журнал\n\nСнова иней на ламелях испарителя; цикл оттайки разворачивал хладагент каждые 40 минут за ночь.\n",
-        "хлеб.md": "# Хлеб\n\nЗакваску кормят ржаной мукой дважды в день.\nДолгая холодная расстойка даёт мякишу вкус.\n",
-        "велосипед.md": "# Велосипед\n\nЦепь чистят и смазывают после каждой поездки в дождь.\nКолодки проверяют раз в месяц.\n",
+        "зимний-журнал.md": "# Зимний журнал\n\nСнова иней на ламелях испарителя; цикл оттайки разворачивал "
+        "хладагент каждые 40 минут за ночь.\n",
+        "хлеб.md": "# Хлеб\n\nЗакваску кормят ржаной мукой дважды в день.\nДолгая холодная расстойка "
+        "даёт мякишу вкус.\n",
+        "велосипед.md": "# Велосипед\n\nЦепь чистят и смазывают после каждой поездки в дождь.\nКолодки "
+        "проверяют раз в месяц.\n",
         "огород.md": "# Огород\n\nРассаду томатов выносят, когда ночи тёплые.\nКомпост ворошат раз в неделю.\n",
     }
     assert hinted(vault(tmp_path, ru)) == {frozenset(["тепловой-насос.md", "зимний-журнал.md"])}

@@ -1,4 +1,5 @@
 import pytest
+
 from ponder.index.editor.rename import RenameError, move_edits, new_note_path, rename
 from ponder.index.graph.graph import Graph
 from ponder.index.notes import Position

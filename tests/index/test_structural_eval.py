@@ -32,12 +32,18 @@ def expected(labels: dict) -> set[tuple[str, str, int, str]]:
 def found(vault: Path) -> set[tuple[str, str, int, str]]:
     proc = subprocess.run(
         [sys.executable, "-m", "ponder.lsp.cli", "check", str(vault), "--format", "json"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 1, proc.stderr  # the labelled vaults contain errors
     report = json.loads(proc.stdout)
     assert report["version"] == 1
-    text = {p.relative_to(vault).as_posix(): p.read_text("utf-8").splitlines() for p in vault.rglob("*") if p.is_file() and ".ponder" not in p.parts}
+    text = {
+        p.relative_to(vault).as_posix(): p.read_text("utf-8").splitlines()
+        for p in vault.rglob("*")
+        if p.is_file() and ".ponder" not in p.parts
+    }
     out = set()
     for d in report["diagnostics"]:
         if d["code"] not in CODES:
@@ -73,7 +79,9 @@ def test_check_text_format_and_exit_codes(tmp_path):
     ok.mkdir()
     (ok / "a.md").write_text("# A\n[[b]]\n", encoding="utf-8")
     (ok / "b.md").write_text("# B\n", encoding="utf-8")
-    run = lambda *a: subprocess.run([sys.executable, "-m", "ponder.lsp.cli", *a], capture_output=True, text=True, timeout=120)
+    run = lambda *a: subprocess.run(
+        [sys.executable, "-m", "ponder.lsp.cli", *a], capture_output=True, text=True, timeout=120
+    )
     assert run("check", str(ok)).returncode == 0
     (ok / "b.md").unlink()
     proc = run("check", str(ok))

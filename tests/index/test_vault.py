@@ -7,10 +7,10 @@ import shutil
 import stat
 
 import pytest
+
 from ponder.index.settings import EmbeddingSettings, IndexSettings
 from ponder.index.store.db import connect
 from ponder.index.vault import Vault
-
 from tests.conftest import write_vault
 
 NOTES = {
@@ -146,7 +146,12 @@ def test_ignore_rules_and_gitignore(tmp_path):
 def test_bad_files_are_skipped_with_reasons(tmp_path):
     root = write_vault(
         tmp_path / "v",
-        {"ok.md": "# ok", "bin.md": b"\x00\x00binary", "big.md": "x" * 5000, "latin.md": "caf\xe9 [[ok]]".encode("latin-1")},
+        {
+            "ok.md": "# ok",
+            "bin.md": b"\x00\x00binary",
+            "big.md": "x" * 5000,
+            "latin.md": "caf\xe9 [[ok]]".encode("latin-1"),
+        },
     )
     v = Vault(root, IndexSettings(max_file_bytes=1000), no_embed())
     r = v.update()
@@ -222,7 +227,9 @@ def test_fact_lookups_from_the_store_agree_with_the_whole_index_in_memory(eval_v
     line = diags[0].range.start.line
     lines = text.split("\n")
     v.open_document(path, "\n".join(x for i, x in enumerate(lines) if i != line))
-    assert all(d.range.start.line != line or d.related[0].path != diags[0].related[0].path for d in v.fact_conflicts([path]))
+    assert all(
+        d.range.start.line != line or d.related[0].path != diags[0].related[0].path for d in v.fact_conflicts([path])
+    )
     v.close_document(path)
     assert v.fact_conflicts([path]) == diags
     v.close()

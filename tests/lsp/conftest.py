@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 from lsprotocol import types as t
-from ponder.index.parsing.positions import utf16_len
 from pygls.protocol import default_converter
 from pygls.uris import from_fs_path
 from pytest_lsp import LanguageClient, client_capabilities
 from pytest_lsp.client import register_lsp_features
+
+from ponder.index.parsing.positions import utf16_len
 
 REPO = Path(__file__).resolve().parents[2]
 VAULT_ORBIT = (REPO / "../shared/eval/vault-orbit").resolve()
@@ -75,7 +76,11 @@ def capabilities(encodings: list[str] | None = None, pull: bool = False) -> t.Cl
     caps.text_document.diagnostic = t.DiagnosticClientCapabilities(dynamic_registration=False) if pull else None
     caps.workspace.workspace_edit = t.WorkspaceEditClientCapabilities(
         document_changes=True,
-        resource_operations=[t.ResourceOperationKind.Create, t.ResourceOperationKind.Rename, t.ResourceOperationKind.Delete],
+        resource_operations=[
+            t.ResourceOperationKind.Create,
+            t.ResourceOperationKind.Rename,
+            t.ResourceOperationKind.Delete,
+        ],
     )
     return caps
 
@@ -102,7 +107,9 @@ class Session:
     def open(self, path: str, text: str | None = None, version: int = 1) -> None:
         text = self.vault.text(path) if text is None else text
         lang = "pseudo" if path.endswith(".pseudo") else "markdown"
-        self.client.text_document_did_open(t.DidOpenTextDocumentParams(t.TextDocumentItem(self.vault.uri(path), lang, version, text)))
+        self.client.text_document_did_open(
+            t.DidOpenTextDocumentParams(t.TextDocumentItem(self.vault.uri(path), lang, version, text))
+        )
 
     async def diagnostics(self, path: str, predicate=lambda ds: True, timeout: float = 10) -> list[t.Diagnostic]:
         uri = self.vault.uri(path)
@@ -140,7 +147,9 @@ async def start(tmp_path):
         client = LanguageClient(configuration=configuration, converter_factory=default_converter)
         from pytest_lsp.client import DEFAULT_CLIENT_FEATURES
 
-        register_lsp_features(client, {k: v for k, v in DEFAULT_CLIENT_FEATURES.items() if k != t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS})
+        register_lsp_features(
+            client, {k: v for k, v in DEFAULT_CLIENT_FEATURES.items() if k != t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS}
+        )
         client.registrations = []
         client.feature(t.CLIENT_REGISTER_CAPABILITY)(lambda ls, params: ls.registrations.extend(params.registrations))
         client.published = []
@@ -149,6 +158,7 @@ async def start(tmp_path):
         def _published(ls, params: t.PublishDiagnosticsParams):
             ls.published.append(params)
             ls.diagnostics[params.uri] = params.diagnostics
+
         environ = {**os.environ, **(env or {})}
         await client.start_io(sys.executable, "-m", "ponder.lsp", env=environ)
         clients.append(client)
@@ -178,7 +188,9 @@ def _offset(text: str, pos: t.Position) -> int:
     from ponder.index.parsing.positions import utf16_to_cp
 
     lines = text.split("\n")
-    return sum(len(x) + 1 for x in lines[: pos.line]) + utf16_to_cp(lines[pos.line] if pos.line < len(lines) else "", pos.character)
+    return sum(len(x) + 1 for x in lines[: pos.line]) + utf16_to_cp(
+        lines[pos.line] if pos.line < len(lines) else "", pos.character
+    )
 
 
 def apply_text_edits(text: str, edits) -> str:

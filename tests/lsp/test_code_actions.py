@@ -55,7 +55,9 @@ async def test_no_create_outside_workspace(start):
     s = await start({"a.md": "[x](../../etc/evil.md)\n"})
     s.open("a.md")
     (d,) = await s.diagnostics("a.md", lambda ds: len(ds) == 1)
-    actions = await s.client.text_document_code_action_async(t.CodeActionParams(s.doc("a.md"), d.range, t.CodeActionContext([d])))
+    actions = await s.client.text_document_code_action_async(
+        t.CodeActionParams(s.doc("a.md"), d.range, t.CodeActionContext([d]))
+    )
     assert not any(a.title.startswith("Create") for a in actions or [])
 
 
@@ -65,5 +67,6 @@ async def test_undefined_symbol_stub(start):
     assert actions[0].title == "Create stub definition of 'upload_all'"
     await resolve_and_apply(s, actions[0])
     assert s.vault.text("p.md") == text.replace(
-        "END PROCEDURE\n```", "END PROCEDURE\n\nFUNCTION upload_all(repo, arg2)\n    // TODO: describe upload_all\nEND FUNCTION\n```"
+        "END PROCEDURE\n```",
+        "END PROCEDURE\n\nFUNCTION upload_all(repo, arg2)\n    // TODO: describe upload_all\nEND FUNCTION\n```",
     )

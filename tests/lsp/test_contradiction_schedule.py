@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import write_vault
+
 from ponder.index import Candidate
 from ponder.index.knowledge.conflicts import pair_key
 from ponder.index.notes import Range
@@ -21,7 +22,12 @@ def pair(a: str, b: str, sim: float = 0.7, a_path: str = "a.md", b_path: str = "
 
 
 def test_an_edit_queues_the_pairs_of_its_changed_sentences_first_and_at_most_limit():
-    todo = [pair("old one", "x"), pair("old two", "y"), pair("x", "new words", a_path="b.md", b_path="a.md"), pair("new  words", "z")]
+    todo = [
+        pair("old one", "x"),
+        pair("old two", "y"),
+        pair("x", "new words", a_path="b.md", b_path="a.md"),
+        pair("new  words", "z"),
+    ]
     got = choose(todo, "a.md", fresh={"new words"}, limit=3)
     assert got == [todo[2], todo[3], todo[0]]  # both sides count; whitespace does not; then closest first
     assert choose(todo, "a.md", fresh=set(), limit=8) == todo

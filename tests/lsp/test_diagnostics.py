@@ -36,11 +36,13 @@ async def test_editing_a_note_updates_links_into_it(start):
 async def test_editing_names_and_functions_updates_the_notes_that_use_them(start):
     """An edit re-checks other notes only when it changes what they point at: an alias their
     links use, or a function their pseudocode calls."""
-    s = await start({
-        "a.md": "[[Псевдоним]]\n\n```pseudo\nCALL upload(x)\n```\n",
-        "b.md": "---\naliases: [Псевдоним]\n---\n# B\n",
-        "f.pseudo": "FUNCTION upload(data)\nEND FUNCTION\n",
-    })
+    s = await start(
+        {
+            "a.md": "[[Псевдоним]]\n\n```pseudo\nCALL upload(x)\n```\n",
+            "b.md": "---\naliases: [Псевдоним]\n---\n# B\n",
+            "f.pseudo": "FUNCTION upload(data)\nEND FUNCTION\n",
+        }
+    )
     s.open("b.md")
     s.open("f.pseudo")
     await asyncio.sleep(0.5)
@@ -76,7 +78,10 @@ async def test_debounced_and_only_changed_sets(start):
 
 
 async def test_whole_vault_diagnostics_configurable(start):
-    s = await start({"a.md": "[[nope]]\n", "b.md": "[[nope]]\n"}, init_options={"embedding": {"enabled": False}, "index": {"whole_vault_diagnostics": False}})
+    s = await start(
+        {"a.md": "[[nope]]\n", "b.md": "[[nope]]\n"},
+        init_options={"embedding": {"enabled": False}, "index": {"whole_vault_diagnostics": False}},
+    )
     s.open("a.md")
     await s.diagnostics("a.md", lambda ds: len(ds) == 1)
     await asyncio.sleep(0.4)
@@ -90,9 +95,13 @@ async def test_pull_diagnostics(start):
     s.open("a.md")
     rep = await s.client.text_document_diagnostic_async(t.DocumentDiagnosticParams(s.doc("a.md")))
     assert rep.kind == "full" and [d.code for d in rep.items] == ["broken-link"] and rep.result_id
-    again = await s.client.text_document_diagnostic_async(t.DocumentDiagnosticParams(s.doc("a.md"), previous_result_id=rep.result_id))
+    again = await s.client.text_document_diagnostic_async(
+        t.DocumentDiagnosticParams(s.doc("a.md"), previous_result_id=rep.result_id)
+    )
     assert again.kind == "unchanged"
-    ws = await s.client.workspace_diagnostic_async(t.WorkspaceDiagnosticParams(previous_result_ids=[t.PreviousResultId(s.vault.uri("a.md"), rep.result_id)]))
+    ws = await s.client.workspace_diagnostic_async(
+        t.WorkspaceDiagnosticParams(previous_result_ids=[t.PreviousResultId(s.vault.uri("a.md"), rep.result_id)])
+    )
     kinds = {s.vault.path(r.uri): r.kind for r in ws.items}
     assert kinds == {"a.md": "unchanged", "c.md": "full"}
     await asyncio.sleep(0.4)

@@ -65,7 +65,9 @@ async def test_warm_start_parses_nothing(start, tmp_path):
     s = await start(vault)
     await s.client.shutdown_session()
     s2 = await start(vault)
-    reports = [r for tok, rs in s2.client.progress_reports.items() for r in rs if isinstance(r, t.WorkDoneProgressReport)]
+    reports = [
+        r for tok, rs in s2.client.progress_reports.items() for r in rs if isinstance(r, t.WorkDoneProgressReport)
+    ]
     assert any(r.message == "0/0 files parsed" for r in reports), [r.message for r in reports]
 
 
@@ -107,16 +109,22 @@ async def test_watched_files_registration_and_external_change(start):
     assert watch and {w["globPattern"] for w in watch[0].register_options["watchers"]} >= {"**/*.md", "**/*.pseudo"}
     await s.diagnostics("a.md", lambda ds: len(ds) == 1)
     (s.vault.root / "b.md").write_text("# B\n", "utf-8")  # e.g. git pull
-    s.client.workspace_did_change_watched_files(t.DidChangeWatchedFilesParams([t.FileEvent(s.vault.uri("b.md"), t.FileChangeType.Created)]))
+    s.client.workspace_did_change_watched_files(
+        t.DidChangeWatchedFilesParams([t.FileEvent(s.vault.uri("b.md"), t.FileChangeType.Created)])
+    )
     await s.diagnostics("a.md", lambda ds: len(ds) == 0)
     (s.vault.root / "b.md").unlink()
-    s.client.workspace_did_change_watched_files(t.DidChangeWatchedFilesParams([t.FileEvent(s.vault.uri("b.md"), t.FileChangeType.Deleted)]))
+    s.client.workspace_did_change_watched_files(
+        t.DidChangeWatchedFilesParams([t.FileEvent(s.vault.uri("b.md"), t.FileChangeType.Deleted)])
+    )
     await s.diagnostics("a.md", lambda ds: len(ds) == 1)
 
 
 async def test_cancel_slow_request(start):
     s = await start({"a.md": "[[b$0]]", "b.md": "# B\n"}, env={"PONDER_DEBUG_SLOW": "workspace/symbol=20000"})
-    fut = asyncio.ensure_future(s.client.protocol.send_request_async(t.WORKSPACE_SYMBOL, t.WorkspaceSymbolParams(query="b"), msg_id="slow-1"))
+    fut = asyncio.ensure_future(
+        s.client.protocol.send_request_async(t.WORKSPACE_SYMBOL, t.WorkspaceSymbolParams(query="b"), msg_id="slow-1")
+    )
     await asyncio.sleep(0.3)
     s.client.protocol.notify(t.CANCEL_REQUEST, t.CancelParams(id="slow-1"))
     with pytest.raises(JsonRpcRequestCancelled):
@@ -132,7 +140,11 @@ async def test_ponder_serve_console_command(tmp_path):
     client = make_test_lsp_client()
     await client.start_io(sys.executable, "-m", "ponder.lsp.cli", "serve")
     try:
-        res = await client.initialize_session(t.InitializeParams(capabilities=t.ClientCapabilities(), root_uri=(tmp_path).as_uri(), initialization_options=NO_EMBED))
+        res = await client.initialize_session(
+            t.InitializeParams(
+                capabilities=t.ClientCapabilities(), root_uri=(tmp_path).as_uri(), initialization_options=NO_EMBED
+            )
+        )
         assert res.server_info.name == "ponder"
         assert res.capabilities.rename_provider and res.capabilities.completion_provider
     finally:
@@ -157,6 +169,8 @@ def test_stdin_that_is_a_file_is_read_too(tmp_path):
         + frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown"})
     )
     with open(tmp_path / "in.bin", "rb") as stdin:
-        out = subprocess.run([sys.executable, "-m", "ponder.lsp"], stdin=stdin, capture_output=True, timeout=60, cwd=tmp_path)
+        out = subprocess.run(
+            [sys.executable, "-m", "ponder.lsp"], stdin=stdin, capture_output=True, timeout=60, cwd=tmp_path
+        )
     assert b'"id": 1' in out.stdout and b'"name": "ponder"' in out.stdout
     assert b'"id": 2' in out.stdout

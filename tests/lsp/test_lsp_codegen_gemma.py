@@ -17,7 +17,11 @@ from lsprotocol import types as t
 from test_lsp_explain import VAULT, command, editor, hover_text, model_progress, until
 
 pytestmark = pytest.mark.model
-GEMMA = {**NO_EMBED, "model": {"n_ctx": 2048}, "codegen": {"max_tokens": 256, "max_code_chars": 300, "explain_max_tokens": 400}}
+GEMMA = {
+    **NO_EMBED,
+    "model": {"n_ctx": 2048},
+    "codegen": {"max_tokens": 256, "max_code_chars": 300, "explain_max_tokens": 400},
+}
 
 
 async def test_hover_then_cached_explanation_with_gemma(start):
@@ -33,7 +37,12 @@ async def test_hover_then_cached_explanation_with_gemma(start):
     text = await until(done, timeout=120, step=0.5)
     assert "**Explanation** _(local model)_" in text, text
     started = time.monotonic()
-    got = await command(s, "ponder.explain", uri=s.vault.uri("sync.md"), position={"line": s.vault.cursor.line, "character": s.vault.cursor.character})
+    got = await command(
+        s,
+        "ponder.explain",
+        uri=s.vault.uri("sync.md"),
+        position={"line": s.vault.cursor.line, "character": s.vault.cursor.character},
+    )
     assert got["cached"] is True and time.monotonic() - started < 5
 
 
@@ -50,7 +59,9 @@ async def test_generate_and_cancel_with_gemma(start):
 
     async def streaming():
         for token, rs in model_progress(s).items():
-            if token not in before and any(isinstance(r, t.WorkDoneProgressReport) and r.message.endswith("tokens") for r in rs):
+            if token not in before and any(
+                isinstance(r, t.WorkDoneProgressReport) and r.message.endswith("tokens") for r in rs
+            ):
                 return token
         return None
 

@@ -6,7 +6,8 @@ import pytest
 from lsprotocol import types as t
 
 VAULT = {
-    "notes/Шардирование.md": "---\naliases: [Sharding]\n---\n# Шардирование\n\n## Ключи шардов\n\n## Ребалансировка\n\nабзац ^rebal\n",
+    "notes/Шардирование.md": "---\naliases: [Sharding]\n---\n# Шардирование\n\n## Ключи шардов\n\n## "
+    "Ребалансировка\n\nабзац ^rebal\n",
     "notes/Ёлка.md": "# Ёлка\n#проект/ёлка #todo\n",
     "design/api.md": "# API\n",
     "pseudo/net.pseudo": "FUNCTION send_chunk(data, retries)\n    RETURN TRUE\nEND FUNCTION\n",

@@ -12,12 +12,13 @@ from pathlib import Path
 
 from conftest import Vault, write_vault
 from lsprotocol import types as t
+from test_lsp_explain import until
+
 from ponder.index import Candidate
 from ponder.index.settings import EmbeddingSettings
 from ponder.index.vault import Vault as Index
 from ponder.lsp.llm.contradictions.judge import judge_task, oriented
 from ponder.runtime.scripted_backend import messages_hash
-from test_lsp_explain import until
 
 DESIGN = (
     "# Cache\n\nEach worker keeps at most 256 MB of thumbnails in its memory cache.\n\n"
@@ -29,14 +30,20 @@ FILES = {
     "Old thumbnails are written in PNG format to the local SSD.\n",
 }
 EDITED = {**FILES, "design.md": DESIGN.replace("256 MB", "128 MB")}
-RULES = [("256 MB", "512 megabytes", "contradiction"), ("128 MB", "512 megabytes", "contradiction"), ("", "", "compatible")]
+RULES = [
+    ("256 MB", "512 megabytes", "contradiction"),
+    ("128 MB", "512 megabytes", "contradiction"),
+    ("", "", "compatible"),
+]
 
 
 def verdict(label: str, why: str) -> str:
     return json.dumps({"label": label, "explanation": why, "quote_a": "", "quote_b": ""})
 
 
-def judge_script(tmp_path: Path, versions: list[dict[str, str]], rules=RULES, token_delay_s: float = 0.0) -> tuple[Path, Path]:
+def judge_script(
+    tmp_path: Path, versions: list[dict[str, str]], rules=RULES, token_delay_s: float = 0.0
+) -> tuple[Path, Path]:
     """A scripted-backend file answering every pair of claims in `versions` by the first matching
     (A substring, B substring, label) rule, keyed by the exact prompt the server builds; and its calls log."""
     by_hash = {}
@@ -47,13 +54,20 @@ def judge_script(tmp_path: Path, versions: list[dict[str, str]], rules=RULES, to
         claims = [(p, text, rng) for p in files for _, text, rng, h in index.store.sentence_rows(p) if h]
         for (pa, ta, ra), (pb, tb, rb) in itertools.permutations(claims, 2):
             c = oriented(Candidate(pa, ta, ra, pb, tb, rb, 1.0))
-            label = next(label for a, b, label in rules if a in c.a_text and b in c.b_text or a in c.b_text and b in c.a_text)
+            label = next(
+                label for a, b, label in rules if a in c.a_text and b in c.b_text or a in c.b_text and b in c.a_text
+            )
             why = "The limits differ: 256 MB vs 512 MB." if "256" in c.a_text + c.b_text else "Now 128 MB vs 512 MB."
             by_hash.setdefault(messages_hash(judge_task(index, c).messages), verdict(label, why))
         index.close()
     log = tmp_path / "calls.jsonl"
     path = tmp_path / "judge-script.json"
-    script = {"by_hash": by_hash, "answers": [verdict("unsure", "?")] * 50, "token_delay_s": token_delay_s, "calls_log": str(log)}
+    script = {
+        "by_hash": by_hash,
+        "answers": [verdict("unsure", "?")] * 50,
+        "token_delay_s": token_delay_s,
+        "calls_log": str(log),
+    }
     path.write_text(json.dumps(script), "utf-8")
     return path, log
 
@@ -75,7 +89,9 @@ def contradictions(ds) -> list[t.Diagnostic]:
 
 
 async def status(s) -> dict:
-    return (await s.client.workspace_execute_command_async(t.ExecuteCommandParams("ponder.status", [])))["contradictions"]
+    return (await s.client.workspace_execute_command_async(t.ExecuteCommandParams("ponder.status", [])))[
+        "contradictions"
+    ]
 
 
 async def idle(s, timeout: float = 30) -> dict:
@@ -114,15 +130,23 @@ async def test_judged_on_both_sides_cached_rejudged_per_sentence_and_ignored(sta
     s.change("design.md", 2, [(R(2, 26, 2, 29), "128")])
     await s.diagnostics("design.md", lambda ds: any("128 MB vs 512" in x.message for x in contradictions(ds)))
     await idle(s)
-    again = generated(log)[len(first):]
+    again = generated(log)[len(first) :]
     assert again and all("128 MB" in user for user in again), again
     (d,) = contradictions(s.client.diagnostics[s.vault.uri("design.md")])
-    (o,) = contradictions(await s.diagnostics("decision.md", lambda ds: any("128" in x.message for x in contradictions(ds))))
+    (o,) = contradictions(
+        await s.diagnostics("decision.md", lambda ds: any("128" in x.message for x in contradictions(ds)))
+    )
 
     # the code actions of a fact conflict apply; "ignore this pair" hides it on both sides
-    actions = await s.client.text_document_code_action_async(t.CodeActionParams(s.doc("design.md"), d.range, t.CodeActionContext([d])))
+    actions = await s.client.text_document_code_action_async(
+        t.CodeActionParams(s.doc("design.md"), d.range, t.CodeActionContext([d]))
+    )
     titles = [a.title for a in actions]
-    assert titles[0] == "Go to the other side (decision.md:3)" and "Ignore this pair" in titles and "Mark this statement superseded" in titles
+    assert (
+        titles[0] == "Go to the other side (decision.md:3)"
+        and "Ignore this pair" in titles
+        and "Mark this statement superseded" in titles
+    )
     ignore = t.ExecuteCommandParams("ponder.ignorePair", [d.data["pair"], "design.md", d.data["other"]])
     assert (await s.client.workspace_execute_command_async(ignore))["ignored"] is True
     await s.diagnostics("design.md", lambda ds: not contradictions(ds))
@@ -162,7 +186,9 @@ async def test_off_starts_nothing_unavailable_model_said_once_and_vault_sweep_ca
         s.client.set_configuration(section, section="ponder")
         s.client.workspace_did_change_configuration(t.DidChangeConfigurationParams(settings=None))
 
-    configure({"contradictions": {"judge": "open"}, "model": {"backend": "llama_cpp", "path": str(tmp_path / "missing.gguf")}})
+    configure(
+        {"contradictions": {"judge": "open"}, "model": {"backend": "llama_cpp", "path": str(tmp_path / "missing.gguf")}}
+    )
     said = lambda: [m.message for m in s.client.messages if "not being judged" in m.message]
     await until(lambda: asyncio.sleep(0, said()))
     for version, text in ((3, "256"), (4, "128")):
@@ -180,7 +206,9 @@ async def test_off_starts_nothing_unavailable_model_said_once_and_vault_sweep_ca
     assert isinstance(reports[0], t.WorkDoneProgressBegin) and reports[0].cancellable
     assert any(isinstance(r, t.WorkDoneProgressReport) and "notes" in r.message for r in reports)
     s.client.window_work_done_progress_cancel(t.WorkDoneProgressCancelParams(token))
-    end = await until(lambda: asyncio.sleep(0, next((r for r in reports if isinstance(r, t.WorkDoneProgressEnd)), None)))
+    end = await until(
+        lambda: asyncio.sleep(0, next((r for r in reports if isinstance(r, t.WorkDoneProgressEnd)), None))
+    )
     assert end.message == "cancelled"
     st = await idle(s)
     assert st["sweep"] is None and st["paused"] is None

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from conftest import NO_EMBED, apply_edit
 from lsprotocol import types as t
+
 from ponder.lsp.llm.explain.grounding import SYSTEM
 from ponder.runtime.scripted_backend import messages_hash
 
@@ -20,7 +21,10 @@ def script(tmp_path: Path, answers=(), by_messages=(), token_delay_s: float = 0.
     """A scripted-backend file: `by_messages` are (messages, answer) pairs keyed by the messages' hash."""
     path = tmp_path / name
     by_hash = {messages_hash(m): a for m, a in by_messages}
-    path.write_text(json.dumps({"answers": list(answers), "by_hash": by_hash, "token_delay_s": token_delay_s}, ensure_ascii=False), "utf-8")
+    path.write_text(
+        json.dumps({"answers": list(answers), "by_hash": by_hash, "token_delay_s": token_delay_s}, ensure_ascii=False),
+        "utf-8",
+    )
     return path
 
 
@@ -87,7 +91,8 @@ END FUNCTION
 """
 VAULT = {
     "sync.md": SYNC,
-    "Requirements.md": "# Requirements\n\n## Retries\n\nUploads are retried at most 3 times with exponential backoff.\n",
+    "Requirements.md": "# Requirements\n\n## Retries\n\nUploads are retried at most 3 times with "
+    "exponential backoff.\n",
     "net.pseudo": "FUNCTION send_with_retry(f)\n    RETURN http_put(f)\nEND FUNCTION\n",
     "Glossary.md": "# Glossary\n\n## Backoff\n\nWaiting longer after each failed attempt.\n",
 }
@@ -120,14 +125,17 @@ Related passages from other notes:
 Explain the passage. Answer with the JSON object."""
 UPLOAD_ALL = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": UPLOAD_ALL_PROMPT}]
 ANSWER = as_json(
-    explanation="Uploads every file through send_with_retry, which retries at most 3 times as [[Requirements#Retries]] requires.",
+    explanation="Uploads every file through send_with_retry, which retries at most 3 times as "
+    "[[Requirements#Retries]] requires.",
     sources=["[[Requirements#Retries]]", "[[net]]"],
 )
 
 
 async def test_hover_schedules_then_shows_explanation_with_links(start, tmp_path):
     # 20 words at 0.1 s each: the model takes about 2 s; the hover must not wait for it.
-    s = await start(VAULT, init_options=options(script(tmp_path, by_messages=[(UPLOAD_ALL, ANSWER)], token_delay_s=0.1)))
+    s = await start(
+        VAULT, init_options=options(script(tmp_path, by_messages=[(UPLOAD_ALL, ANSWER)], token_delay_s=0.1))
+    )
     started = time.monotonic()
     first = await hover_text(s)
     assert time.monotonic() - started < 1.5
@@ -139,9 +147,9 @@ async def test_hover_schedules_then_shows_explanation_with_links(start, tmp_path
 
     shown = await until(lambda: _explained(s))
     assert "preparing" not in shown
-    assert (
-        f"which retries at most 3 times as [Requirements › Retries]({req}#L3) requires." in shown
-    ), shown  # the citation points at the heading
+    assert f"which retries at most 3 times as [Requirements › Retries]({req}#L3) requires." in shown, (
+        shown
+    )  # the citation points at the heading
     assert f"Sources: [net]({s.vault.uri('net.pseudo')}#L1)" in shown
 
 
@@ -184,7 +192,8 @@ async def test_explain_command_progress_and_callout(start, tmp_path):
     assert got["inserted"] and not got["cached"]
     assert "[Requirements › Retries](" in got["markdown"]
     assert s.vault.text("sync.md").endswith(
-        "END FUNCTION\n```\n\n> [!note] Explanation (Ponder)\n> Uploads every file through send_with_retry, which retries at most 3 "
+        "END FUNCTION\n```\n\n> [!note] Explanation (Ponder)\n> Uploads every file "
+        "through send_with_retry, which retries at most 3 "
         "times as [[Requirements#Retries]] requires.\n\n"
     )
     (reports,) = model_progress(s).values()
@@ -195,7 +204,9 @@ async def test_explain_command_progress_and_callout(start, tmp_path):
 async def test_explain_code_action_resolves_to_the_command(start, tmp_path):
     s = await start(VAULT, init_options=options(script(tmp_path)))
     rng = t.Range(t.Position(9, 4), t.Position(9, 4))
-    actions = await s.client.text_document_code_action_async(t.CodeActionParams(s.doc("sync.md"), rng, t.CodeActionContext([])))
+    actions = await s.client.text_document_code_action_async(
+        t.CodeActionParams(s.doc("sync.md"), rng, t.CodeActionContext([]))
+    )
     explain = next(a for a in actions if a.title == "Explain this block")
     assert explain.command is None and explain.edit is None  # listed without work
     resolved = await s.client.code_action_resolve_async(explain)

@@ -30,8 +30,13 @@ async def test_rename_heading_updates_links(start):
         "a.md": "[[b#Старый раздел]] [[b#Старый раздел|alias]] [x](b.md#старый-раздел) [[b#other]]",
     }
     await check_rename(
-        start, files, "Новый 😀 раздел",
-        {"b.md": "# B\n\n## Новый 😀 раздел\n", "a.md": "[[b#Новый 😀 раздел]] [[b#Новый 😀 раздел|alias]] [x](b.md#новый--раздел) [[b#other]]"},
+        start,
+        files,
+        "Новый 😀 раздел",
+        {
+            "b.md": "# B\n\n## Новый 😀 раздел\n",
+            "a.md": "[[b#Новый 😀 раздел]] [[b#Новый 😀 раздел|alias]] [x](b.md#новый--раздел) [[b#other]]",
+        },
         placeholder="Старый раздел",
     )
 
@@ -43,7 +48,9 @@ async def test_rename_note_via_link_moves_into_folder(start):
         "sub/c.md": "[[заметка|alias]] [back](../заметка.md)\n",
     }
     await check_rename(
-        start, files, "archive/старая",
+        start,
+        files,
+        "archive/старая",
         {
             "a.md": "[[старая]] and [[старая#H]] and [m](archive/%D1%81%D1%82%D0%B0%D1%80%D0%B0%D1%8F.md)\n",
             "archive/старая.md": "# H\n\nsee [up](../sub/c.md) and [[a]]\n",
@@ -65,8 +72,13 @@ async def test_rename_pseudocode_function(start):
         "u.md": "```pseudo\nPROCEDURE main()\n    se$0nd(1)\n    send(2)\nEND PROCEDURE\n```\n",
     }
     await check_rename(
-        start, files, "transmit",
-        {"lib.pseudo": "FUNCTION transmit(x)\n    RETURN x\nEND FUNCTION\n", "u.md": "```pseudo\nPROCEDURE main()\n    transmit(1)\n    transmit(2)\nEND PROCEDURE\n```\n"},
+        start,
+        files,
+        "transmit",
+        {
+            "lib.pseudo": "FUNCTION transmit(x)\n    RETURN x\nEND FUNCTION\n",
+            "u.md": "```pseudo\nPROCEDURE main()\n    transmit(1)\n    transmit(2)\nEND PROCEDURE\n```\n",
+        },
     )
 
 
@@ -96,7 +108,9 @@ async def test_will_rename_files_moves_note_and_folder(start):
     assert s.vault.text("design/api.md") == "# API\n[rel](../../a.md)\n"  # edited before the client moves it
     # the editor saved those edits: the server hears about them as watched-file changes
     s.client.workspace_did_change_watched_files(
-        t.DidChangeWatchedFilesParams([t.FileEvent(s.vault.uri(p), t.FileChangeType.Changed) for p in ("a.md", "design/api.md")])
+        t.DidChangeWatchedFilesParams(
+            [t.FileEvent(s.vault.uri(p), t.FileChangeType.Changed) for p in ("a.md", "design/api.md")]
+        )
     )
     # a whole folder
     edit = await s.client.workspace_will_rename_files_async(

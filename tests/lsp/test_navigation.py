@@ -37,7 +37,9 @@ async def check_definition(start, files, expected):
 async def check_references(start, files, expected, include_declaration=False):
     s = await start(files)
     res = await s.client.text_document_references_async(
-        t.ReferenceParams(text_document=s.doc(), position=s.vault.cursor, context=t.ReferenceContext(include_declaration))
+        t.ReferenceParams(
+            text_document=s.doc(), position=s.vault.cursor, context=t.ReferenceContext(include_declaration)
+        )
     )
     assert where(s, res) == expected
 
@@ -72,10 +74,22 @@ async def test_definition(start, files, expected):
 @pytest.mark.parametrize(
     "files, expected, decl",
     [
-        ({"b.md": "# B$0\n", "a.md": "[[b]] and [[B|x]]", "c.md": "[see](b.md)"}, [("a.md", 0, 0), ("a.md", 0, 10), ("c.md", 0, 0)], False),
-        ({"b.md": "# B\n\n## Раз$0дел\n", "a.md": "[[b#Раздел]] [[b]]", "c.md": "[x](b.md#раздел)"}, [("a.md", 0, 0), ("c.md", 0, 0)], False),
+        (
+            {"b.md": "# B$0\n", "a.md": "[[b]] and [[B|x]]", "c.md": "[see](b.md)"},
+            [("a.md", 0, 0), ("a.md", 0, 10), ("c.md", 0, 0)],
+            False,
+        ),
+        (
+            {"b.md": "# B\n\n## Раз$0дел\n", "a.md": "[[b#Раздел]] [[b]]", "c.md": "[x](b.md#раздел)"},
+            [("a.md", 0, 0), ("c.md", 0, 0)],
+            False,
+        ),
         ({"b.md": "text ^bl$0k\n", "a.md": "[[b#^blk]] [[b#^other]]"}, [("a.md", 0, 0)], False),
-        ({"u.md": PSEUDO, "t.pseudo": SEND.replace("FUNCTION send", "FUNCTION se$0nd")}, [("t.pseudo", 1, 9), ("t.pseudo", 6, 4), ("u.md", 4, 11)], True),
+        (
+            {"u.md": PSEUDO, "t.pseudo": SEND.replace("FUNCTION send", "FUNCTION se$0nd")},
+            [("t.pseudo", 1, 9), ("t.pseudo", 6, 4), ("u.md", 4, 11)],
+            True,
+        ),
         ({"a.md": "[[b$0]] x", "b.md": "# B", "c.md": "[[b]]"}, [("a.md", 0, 0), ("c.md", 0, 0)], False),
     ],
     ids=["note", "heading", "block", "pseudo-function", "via-link"],

@@ -24,7 +24,8 @@ def _allowed(addr: str, family: str) -> bool:
 async def test_session_touches_no_network(start, tmp_path):
     log = tmp_path / "sockets.log"
     files = {
-        "a.md": "# Шардирование\n\nКлючи шардов и [[b#Ретраи]] [[nope]].\n\n```pseudo\nFUNCTION f(x)\n    RETURN g(x)\nEND FUNCTION\n```\n",
+        "a.md": "# Шардирование\n\nКлючи шардов и [[b#Ретраи]] [[nope]].\n\n```pseudo\nFUNCTION "
+        "f(x)\n    RETURN g(x)\nEND FUNCTION\n```\n",
         "b.md": "# B\n\n## Ретраи\n\nSync MUST retry at most 5 times. ^r5\n",
         "c.pseudo": "FUNCTION g(y)\n    RETURN y\nEND FUNCTION\n",
     }
@@ -42,7 +43,9 @@ async def test_session_touches_no_network(start, tmp_path):
     doc, pos = s.doc("a.md"), t.Position(2, 18)
     await s.client.text_document_hover_async(t.HoverParams(doc, pos))
     await s.client.text_document_definition_async(t.DefinitionParams(doc, pos))
-    await s.client.text_document_references_async(t.ReferenceParams(text_document=doc, position=pos, context=t.ReferenceContext(True)))
+    await s.client.text_document_references_async(
+        t.ReferenceParams(text_document=doc, position=pos, context=t.ReferenceContext(True))
+    )
     await s.client.text_document_completion_async(t.CompletionParams(doc, t.Position(6, 12)))
     await s.client.text_document_document_symbol_async(t.DocumentSymbolParams(doc))
     await s.client.workspace_symbol_async(t.WorkspaceSymbolParams(query="шард"))

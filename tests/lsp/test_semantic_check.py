@@ -20,8 +20,23 @@ FILES = {
 
 def run(root, *extra):
     return subprocess.run(
-        [sys.executable, "-m", "ponder.lsp.cli", "check", str(root), "--semantic", "--max-pairs", "2", "--no-related", "--format", "json", *extra],
-        capture_output=True, text=True, timeout=900,
+        [
+            sys.executable,
+            "-m",
+            "ponder.lsp.cli",
+            "check",
+            str(root),
+            "--semantic",
+            "--max-pairs",
+            "2",
+            "--no-related",
+            "--format",
+            "json",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
 
 

@@ -16,6 +16,8 @@ import logging
 from dataclasses import dataclass
 
 from lsprotocol import types as t
+from pydantic import BaseModel, Field
+
 from ponder.index import (
     Diagnostic,
     Position,
@@ -29,7 +31,6 @@ from ponder.index import (
 from ponder.lsp.llm.codegen import implement as cg
 from ponder.lsp.llm.explain.grounding import WIKILINK
 from ponder.runtime.tasks import JobCancelled, ModelError, Task
-from pydantic import BaseModel, Field
 
 log = logging.getLogger(__name__)
 KIND = t.CodeActionKind.RefactorRewrite
@@ -47,7 +48,9 @@ class Prepared:
     refused: str | None = None
 
 
-def _prepare(vault: Vault, root, path: str, line: int, lang: cg.Language, settings: cg.CodegenSettings) -> Prepared | str:
+def _prepare(
+    vault: Vault, root, path: str, line: int, lang: cg.Language, settings: cg.CodegenSettings
+) -> Prepared | str:
     note = vault.note(path)
     block = cg.block_at(vault, note, line) if note else None
     if block is None:
@@ -92,7 +95,9 @@ class BlockFindings:
     """Model findings on pseudocode blocks, shown while the block's text is unchanged (a diagnostics provider)."""
 
     def __init__(self):
-        self.by_path: dict[str, list[tuple[str, int, Diagnostic]]] = {}  # path -> (block text hash, ordinal, diagnostic)
+        self.by_path: dict[
+            str, list[tuple[str, int, Diagnostic]]
+        ] = {}  # path -> (block text hash, ordinal, diagnostic)
 
     @staticmethod
     def digest(text: str) -> str:
@@ -118,7 +123,9 @@ class BlockFindings:
 class Finding(BaseModel):
     quote: str = Field(description="The words of the pseudocode that conflict.", max_length=160)
     source: str = Field(description="The handle of the note it contradicts, e.g. [[note#heading]].", max_length=120)
-    explanation: str = Field(description="One sentence: what the note requires and how the pseudocode differs.", max_length=300)
+    explanation: str = Field(
+        description="One sentence: what the note requires and how the pseudocode differs.", max_length=300
+    )
 
 
 class Findings(BaseModel):
@@ -140,7 +147,13 @@ def check_task(ctx: cg.Context) -> Task:
     notes = ctx.linked + ctx.related
     parts.append("Notes:\n" + ("\n".join(f"{h}: {text}" for h, text in notes) if notes else "(none)"))
     parts.append("Which notes does the pseudocode contradict? Answer with the JSON object.")
-    return Task("check-block", [{"role": "system", "content": CHECK_SYSTEM}, {"role": "user", "content": "\n\n".join(parts)}], Findings, CHECK_VERSION, 600)
+    return Task(
+        "check-block",
+        [{"role": "system", "content": CHECK_SYSTEM}, {"role": "user", "content": "\n\n".join(parts)}],
+        Findings,
+        CHECK_VERSION,
+        600,
+    )
 
 
 def finding_diagnostics(vault: Vault, block: cg.Block, findings: Findings) -> list[Diagnostic]:
@@ -160,14 +173,34 @@ def finding_diagnostics(vault: Vault, block: cg.Block, findings: Findings) -> li
         if m:
             from ponder.index import Link
 
-            lk = Link("wiki", (m.group(1) or "").strip(), m.group(2), m.group(3), None, False, Range.of(0, 0), Range.of(0, 0), m.group(0))
+            lk = Link(
+                "wiki",
+                (m.group(1) or "").strip(),
+                m.group(2),
+                m.group(3),
+                None,
+                False,
+                Range.of(0, 0),
+                Range.of(0, 0),
+                m.group(0),
+            )
             res = vault.graph.resolve(lk, block.path)
             if res.path:
                 hl = res.heading.range if res.heading else Range.of(0, 0)
                 related = (Related(res.path, hl, f.explanation or "the note"),)
                 where = f"{res.path}:{hl.start.line + 1}"
         msg = f"Contradiction (model): {f.explanation} — see {where} (“{' '.join(f.quote.split())[:100]}”)"
-        out.append(Diagnostic(block.path, rng, "warning", "contradiction", msg, related, {"source": "model", "block": block.source_key}))
+        out.append(
+            Diagnostic(
+                block.path,
+                rng,
+                "warning",
+                "contradiction",
+                msg,
+                related,
+                {"source": "model", "block": block.source_key},
+            )
+        )
     return out
 
 
@@ -200,7 +233,8 @@ def register(server) -> None:
 
     @server.command("ponder.generate")
     async def generate(ls, *args):
-        """args: {uri, line, language?}; returns {path, applied, check, attempts} or {refused} / {cancelled} / {error}."""
+        """args: {uri, line, language?}; returns {path, applied, check, attempts}, or {refused} /
+        {cancelled} / {error}."""
         a = args[0] if args and isinstance(args[0], dict) else {}
         path = ls.path_of(a.get("uri", ""))
         settings = ls.settings.codegen
@@ -212,7 +246,9 @@ def register(server) -> None:
             ls.show(f"Ponder: no language `{a.get('language') or settings.default_language}` (known: {known})")
             return {"error": f"unknown language {a.get('language')!r}"}
         line = _line(a)
-        prep = await ls.query(lambda v, c: _prepare(v, ls.root, path, line, lang, settings), t.WORKSPACE_EXECUTE_COMMAND)
+        prep = await ls.query(
+            lambda v, c: _prepare(v, ls.root, path, line, lang, settings), t.WORKSPACE_EXECUTE_COMMAND
+        )
         if not isinstance(prep, Prepared):
             return {"error": prep or "the vault is not open yet"}
         if prep.refused:
@@ -221,7 +257,7 @@ def register(server) -> None:
         what = prep.block.main or f"block {prep.block.ordinal}"
         title = f"Ponder: {lang.title} for {what}"
         try:
-            run = lambda task, retry: ls.model.run(task, title + (" (fixing)" if retry else ""))  # noqa: E731
+            run = lambda task, retry: ls.model.run(task, title + (" (fixing)" if retry else ""))
             res, check, attempts = await cg.generate_checked(run, prep.task, lang, settings.check_timeout_s)
         except JobCancelled:
             return {"cancelled": True}
@@ -232,7 +268,9 @@ def register(server) -> None:
         status = {True: "ok", False: "failed", None: "unchecked"}[check.ok]
         mode = "file" if path.endswith(".pseudo") else settings.insert
         if mode == "block":
-            edit, target, offset = await ls.query(lambda v, c: _block_edit(v, c, prep, lang, impl.code), t.WORKSPACE_EXECUTE_COMMAND)
+            edit, target, offset = await ls.query(
+                lambda v, c: _block_edit(v, c, prep, lang, impl.code), t.WORKSPACE_EXECUTE_COMMAND
+            )
         else:
             target = prep.target
             if target is None:
@@ -310,7 +348,9 @@ async def _ask(ls, message: str) -> str | None:
         return None
     try:
         item = await ls.window_show_message_request_async(
-            t.ShowMessageRequestParams(t.MessageType.Warning, message, [t.MessageActionItem("Replace"), t.MessageActionItem("Cancel")])
+            t.ShowMessageRequestParams(
+                t.MessageType.Warning, message, [t.MessageActionItem("Replace"), t.MessageActionItem("Cancel")]
+            )
         )
     except Exception:
         return None
@@ -321,11 +361,18 @@ def _file_edit(vault: Vault, conv, ls, target: str, text: str, exists: bool) -> 
     uri = conv.uri(target)
     doc = t.OptionalVersionedTextDocumentIdentifier(uri=uri, version=None)
     if exists:
-        return t.WorkspaceEdit(document_changes=[t.TextDocumentEdit(doc, [t.TextEdit(_whole(conv, vault, target), text)])])
+        return t.WorkspaceEdit(
+            document_changes=[t.TextDocumentEdit(doc, [t.TextEdit(_whole(conv, vault, target), text)])]
+        )
     if "create" not in ls.resource_operations:
         return None
     create = t.CreateFile(uri=uri, options=t.CreateFileOptions(overwrite=False, ignore_if_exists=False))
-    return t.WorkspaceEdit(document_changes=[create, t.TextDocumentEdit(doc, [t.TextEdit(t.Range(t.Position(0, 0), t.Position(0, 0)), text)])])
+    return t.WorkspaceEdit(
+        document_changes=[
+            create,
+            t.TextDocumentEdit(doc, [t.TextEdit(t.Range(t.Position(0, 0), t.Position(0, 0)), text)]),
+        ]
+    )
 
 
 def _block_edit(vault: Vault, conv, prep: Prepared, lang: cg.Language, code: str):

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from pydantic import BaseModel, Field, create_model
+
 from ponder.index import (
     CodeBlock,
     Note,
@@ -35,7 +37,6 @@ from ponder.index import (
 )
 from ponder.lsp.llm.explain.grounding import handle, heading_index
 from ponder.runtime.tasks import Task
-from pydantic import BaseModel, Field, create_model
 
 PROMPT_VERSION = 1
 MAX_SECTION_CHARS = 400
@@ -47,14 +48,20 @@ class CodegenSettings(BaseModel):
     """Code generation from pseudocode and explanations on hover."""
 
     output_folder: str = Field("src", description="Folder (inside the workspace) for generated files.")
-    default_language: str = Field("python", description="Language offered first when a block names none (`pseudo python`).")
+    default_language: str = Field(
+        "python", description="Language offered first when a block names none (`pseudo python`)."
+    )
     languages: list[str] = Field(
         default_factory=lambda: ["python", "typescript", "rust", "go", "cpp"], description="Languages always offered."
     )
     insert: Literal["file", "block"] = Field(
-        "file", description="file: a new file in output_folder named after the main function; block: a fenced block under the pseudocode."
+        "file",
+        description="file: a new file in output_folder named after the main function; block: a fenced "
+        "block under the pseudocode.",
     )
-    style_notes: str = Field("", description="Style wishes sent with every generation (naming, typing, error handling...).")
+    style_notes: str = Field(
+        "", description="Style wishes sent with every generation (naming, typing, error handling...)."
+    )
     max_tokens: int = Field(2048, description="Token budget of one generation.")
     max_code_chars: int = Field(8000, description="Longest code the model may return (part of the JSON schema).")
     check_timeout_s: float = Field(30.0, description="Seconds a language checker (tsc, gofmt...) may run.")
@@ -78,7 +85,14 @@ class Language:
 
 LANGUAGES = {
     "python": Language("python", "Python", ".py", "#", "python"),
-    "typescript": Language("typescript", "TypeScript", ".ts", "//", "typescript", ("tsc", "--noEmit", "--skipLibCheck", "--target", "es2020")),
+    "typescript": Language(
+        "typescript",
+        "TypeScript",
+        ".ts",
+        "//",
+        "typescript",
+        ("tsc", "--noEmit", "--skipLibCheck", "--target", "es2020"),
+    ),
     "javascript": Language("javascript", "JavaScript", ".js", "//", "javascript", ("node", "--check")),
     "rust": Language("rust", "Rust", ".rs", "//", "rust", ("rustfmt", "--edition", "2021", "--emit", "stdout")),
     "go": Language("go", "Go", ".go", "//", "go", ("gofmt", "-e")),
@@ -158,7 +172,13 @@ def block_at(vault: Vault, note: Note, line: int) -> Block | None:
         index = -1 if pseudo_file else i
         fns = [f for f in note.functions if f.block == index]
         names = [f.name for f in fns]
-        called_inside = {fold(c.name) for c in note.calls if c.block == index for f in fns if f.range.contains(c.range.start) and fold(c.name) != fold(f.name)}
+        called_inside = {
+            fold(c.name)
+            for c in note.calls
+            if c.block == index
+            for f in fns
+            if f.range.contains(c.range.start) and fold(c.name) != fold(f.name)
+        }
         mains = [n for n in names if fold(n) not in called_inside] or names
         calls = []
         for c in note.calls:
@@ -203,7 +223,9 @@ def _linking(vault: Vault, block: Block) -> list[tuple[str, str]]:
         seen.add(res.path)
         target = vault.graph.notes[res.path]
         hp = target.heading_path(target.headings.index(res.heading)) if res.heading else []
-        out.append((handle(vault, res.path, hp), _cap(note_preview(target, vault.read_text(res.path) or "", res.heading))))
+        out.append(
+            (handle(vault, res.path, hp), _cap(note_preview(target, vault.read_text(res.path) or "", res.heading)))
+        )
     return out
 
 
@@ -226,7 +248,11 @@ def gather(vault: Vault, block: Block) -> Context:
     ctx.linked = _linking(vault, block)
     seen = {ctx.handle} | {h for h, _ in ctx.linked} | {h for h, _, _ in ctx.definitions}
     for hit in vault.search(" ".join(block.heading_path) + "\n" + block.text, k=MAX_RELATED * 3):
-        if hit.path == block.path and hit.range.start.line <= block.code.range.end.line and hit.range.end.line >= block.code.range.start.line:
+        if (
+            hit.path == block.path
+            and hit.range.start.line <= block.code.range.end.line
+            and hit.range.end.line >= block.code.range.start.line
+        ):
             continue
         h = handle(vault, hit.path, hit.heading_path)
         if h not in seen:
@@ -248,15 +274,22 @@ def system_prompt(lang: Language) -> str:
 
 def codegen_task(ctx: Context, lang: Language, settings: CodegenSettings, existing: str | None = None) -> Task:
     b = ctx.block
-    parts = [f"Pseudocode block from {ctx.handle} ({b.path}, line {b.code.range.start.line + 1}):\n```pseudo\n{b.text}\n```"]
+    parts = [
+        f"Pseudocode block from {ctx.handle} ({b.path}, line {b.code.range.start.line + 1}):\n```pseudo\n{b.text}\n```"
+    ]
     if ctx.definitions:
-        parts.append("Definitions of the pseudocode functions it calls:\n" + "\n\n".join(f"{h} {sig}:\n{src}" for h, sig, src in ctx.definitions))
+        parts.append(
+            "Definitions of the pseudocode functions it calls:\n"
+            + "\n\n".join(f"{h} {sig}:\n{src}" for h, sig, src in ctx.definitions)
+        )
     if ctx.linked:
         parts.append("Linked notes:\n" + "\n".join(f"{h}: {text}" for h, text in ctx.linked))
     if ctx.related:
         parts.append("Related requirements and decisions:\n" + "\n".join(f"{h}: {text}" for h, text in ctx.related))
     if existing:
-        parts.append(f"The current implementation (update it, keep what still fits):\n```{lang.fence}\n{existing.strip()}\n```")
+        parts.append(
+            f"The current implementation (update it, keep what still fits):\n```{lang.fence}\n{existing.strip()}\n```"
+        )
     if settings.style_notes.strip():
         parts.append(f"Style: {settings.style_notes.strip()}")
     parts.append(f"Write the implementation in {lang.title}. Answer with the JSON object.")
@@ -272,7 +305,10 @@ def codegen_task(ctx: Context, lang: Language, settings: CodegenSettings, existi
 
 def retry_task(task: Task, answer_text: str, lang: Language, error: str) -> Task:
     """The same conversation plus the failed answer and the checker's complaint: one more try."""
-    fix = f"That code fails the {lang.title} check:\n{_cap(error, 800)}\nFix it and answer with the whole JSON object again."
+    fix = (
+        f"That code fails the {lang.title} check:\n{_cap(error, 800)}\nFix it and answer "
+        f"with the whole JSON object again."
+    )
     messages = [*task.messages, {"role": "assistant", "content": answer_text}, {"role": "user", "content": fix}]
     return Task(task.name, messages, task.output, task.version, task.max_tokens, task.temperature)
 
@@ -405,10 +441,11 @@ def find_generated(root: Path, block: Block, lang: Language, settings: CodegenSe
 def header(block: Block, ctx_handle: str, lang: Language, assumptions: str) -> str:
     c = lang.comment
     lines = [
-        f"{c} Generated by Ponder from {ctx_handle} ({block.path}:{block.code.range.start.line + 1}). Edit the note and regenerate.",
+        f"{c} Generated by Ponder from {ctx_handle} "
+        f"({block.path}:{block.code.range.start.line + 1}). Edit the note and regenerate.",
         f"{c} {marker(block)}",
     ]
-    for ln in (assumptions.strip().splitlines() if assumptions.strip() else []):
+    for ln in assumptions.strip().splitlines() if assumptions.strip() else []:
         lines.append(f"{c} Assumption: {ln.strip()}" if ln.strip() else c)
     return "\n".join(lines) + "\n"
 

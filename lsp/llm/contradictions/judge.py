@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from pydantic import BaseModel, Field
+
 from ponder.index import (
     Candidate,
     Diagnostic,
@@ -30,7 +32,6 @@ from ponder.index import (
 )
 from ponder.runtime.client import ModelClient
 from ponder.runtime.tasks import ModelError, Priority, Task
-from pydantic import BaseModel, Field
 
 log = logging.getLogger(__name__)
 
@@ -52,17 +53,26 @@ class ContradictionSettings(BaseModel):
     judge: Literal["open", "vault", "off"] = Field(
         "open",
         description="open: judge the candidate pairs of open notes after each edit; vault: also sweep the whole vault "
-        "in the background (cancellable progress; fills the cache so later opens are instant); off: never start the model for this. "
+        "in the background (cancellable progress; fills the cache so later opens are "
+        "instant); off: never start the model for this. "
         "Needs a configured model (model.path, or the openai backend): the bundled Gemma only proves the plumbing.",
     )
     max_pairs_per_edit: int = Field(
-        8, ge=1, le=200, description="New (uncached) pairs queued for the model per open or edit of a note; cached verdicts are always shown."
+        8,
+        ge=1,
+        le=200,
+        description="New (uncached) pairs queued for the model per open or edit of a note; cached "
+        "verdicts are always shown.",
     )
     top_k: int = Field(5, ge=1, le=50, description="Nearest claims in other notes considered per sentence.")
     min_similarity: float = Field(
-        0.35, ge=0.0, le=1.0,
-        description="Cosine similarity of two claims above which the model judges them; pairs that share rare words or where one "
-        "defines a term the other uses are judged below it too. Contradicting statements are often only loosely similar (0.3-0.6 with MiniLM).",
+        0.35,
+        ge=0.0,
+        le=1.0,
+        description="Cosine similarity of two claims above which the model judges them; pairs that "
+        "share rare words or where one "
+        "defines a term the other uses are judged below it too. Contradicting statements "
+        "are often only loosely similar (0.3-0.6 with MiniLM).",
     )
 
 
@@ -132,7 +142,9 @@ def judge_task(vault: Vault, c: Candidate) -> Task:
 def oriented(c: Candidate) -> Candidate:
     """The pair with A the smaller of (path, text): one prompt, one cache entry, from either side."""
     if (c.b_path, c.b_text) < (c.a_path, c.a_text):
-        return replace(c, a_path=c.b_path, a_text=c.b_text, a_range=c.b_range, b_path=c.a_path, b_text=c.a_text, b_range=c.a_range)
+        return replace(
+            c, a_path=c.b_path, a_text=c.b_text, a_range=c.b_range, b_path=c.a_path, b_text=c.a_text, b_range=c.a_range
+        )
     return c
 
 
@@ -150,7 +162,9 @@ def sentence_ranges(vault: Vault, path: str, open_paths) -> dict[str, Range]:
     return out
 
 
-def pairs_to_judge(vault: Vault, paths: list[str], k: int = 5, min_similarity: float = 0.35, limit: int | None = None) -> list[Candidate]:
+def pairs_to_judge(
+    vault: Vault, paths: list[str], k: int = 5, min_similarity: float = 0.35, limit: int | None = None
+) -> list[Candidate]:
     """Candidate pairs of `paths`, unordered, unique and `oriented`, minus pairs the facts already
     settled or the user ignored; closest first, so a bounded sweep judges the likeliest pairs."""
     settled = {d.data["pair"] for d in vault.fact_conflicts(paths) if d.data}
@@ -184,7 +198,14 @@ async def judge(
         try:
             res = await client.run(judge_task(vault, c), priority=priority)
         except ModelError as e:
-            log.warning("no verdict for %s:%d / %s:%d: %s", c.a_path, c.a_range.start.line + 1, c.b_path, c.b_range.start.line + 1, e)
+            log.warning(
+                "no verdict for %s:%d / %s:%d: %s",
+                c.a_path,
+                c.a_range.start.line + 1,
+                c.b_path,
+                c.b_range.start.line + 1,
+                e,
+            )
             if on_pair:
                 on_pair(i + 1, len(pairs), None)
             continue
@@ -204,14 +225,29 @@ def contradiction_diagnostics(judged: list[Judged]) -> list[Diagnostic]:
             continue
         c = j.pair
         data = {"pair": pair_key(c.a_text, c.b_text), "source": "model"}
-        for here, rng, there, orng, text in ((c.a_path, c.a_range, c.b_path, c.b_range, c.b_text), (c.b_path, c.b_range, c.a_path, c.a_range, c.a_text)):
+        for here, rng, there, orng, text in (
+            (c.a_path, c.a_range, c.b_path, c.b_range, c.b_text),
+            (c.b_path, c.b_range, c.a_path, c.a_range, c.a_text),
+        ):
             quote = " ".join(text.split())[:100]
             msg = f"Contradiction (model): {j.explanation} — see {there}:{orng.start.line + 1} (“{quote}”)"
-            out.append(Diagnostic(here, rng, "warning", "contradiction", msg, (Related(there, orng, j.explanation or "the other side"),), {**data, "other": there}))
+            out.append(
+                Diagnostic(
+                    here,
+                    rng,
+                    "warning",
+                    "contradiction",
+                    msg,
+                    (Related(there, orng, j.explanation or "the other side"),),
+                    {**data, "other": there},
+                )
+            )
     return out
 
 
-async def judge_vault(vault: Vault, settings, console=None, paths: list[str] | None = None, limit: int | None = None) -> list[Judged]:
+async def judge_vault(
+    vault: Vault, settings, console=None, paths: list[str] | None = None, limit: int | None = None
+) -> list[Judged]:
     """Judge the candidate pairs of `paths` (default: all notes) with a fresh client; for the CLI and evals."""
     paths = sorted(vault.graph.notes) if paths is None else paths
     pairs = pairs_to_judge(vault, paths, limit=limit)
@@ -228,7 +264,14 @@ async def judge_vault(vault: Vault, settings, console=None, paths: list[str] | N
             TimeElapsedColumn,
         )
 
-        with Progress(TextColumn("model judge"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, disable=not console.is_terminal) as bar:
+        with Progress(
+            TextColumn("model judge"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            disable=not console.is_terminal,
+        ) as bar:
             task = bar.add_task("judge", total=len(pairs))
             return await judge(client, vault, pairs, on_pair=lambda done, total, _: bar.update(task, completed=done))
     finally:

@@ -196,14 +196,18 @@ class Contradictions:
         open_paths = set(self.server.open_paths())
         paths, self.dirty = self.dirty, set()
         for path in sorted(paths & open_paths, key=lambda p: -self.touched.get(p, 0)):
-            known, todo, texts = await self.server.query(lambda v, c, path=path: self.plan_note(v, path, open_paths), default=([], [], set()))
+            known, todo, texts = await self.server.query(
+                lambda v, c, path=path: self.plan_note(v, path, open_paths), default=([], [], set())
+            )
             fresh = texts - self.seen.get(path, set())
             self.seen[path] = texts
             self.learn(known)
             self.pending[path] = deque(choose(todo, path, fresh, self.settings.max_pairs_per_edit))
             if self.inflight is not None:  # the pair being judged lost its sentence: stop it
                 c, job, client, _ = self.inflight
-                if (c.a_path == path and _norm(c.a_text.split()) not in texts) or (c.b_path == path and _norm(c.b_text.split()) not in texts):
+                if (c.a_path == path and _norm(c.a_text.split()) not in texts) or (
+                    c.b_path == path and _norm(c.b_text.split()) not in texts
+                ):
                     client.cancel(job)
         self._kick()
 
@@ -291,7 +295,11 @@ class Contradictions:
         except ModelError as e:  # a malformed answer (after the runtime's retry) or a backend error: skip the pair
             self.failed.add(task.input_hash())
             self.stats["failed"] += 1
-            self._warn_once("pair", f"Ponder: the model gave no verdict on a contradiction candidate ({e})", quiet=isinstance(e, ModelOutputError))
+            self._warn_once(
+                "pair",
+                f"Ponder: the model gave no verdict on a contradiction candidate ({e})",
+                quiet=isinstance(e, ModelOutputError),
+            )
             return
         except Exception as e:  # e.g. the model file is missing: the worker cannot start
             return self._pause(e)
@@ -308,7 +316,9 @@ class Contradictions:
         """The model cannot run: stop judging until its settings change; say so once."""
         self.paused, self.paused_for = str(e)[:300] or type(e).__name__, self.server.settings.model
         self._stop()
-        self._warn_once("paused", f"Ponder: contradictions are not being judged: the model is unavailable ({self.paused}).")
+        self._warn_once(
+            "paused", f"Ponder: contradictions are not being judged: the model is unavailable ({self.paused})."
+        )
 
     def _warn_once(self, kind: str, message: str, quiet: bool = False) -> None:
         if kind in self.told:

@@ -13,6 +13,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from lsprotocol import types as t
+
 from ponder.index import Candidate
 
 if TYPE_CHECKING:
@@ -48,7 +49,12 @@ class Sweep:
         future = wdp.tokens.get(self.token)  # pygls cancels it on window/workDoneProgress/cancel
         if future is not None:
             future.add_done_callback(lambda f: f.cancelled() and loop.call_soon_threadsafe(self.cancel))
-        wdp.begin(self.token, t.WorkDoneProgressBegin(title="Ponder: judging contradictions", cancellable=True, percentage=0, message=f"0/{self.total} notes"))
+        wdp.begin(
+            self.token,
+            t.WorkDoneProgressBegin(
+                title="Ponder: judging contradictions", cancellable=True, percentage=0, message=f"0/{self.total} notes"
+            ),
+        )
 
     async def next(self) -> Candidate | None:
         while not self.buffer:
@@ -59,7 +65,10 @@ class Sweep:
                 return None
             path = self.paths.popleft()
             open_paths = set(self.owner.server.open_paths())
-            known, todo, _ = await self.owner.server.query(lambda v, c: self.owner.plan_note(v, path, open_paths), default=([], [], set()))
+            known, todo, _ = await self.owner.server.query(
+                lambda v, c, path=path, open_paths=open_paths: self.owner.plan_note(v, path, open_paths),
+                default=([], [], set()),
+            )
             if self.over:
                 return None
             self.owner.learn(known)
@@ -77,7 +86,9 @@ class Sweep:
         if self.enabled and not self.over:
             pct = int(100 * self.planned / self.total) if self.total else 100
             msg = f"{self.planned}/{self.total} notes, {self.judged} pairs judged"
-            self.owner.server.work_done_progress.report(self.token, t.WorkDoneProgressReport(message=msg, percentage=pct))
+            self.owner.server.work_done_progress.report(
+                self.token, t.WorkDoneProgressReport(message=msg, percentage=pct)
+            )
 
     def cancel(self) -> None:
         """The editor's cancel button: stop the sweep (and its pair in flight), not the server."""

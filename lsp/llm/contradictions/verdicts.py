@@ -30,7 +30,9 @@ def choose(todo: list[Candidate], path: str, fresh: set[str], limit: int) -> lis
     normalised texts) first, then the rest in their given order (closest first); at most `limit`."""
 
     def touches(c: Candidate) -> bool:
-        return (c.a_path == path and _norm(c.a_text.split()) in fresh) or (c.b_path == path and _norm(c.b_text.split()) in fresh)
+        return (c.a_path == path and _norm(c.a_text.split()) in fresh) or (
+            c.b_path == path and _norm(c.b_text.split()) in fresh
+        )
 
     return sorted(todo, key=lambda c: not touches(c))[:limit]
 

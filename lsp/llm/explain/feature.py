@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from lsprotocol import types as t
+
 from ponder.index import Position, Range, Vault, spot_at
 from ponder.lsp.llm.explain import grounding as ex
 from ponder.runtime.tasks import JobCancelled, ModelError, Priority

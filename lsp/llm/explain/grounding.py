@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
+from pydantic import BaseModel, Field, StringConstraints
+
 from ponder.index import (
     Link,
     Note,
@@ -29,7 +31,6 @@ from ponder.index import (
     split_lines,
 )
 from ponder.runtime.tasks import Task
-from pydantic import BaseModel, Field, StringConstraints
 
 PROMPT_VERSION = 1
 MAX_PASSAGE_CHARS = 1500
@@ -97,7 +98,9 @@ def function_passage(vault: Vault, name: str) -> Passage | None:
         note = vault.note(path)
         lines = _lines(vault, path)
         hp = tuple(note.heading_path(heading_index(note, fn.range.start.line))) if note else ()
-        return Passage("function", path, fn.range, _text(lines, fn.range.start.line, fn.range.end.line + 1), hp, fn.name)
+        return Passage(
+            "function", path, fn.range, _text(lines, fn.range.start.line, fn.range.end.line + 1), hp, fn.name
+        )
     return None
 
 
@@ -143,14 +146,20 @@ def term_passage(vault: Vault, note: Note, pos: Position) -> Passage | None:
 def sentence_passage(vault: Vault, note: Note, pos: Position) -> Passage | None:
     """The sentence under the cursor, else its paragraph."""
     for s in note.sentences:
-        if s.range.start.line <= pos.line <= s.range.end.line and (s.range.contains(pos) or s.range.start.line == s.range.end.line):
-            return Passage("sentence", note.path, s.range, s.text[:MAX_PASSAGE_CHARS], tuple(note.heading_path(s.heading)))
+        if s.range.start.line <= pos.line <= s.range.end.line and (
+            s.range.contains(pos) or s.range.start.line == s.range.end.line
+        ):
+            return Passage(
+                "sentence", note.path, s.range, s.text[:MAX_PASSAGE_CHARS], tuple(note.heading_path(s.heading))
+            )
     lines = _lines(vault, note.path)
     if pos.line >= len(lines) or not lines[pos.line].strip():
         return None
     start, end = paragraph_lines(lines, pos.line)
     hp = tuple(note.heading_path(heading_index(note, pos.line)))
-    return Passage("sentence", note.path, Range.of(start, 0, end - 1, len(lines[end - 1])), _text(lines, start, end), hp)
+    return Passage(
+        "sentence", note.path, Range.of(start, 0, end - 1, len(lines[end - 1])), _text(lines, start, end), hp
+    )
 
 
 def selection_passage(vault: Vault, note: Note, rng: Range) -> Passage | None:
@@ -208,7 +217,11 @@ def gather(vault: Vault, p: Passage) -> Context:
     own = p.name
     called = []
     for c in note.calls if note else ():
-        if p.range.start.line <= c.range.start.line <= p.range.end.line and fold(c.name) != fold(own) and c.name not in called:
+        if (
+            p.range.start.line <= c.range.start.line <= p.range.end.line
+            and fold(c.name) != fold(own)
+            and c.name not in called
+        ):
             called.append(c.name)
     for name in called[:MAX_DEFINITIONS]:
         for info in function_info(vault.graph, name, vault.read_text)[:1]:
@@ -233,14 +246,26 @@ def gather(vault: Vault, p: Passage) -> Context:
 
 def explain_task(ctx: Context, max_tokens: int = 400) -> Task:
     p = ctx.passage
-    what = {"function": f"pseudocode function `{p.name}`", "block": "pseudocode block", "term": f"glossary term “{p.name}”", "sentence": "passage"}[p.kind]
+    what = {
+        "function": f"pseudocode function `{p.name}`",
+        "block": "pseudocode block",
+        "term": f"glossary term “{p.name}”",
+        "sentence": "passage",
+    }[p.kind]
     parts = [f"The {what} from {ctx.handle} (section: {' > '.join(p.heading_path) or '—'}):\n{p.text}"]
     if ctx.definitions:
-        parts.append("Definitions of the functions it calls:\n" + "\n\n".join(f"{h} {sig}:\n{src}" for h, sig, src in ctx.definitions))
+        parts.append(
+            "Definitions of the functions it calls:\n"
+            + "\n\n".join(f"{h} {sig}:\n{src}" for h, sig, src in ctx.definitions)
+        )
     if ctx.used_in:
-        parts.append(f"It is called {len(ctx.used_in)} time(s), in: " + ", ".join(sorted({path for path, _ in ctx.used_in})))
+        parts.append(
+            f"It is called {len(ctx.used_in)} time(s), in: " + ", ".join(sorted({path for path, _ in ctx.used_in}))
+        )
     if ctx.related:
-        parts.append("Related passages from other notes:\n" + "\n".join(f"{h}: {hit.snippet}" for h, hit in ctx.related))
+        parts.append(
+            "Related passages from other notes:\n" + "\n".join(f"{h}: {hit.snippet}" for h, hit in ctx.related)
+        )
     parts.append("Explain the passage. Answer with the JSON object.")
     return Task(
         name="explain",
@@ -277,7 +302,11 @@ def render_citations(vault: Vault, from_path: str, text: str, uri_of: Callable[[
 def render(vault: Vault, ctx: Context, value: Explanation, uri_of: Callable[[str, int], str], note: str = "") -> str:
     """The model's explanation as hover markdown, with its citations as file links."""
     body = render_citations(vault, ctx.passage.path, value.explanation.strip(), uri_of)
-    cited = [render_citations(vault, ctx.passage.path, s, uri_of) for s in value.sources if s.strip() and s not in value.explanation]
+    cited = [
+        render_citations(vault, ctx.passage.path, s, uri_of)
+        for s in value.sources
+        if s.strip() and s not in value.explanation
+    ]
     out = f"**Explanation** _(local model{note})_\n\n{body}"
     if cited:
         out += "\n\nSources: " + " · ".join(cited)
@@ -296,7 +325,8 @@ def render_index(vault: Vault, ctx: Context, uri_of: Callable[[str, int], str]) 
         parts.append(f"**{p.name}** — [{_label(ctx.handle)}]({uri_of(p.path, p.range.start.line)})\n\n{p.text}")
     if ctx.related:
         lines = [
-            f"- [{_label(h)}]({uri_of(hit.path, hit.range.start.line)}): {render_citations(vault, hit.path, hit.snippet, uri_of)}"
+            f"- [{_label(h)}]({uri_of(hit.path, hit.range.start.line)}): "
+            f"{render_citations(vault, hit.path, hit.snippet, uri_of)}"
             for h, hit in ctx.related
         ]
         parts.append("**Related passages**\n\n" + "\n".join(lines))
