@@ -119,8 +119,12 @@ def test_index_layers_point_down():
 
 @pytest.mark.parametrize("pkg", ["index", "lsp"])
 def test_no_import_circles(pkg):
-    graph = {module_name(f): {m for m in imports(f, runtime_only=True) if m.startswith(f"ponder.{pkg}.") and module_exists(m)}
-             for f in sources(pkg)}
+    graph = {
+        module_name(f): {
+            m for m in imports(f, runtime_only=True) if m.startswith(f"ponder.{pkg}.") and module_exists(m)
+        }
+        for f in sources(pkg)
+    }
     graph = {k: {m for m in v if m != k and m in graph} for k, v in graph.items()}
     cycles = []
     state: dict[str, int] = {}
@@ -129,7 +133,7 @@ def test_no_import_circles(pkg):
         state[node] = 1
         for nxt in sorted(graph[node]):
             if state.get(nxt) == 1:
-                cycles.append(" -> ".join(stack[stack.index(nxt):] + [nxt]))
+                cycles.append(" -> ".join(stack[stack.index(nxt) :] + [nxt]))
             elif nxt not in state:
                 visit(nxt, stack + [nxt])
         state[node] = 2
