@@ -3,7 +3,8 @@
 Written with gguf-py the way llama.cpp's converter writes a Qwen3: the byte-level BPE tokenizer
 (`gpt2` model, `qwen2` pre-tokenizer: 256 byte tokens, a few merges, the chat control tokens),
 Qwen3's own chat template, and random weights (f16 matrices, f32 norms). The text it generates
-is gibberish; what matters is that llama.cpp allocates, places and runs every tensor as it
+is printable gibberish that never ends by itself (every other token's logit is 0, below the greedy
+pick), so every answer runs to max_tokens; what matters is that llama.cpp allocates, places and runs every tensor as it
 would for the real model, in about a second on a CPU. Shapes are parameters so the planner's
 memory arithmetic can be checked against llama.cpp across heads, vocabularies and experts.
 
@@ -81,6 +82,12 @@ def vocabulary(n_vocab: int) -> tuple[list[str], list[int]]:
     return tokens, [int(t) for t in types]
 
 
+def printable_ids(tokens: list[str]) -> np.ndarray:
+    """1 for the tokens a greedy answer may use (printable ASCII and merges), else 0."""
+    printable = {byte_tokens()[b] for b in range(0x20, 0x7F)} | {m.replace(" ", "") for m in MERGES}
+    return np.array([t in printable for t in tokens], dtype=np.int8)
+
+
 def write_tiny(path: Path, spec: TinySpec = MOE) -> Path:
     """Write `spec` as a GGUF at `path` (nothing is written if it is there already)."""
     if path.exists():
@@ -127,7 +134,9 @@ def write_tiny(path: Path, spec: TinySpec = MOE) -> Path:
     q, kv = s.n_head * s.head_dim, s.n_head_kv * s.head_dim
     w.add_tensor("token_embd.weight", mat(s.n_vocab, s.n_embd))
     w.add_tensor("output_norm.weight", norm(s.n_embd))
-    w.add_tensor("output.weight", mat(s.n_vocab, s.n_embd))
+    output = mat(s.n_vocab, s.n_embd)
+    output[printable_ids(tokens) == 0] = 0  # logit 0 is never the greedy pick: answers run to max_tokens
+    w.add_tensor("output.weight", output)
     for i in range(s.n_layers):
         b = f"blk.{i}."
         w.add_tensor(b + "attn_norm.weight", norm(s.n_embd))
