@@ -22,7 +22,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[llm,dev]' --config-settings editable_mode=strict
 	touch $(STAMP)
 
+# `make install GPU=cuda`: rebuild llama-cpp-python with CUDA (needs the CUDA toolkit, nvcc on
+# PATH; 15-30 minutes). Without GPU the default CPU build stays.
 install: $(STAMP)
+ifeq ($(GPU),cuda)
+	@command -v nvcc >/dev/null 2>&1 || { echo "error: GPU=cuda needs nvcc on PATH (the CUDA toolkit)"; exit 2; }
+	CMAKE_ARGS="-DGGML_CUDA=on" FORCE_CMAKE=1 $(BIN)/pip install -q --force-reinstall --no-deps --no-binary llama-cpp-python 'llama-cpp-python[server]>=0.3.8'
+endif
 
 demo: $(STAMP)
 	$(BIN)/ponder index examples/vault

@@ -88,6 +88,13 @@ class GGUFInfo:
         return int(self._arch("attention.value_length", self.key_length))
 
     @property
+    def ffn_width(self) -> int:
+        """Width of the feed-forward activations of one token: the routed experts' together for MoE."""
+        if self.n_experts:
+            return int(self._arch("expert_feed_forward_length")) * self.n_experts_used
+        return _first(self._arch("feed_forward_length"))
+
+    @property
     def n_vocab(self) -> int:
         return int(self.metadata.get("tokenizer.ggml.tokens#len", 0) or self._arch("vocab_size"))
 

@@ -5,18 +5,26 @@ applied with every knob llama-cpp-python exposes plus tensor buffer overrides (o
 Cancellation: between tokens the stream is closed; during prompt prefill llama.cpp's abort
 callback stops the graph computation. The callback is installed for the prefill only, since
 ggml calls it once per graph node and a Python callback per node would slow generation.
+
+One `Llama` lives as long as the worker's model, so its KV cache keeps the previous prompt:
+llama-cpp-python evaluates only what follows the longest shared prefix (the judge's system
+prompt and instructions are computed once). JSON-schema jobs ask the chat template for no
+reasoning (`enable_thinking=False`, which Qwen3 templates honour), since the grammar forbids it anyway.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from ponder.runtime.backend import BackendError, Cancelled, ProgressSink, model_path
 from ponder.runtime.gguf_info import read_gguf
+from ponder.runtime.load_report import captured_llama_log, parse_load_log
 from ponder.runtime.overrides import applied
 from ponder.runtime.protocol import GenerateParams, GenerateResult, LoadResult, Progress
 from ponder.runtime.settings import ModelSettings
@@ -34,6 +42,33 @@ def default_chat_format(architecture: str, has_template: bool) -> str | None:
     return "gemma" if architecture.startswith("gemma") else "chatml"
 
 
+@contextlib.contextmanager
+def flash_attn_auto(lib: Any) -> Iterator[None]:
+    """llama-cpp-python 0.3.x passes flash attention as on/off only; within this block every new
+    context asks llama.cpp to decide (on where the device supports it; it logs the outcome)."""
+    original = lib.llama_init_from_model
+
+    def init(model: Any, params: Any) -> Any:
+        params.flash_attn_type = lib.LLAMA_FLASH_ATTN_TYPE_AUTO
+        return original(model, params)
+
+    lib.llama_init_from_model = init
+    try:
+        yield
+    finally:
+        lib.llama_init_from_model = original
+
+
+def without_thinking(messages: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Qwen3's soft switch, for a Qwen3 run without its own template: `/no_think` in the last user turn."""
+    out = [dict(m) for m in messages]
+    for m in reversed(out):
+        if m["role"] == "user":
+            m["content"] += " /no_think"
+            break
+    return out
+
+
 class LlamaBackend:
     name = "llama_cpp"
 
@@ -44,6 +79,9 @@ class LlamaBackend:
         self._cancelled = threading.Event()
         self._abort_cb: Any = None
         self._placement: dict[str, Any] = {}
+        self._template: Any = None
+        self._qwen3 = False
+        self._evaluated = 0  # llama.cpp reports its counters as at least 1 before the first batch
 
     def _place(self, info: Any, gpu: bool) -> tuple[int, list[str]]:
         s = self.settings
@@ -81,7 +119,7 @@ class LlamaBackend:
             n_ubatch=s.n_ubatch,
             n_threads=s.n_threads,
             n_threads_batch=s.n_threads_batch,
-            flash_attn=s.flash_attn,
+            flash_attn=s.flash_attn == "on",
             type_k=_KV_TYPES[s.type_k],
             type_v=_KV_TYPES[s.type_v],
             offload_kqv=s.offload_kqv,
@@ -89,14 +127,21 @@ class LlamaBackend:
             use_mlock=s.use_mlock,
             seed=s.seed,
             chat_format=chat_format,
-            verbose=os.environ.get(VERBOSE_ENV) == "1",
+            verbose=False,  # the load log is captured below; PONDER_LLAMA_VERBOSE=1 echoes it
         )
+        lib = llama_cpp.llama_cpp
+        auto = s.flash_attn == "auto" and hasattr(lib, "LLAMA_FLASH_ATTN_TYPE_AUTO")
         try:
-            with applied(patterns):
-                self.llm = llama_cpp.Llama(**kwargs)
+            with applied(patterns), captured_llama_log(echo=os.environ.get(VERBOSE_ENV) == "1") as lines:
+                with flash_attn_auto(lib) if auto else contextlib.nullcontext():
+                    self.llm = llama_cpp.Llama(**kwargs)
         except (ValueError, RuntimeError) as exc:
             raise BackendError(f"llama.cpp could not load {path.name}: {exc}") from exc
-        lib = llama_cpp.llama_cpp
+        report = parse_load_log("".join(lines))
+        self._check_plan(report)
+        self._template = self._template_handler(info) if chat_format is None else None
+        self._qwen3 = info.architecture.startswith("qwen3")
+        self._evaluated = 0
         self._abort_cb = lib.ggml_abort_callback(lambda _data: self._cancelled.is_set())
         self._placement = {"n_gpu_layers": n_gpu_layers, "cpu_tensor_patterns": patterns, "gpu_offload": gpu}
         return LoadResult(
@@ -105,7 +150,35 @@ class LlamaBackend:
             load_s=time.monotonic() - started,
             plan=self.plan,
             chat_format=chat_format or "gguf-template",
+            report=report.to_json(),
         )
+
+    def _check_plan(self, report: Any) -> None:
+        """Say so in the worker log when llama.cpp allocated more than the plan allowed for."""
+        if self.plan is None:
+            return
+        if report.flash_attn is not None and report.flash_attn != self.plan["flash_attn"]:
+            log.warning("llama.cpp %s flash attention; the plan assumed otherwise", "enabled" if report.flash_attn else "disabled")
+        if report.total("compute") > 1.1 * self.plan["compute_bytes"]:
+            log.warning("compute buffers %.0f MiB > planned %.0f MiB", report.total("compute") / 2**20, self.plan["compute_bytes"] / 2**20)
+
+    def _template_handler(self, info: Any) -> Any:
+        """The GGUF's own template as a chat handler we call directly: `create_chat_completion`
+        does not pass template variables such as `enable_thinking` through (0.3.x)."""
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        template = self.llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            return None
+        eos, bos = self.llm.token_eos(), self.llm.token_bos()
+        text = lambda t: self.llm.detokenize([t], special=True).decode("utf-8", "replace") if t >= 0 else ""  # noqa: E731
+        return Jinja2ChatFormatter(template, text(eos), text(bos), stop_token_ids=[eos]).to_chat_handler()
+
+    def _prompt_evals(self) -> int:
+        """llama.cpp's count of tokens computed in prompt batches so far (n_p_eval)."""
+        from llama_cpp import llama_cpp as lib
+
+        return int(lib.llama_perf_context(self.llm._ctx.ctx).n_p_eval) if self._evaluated else 0
 
     def _set_abort(self, on: bool) -> None:
         from llama_cpp import llama_cpp as lib
@@ -126,21 +199,32 @@ class LlamaBackend:
         prompt_tokens = 0
         ttft = 0.0
         last_report = 0.0
+        messages = [m.model_dump() for m in params.messages]
+        request: dict[str, Any] = dict(
+            max_tokens=params.max_tokens,
+            temperature=params.temperature,
+            stop=params.stop or None,
+            response_format=response_format,
+            seed=self.settings.seed,
+            stream=True,
+        )
+        evals_before = self._prompt_evals()
+        evaluated = None
         try:
-            stream = self.llm.create_chat_completion(
-                messages=[m.model_dump() for m in params.messages],
-                max_tokens=params.max_tokens,
-                temperature=params.temperature,
-                stop=params.stop or None,
-                response_format=response_format,
-                seed=self.settings.seed,
-                stream=True,
-            )
+            if self._template is not None:
+                thinking = {"enable_thinking": False} if params.json_schema else {}
+                stream = self._template(llama=self.llm, messages=messages, repeat_penalty=1.0, **request, **thinking)
+            else:
+                if params.json_schema and self._qwen3:
+                    messages = without_thinking(messages)
+                stream = self.llm.create_chat_completion(messages=messages, **request)
             for chunk in stream:
                 if not ttft:
                     ttft = time.monotonic() - started
                     self._set_abort(False)
                     prompt_tokens = max(self.llm.n_tokens - 1, 0)
+                    self._evaluated = 1
+                    evaluated = max(self._prompt_evals() - evals_before, 0)
                     progress(Progress(job_id=params.job_id, phase="prefill_done", prompt_tokens=prompt_tokens))
                 choice = chunk["choices"][0]
                 text = choice["delta"].get("content") or ""
@@ -173,6 +257,7 @@ class LlamaBackend:
             completion_tokens=len(pieces),
             time_to_first_token_s=ttft,
             seconds=time.monotonic() - started,
+            prompt_tokens_evaluated=evaluated,
         )
 
     def status(self) -> dict[str, Any]:

@@ -112,5 +112,7 @@ def synthetic_info(shape: ModelShape, recipe: str) -> GGUFInfo:
         f"{a}.vocab_size": s.n_vocab,
         f"{a}.expert_count": s.n_experts,
         f"{a}.expert_used_count": s.n_experts_used,
+        f"{a}.feed_forward_length": s.n_ff,
+        f"{a}.expert_feed_forward_length": s.n_ff_expert,
     }
     return GGUFInfo([Path(f"{a}-{recipe}.gguf")], sum(t.n_bytes for t in tensors), metadata, tensors)

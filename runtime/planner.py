@@ -20,6 +20,7 @@ from ponder.runtime.gguf_info import GGUFInfo, TensorInfo, read_gguf
 GIB = 1024**3
 KV_BYTES_PER_ELEMENT = {"f16": 2.0, "q8_0": 34 / 32, "q4_0": 18 / 32}
 GPU_RESERVE = int(0.75 * GIB)  # CUDA context, cuBLAS workspace, fragmentation
+COMPUTE_MARGIN = 1.15  # the compute estimate is within 10% of llama.cpp's report; plan with room to spare
 RAM_RESERVE = 6 * GIB  # the OS, the language server, the editor
 EXPERT_FFN = r"ffn_(?:up|down|gate)_exps"
 
@@ -40,6 +41,7 @@ class OffloadPlan:
     cpu_bytes: int
     kv_bytes: int
     compute_bytes: int
+    flash_attn: bool
     vram_bytes: int
     ram_bytes: int
     fits: bool
@@ -57,10 +59,34 @@ def kv_cache_bytes(info: GGUFInfo, n_ctx: int, kv_type: str, n_layers: int | Non
     return int((info.n_layers if n_layers is None else n_layers) * n_ctx * per_token)
 
 
-def compute_buffer_bytes(info: GGUFInfo, n_ctx: int, n_ubatch: int) -> int:
-    """llama.cpp's graph buffer is dominated by the f32 logits of one micro-batch."""
+def compute_buffer_bytes(info: GGUFInfo, n_ctx: int, n_ubatch: int, flash_attn: bool = True) -> int:
+    """llama.cpp's graph buffer: the peak of one micro-batch's live tensors, whichever phase is larger.
+
+    Attention: the f32 KQ mask (f16 with flash attention) over the whole context and, without
+    flash attention, the f32 scores of every head, n_ctx x n_ubatch x n_head. Output: the f32
+    logits of every token of the micro-batch. Both sit beside about three activations of the
+    widest projection per token. Calibrated against llama.cpp's own report (2026-10 build) on
+    tiny qwen3/qwen3moe files across context, micro-batch, heads and vocabulary (tests/runtime).
+    """
     rows = min(n_ubatch, n_ctx)
-    return 4 * rows * (info.n_vocab + 8 * info.n_embd)
+    width = max(info.n_head * info.key_length, info.ffn_width)
+    activations = 4 * rows * 3 * (info.n_embd + width)
+    attention = n_ctx * rows * (2 if flash_attn else 4 * (info.n_head + 1))
+    logits = 4 * rows * (info.n_vocab + 2 * info.n_embd)
+    return max(attention + activations, logits)
+
+
+def offloaded_copy_bytes(info: GGUFInfo, cpu_expert_layers: list[int]) -> int:
+    """GPU compute-buffer room for weights kept in RAM: for a prompt batch llama.cpp copies a
+    layer's CPU-resident expert tensors to the GPU and multiplies there (op offload), so the
+    GPU's compute buffer grows by about one layer of experts. Not measured here (no GPU);
+    bench/gpu_moe_check.py prints llama.cpp's CUDA compute buffer beside this."""
+    per_layer: dict[int, int] = {}
+    wanted = set(cpu_expert_layers)
+    for t in info.tensors:
+        if t.is_expert and t.layer in wanted:
+            per_layer[t.layer] = per_layer.get(t.layer, 0) + t.n_bytes
+    return max(per_layer.values(), default=0)
 
 
 def _device_of(t: TensorInfo, first_gpu_layer: int, all_on_gpu: bool, cpu_expert_layers: set[int]) -> str:
@@ -98,14 +124,19 @@ def plan_offload(
     cpu_bandwidth_gbs: float = 70.0,
     n_ubatch: int = 512,
     settings: Any = None,
+    flash_attn: bool = True,
 ) -> OffloadPlan:
+    """`flash_attn`: what llama.cpp will run with (settings `auto` counts as on: every GPU
+    build supports it for the head sizes planned here; the worker reports what llama.cpp chose)."""
     if settings is not None:  # the worker passes its ModelSettings
         gpu_bandwidth_gbs, cpu_bandwidth_gbs = settings.gpu_bandwidth_gbs, settings.cpu_bandwidth_gbs
-        n_ubatch = settings.n_ubatch
+        n_ubatch, flash_attn = settings.n_ubatch, settings.flash_attn != "off"
     n = info.n_layers
     vram, ram = int(vram_gib * GIB), int(ram_gib * GIB)
-    compute = compute_buffer_bytes(info, n_ctx, n_ubatch)
-    budget = vram - GPU_RESERVE - compute if vram > 0 else 0
+    compute = compute_buffer_bytes(info, n_ctx, n_ubatch, flash_attn)
+    # Planned with a margin and with room for one layer of offloaded experts (the worst case).
+    worst_copy = offloaded_copy_bytes(info, list(range(n))) if info.n_experts else 0
+    budget = vram - GPU_RESERVE - int(compute * COMPUTE_MARGIN) - worst_copy if vram > 0 else 0
     kv_layer = kv_cache_bytes(info, n_ctx, kv_type, 1)
     layer_all: dict[int, int] = {}
     layer_experts: dict[int, int] = {}
@@ -161,6 +192,8 @@ def plan_offload(
         else:
             cpu_w, cpu_active = cpu_w + t.n_bytes, cpu_active + active
     gpu_layers = min(n_gpu_layers, n)
+    if gpu_layers and cpu_expert_layers:
+        compute += offloaded_copy_bytes(info, cpu_expert_layers)
     kv_total = kv_cache_bytes(info, n_ctx, kv_type)
     kv_gpu = gpu_layers * kv_layer
     gpu_bytes = gpu_w + kv_gpu + (compute if gpu_layers else 0)
@@ -168,7 +201,8 @@ def plan_offload(
     seconds = gpu_active / (gpu_bandwidth_gbs * 1e9) + cpu_active / (cpu_bandwidth_gbs * 1e9)
 
     warnings: list[str] = []
-    fits = gpu_bytes + (GPU_RESERVE if gpu_layers else 0) <= max(vram, 0) + (0 if gpu_layers else 1)
+    margin = int(compute * (COMPUTE_MARGIN - 1)) + GPU_RESERVE
+    fits = gpu_bytes + (margin if gpu_layers else 0) <= max(vram, 0) + (0 if gpu_layers else 1)
     if cpu_bytes + RAM_RESERVE > ram:
         fits = False
         warnings.append(
@@ -195,6 +229,7 @@ def plan_offload(
         cpu_bytes=cpu_bytes,
         kv_bytes=kv_total,
         compute_bytes=compute,
+        flash_attn=flash_attn,
         vram_bytes=vram,
         ram_bytes=ram,
         fits=fits,
@@ -217,7 +252,7 @@ def render_table(plan: OffloadPlan) -> str:
     kv_gpu = min(plan.n_gpu_layers, plan.n_layers) * plan.kv_bytes // max(plan.n_layers, 1)
     table.add_row("layers", str(min(plan.n_gpu_layers, plan.n_layers)), str(max(plan.n_layers - plan.n_gpu_layers, 0)))
     table.add_row(f"KV cache ({plan.kv_type}, ctx {plan.n_ctx})", gib(kv_gpu), gib(plan.kv_bytes - kv_gpu))
-    table.add_row("compute buffer", gib(plan.compute_bytes) if plan.n_gpu_layers else "-", "-" if plan.n_gpu_layers else gib(plan.compute_bytes))
+    table.add_row("compute buffer" + ("" if plan.flash_attn else " (no flash attn)"), gib(plan.compute_bytes) if plan.n_gpu_layers else "-", "-" if plan.n_gpu_layers else gib(plan.compute_bytes))
     table.add_row("total", gib(plan.gpu_bytes), gib(plan.cpu_bytes))
     table.add_row("available", gib(plan.vram_bytes), gib(plan.ram_bytes))
     table.add_row("read per token", gib(plan.gpu_active_bytes_per_token), gib(plan.cpu_active_bytes_per_token))
@@ -246,6 +281,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--ctx", type=int, default=8192, help="context length in tokens")
     parser.add_argument("--kv-type", choices=sorted(KV_BYTES_PER_ELEMENT), default="f16")
     parser.add_argument("--ubatch", type=int, default=512)
+    parser.add_argument("--no-flash-attn", dest="flash_attn", action="store_false", help="plan for llama.cpp without flash attention")
     parser.add_argument("--gpu-bw", type=float, default=1800.0, help="GPU memory bandwidth, GB/s")
     parser.add_argument("--cpu-bw", type=float, default=70.0, help="RAM bandwidth, GB/s")
     parser.add_argument("--format", choices=["table", "json"], default="table")
@@ -255,7 +291,7 @@ def main(argv: list[str]) -> int:
     except (OSError, ValueError) as exc:
         print(f"ponder plan: {exc}", file=sys.stderr)
         return 2
-    plan = plan_offload(info, args.vram, args.ram, args.ctx, args.kv_type, args.gpu_bw, args.cpu_bw, args.ubatch)
+    plan = plan_offload(info, args.vram, args.ram, args.ctx, args.kv_type, args.gpu_bw, args.cpu_bw, args.ubatch, flash_attn=args.flash_attn)
     print(json.dumps(plan.to_json(), indent=2) if args.format == "json" else render_table(plan))
     return 0
 

@@ -38,6 +38,7 @@ class LoadResult(BaseModel):
     load_s: float
     plan: dict[str, Any] | None = None
     chat_format: str | None = None
+    report: dict[str, Any] | None = Field(None, description="llama.cpp's own account of the load (load_report.LoadReport).")
 
 
 class GenerateParams(BaseModel):
@@ -57,6 +58,9 @@ class GenerateResult(BaseModel):
     completion_tokens: int
     time_to_first_token_s: float
     seconds: float
+    prompt_tokens_evaluated: int | None = Field(
+        None, description="Prompt tokens the engine computed; the rest of prompt_tokens came from its KV cache."
+    )
 
     @property
     def tokens_per_s(self) -> float:

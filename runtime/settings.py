@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 KvType = Literal["f16", "q8_0", "q4_0"]
+FlashAttn = Literal["auto", "on", "off"]
 
 
 class ModelSettings(BaseModel):
@@ -51,7 +52,12 @@ class ModelSettings(BaseModel):
     n_ubatch: int = Field(512, description="Physical batch size for prompt processing.")
     n_threads: int | None = Field(None, description="CPU threads for generation (empty: physical cores).")
     n_threads_batch: int | None = Field(None, description="CPU threads for prompt processing (empty: all cores).")
-    flash_attn: bool = Field(False, description="Use flash attention (needed for a quantised V cache on most builds).")
+    flash_attn: FlashAttn = Field(
+        "auto",
+        description="Flash attention: auto (llama.cpp enables it where the build and device support it), on, off. "
+        "Without it llama.cpp holds a micro-batch's attention scores, n_ctx x n_ubatch x heads floats (GBs at long "
+        "contexts); a quantised V cache needs it.",
+    )
     type_k: KvType = Field("f16", description="KV cache type of keys.")
     type_v: KvType = Field("f16", description="KV cache type of values.")
     offload_kqv: bool = Field(True, description="Keep the KV cache and attention on the GPU.")
@@ -76,3 +82,9 @@ class ModelSettings(BaseModel):
     ram_gib: float = Field(128.0, description="System RAM the planner may use, in GiB.")
     gpu_bandwidth_gbs: float = Field(1800.0, description="GPU memory bandwidth in GB/s (tokens/s estimate).")
     cpu_bandwidth_gbs: float = Field(70.0, description="System RAM bandwidth in GB/s (tokens/s estimate).")
+
+    @field_validator("flash_attn", mode="before")
+    @classmethod
+    def _flash_attn_bool(cls, value: object) -> object:
+        """Settings written before `auto` existed said true/false."""
+        return {True: "on", False: "off"}.get(value, value) if isinstance(value, bool) else value

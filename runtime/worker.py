@@ -153,6 +153,7 @@ class Worker:
             self._last = {
                 "job_id": g.job_id,
                 "prompt_tokens": result.prompt_tokens,
+                "prompt_tokens_evaluated": result.prompt_tokens_evaluated,
                 "completion_tokens": result.completion_tokens,
                 "time_to_first_token_s": result.time_to_first_token_s,
                 "seconds": result.seconds,

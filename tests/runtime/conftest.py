@@ -1,4 +1,5 @@
-"""Shared fixtures of the runtime tests: the bundled model file and scripted-backend settings."""
+"""Shared fixtures of the runtime tests: the bundled model file, tiny generated Qwen3 GGUFs and
+scripted-backend settings."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 
 from ponder.runtime.settings import ModelSettings
+from tiny_gguf import MOE, TinySpec, write_tiny
 
 
 @pytest.fixture(scope="session")
@@ -20,6 +22,17 @@ def gemma_path() -> Path:
     from ponder.runtime.backend import bundled_model_path
 
     return bundled_model_path()
+
+
+@pytest.fixture(scope="session")
+def tiny_gguf(tmp_path_factory: pytest.TempPathFactory):
+    """`tiny_gguf(spec)` -> path of a tiny random GGUF of that shape, written once per session."""
+    root = tmp_path_factory.mktemp("tiny-gguf")
+
+    def make(spec: TinySpec = MOE) -> Path:
+        return write_tiny(root / spec.name, spec)
+
+    return make
 
 
 @pytest.fixture

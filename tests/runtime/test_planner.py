@@ -12,7 +12,7 @@ from gguf import GGUFWriter
 
 from ponder.runtime.gguf_info import read_gguf
 from ponder.runtime.model_shapes import SHAPES, synthetic_info
-from ponder.runtime.planner import GIB, kv_cache_bytes, main, plan_offload
+from ponder.runtime.planner import COMPUTE_MARGIN, GIB, compute_buffer_bytes, kv_cache_bytes, main, offloaded_copy_bytes, plan_offload
 
 MIB = 1024**2
 
@@ -58,7 +58,7 @@ def test_dense_model_offloads_top_layers_that_fit(tmp_path: Path) -> None:
     assert everything.n_gpu_layers == 9 and everything.cpu_tensor_patterns == [] and everything.fits
     layer = sum(t.n_bytes for t in info.tensors if t.layer == 0)
     # Room for exactly three layers (+ their KV) next to the reserve and compute buffer.
-    tight_gib = (0.75 * GIB + 4 * 512 * (1024 + 8 * 256) + 3 * (layer + kv_cache_bytes(info, 512, "f16", 1)) + 1000) / GIB
+    tight_gib = (0.75 * GIB + int(compute_buffer_bytes(info, 512, 512) * COMPUTE_MARGIN) + 3 * (layer + kv_cache_bytes(info, 512, "f16", 1)) + 1000) / GIB
     tight = plan_offload(info, vram_gib=tight_gib, ram_gib=16, n_ctx=512)
     assert tight.n_gpu_layers == 3 and tight.fits
     assert tight.cpu_bytes > 5 * layer
@@ -69,7 +69,7 @@ def test_moe_keeps_experts_of_the_last_layers_in_ram(tmp_path: Path) -> None:
     assert info.n_experts == 8 and info.n_experts_used == 2
     experts_per_layer = sum(t.n_bytes for t in info.tensors if t.layer == 0 and t.is_expert)
     base = sum(t.n_bytes for t in info.tensors if not t.is_expert and not t.name.startswith("token_embd"))
-    overhead = 0.75 * GIB + 4 * 512 * (1024 + 8 * 256) + kv_cache_bytes(info, 512, "f16")
+    overhead = 0.75 * GIB + int(compute_buffer_bytes(info, 512, 512) * COMPUTE_MARGIN) + offloaded_copy_bytes(info, [0]) + kv_cache_bytes(info, 512, "f16")
     plan = plan_offload(info, vram_gib=(overhead + base + 2.5 * experts_per_layer) / GIB, ram_gib=16, n_ctx=512)
     assert plan.n_gpu_layers == 7  # every layer (and the output) on the GPU ...
     assert plan.expert_layers_on_cpu == [2, 3, 4, 5]  # ... but these layers' experts in RAM
