@@ -19,13 +19,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests/runtime"))
 
-from tiny_gguf import MOE, write_tiny  # noqa: E402
+from tiny_gguf import MOE, write_tiny
 
-from ponder.runtime.client import ModelClient  # noqa: E402
-from ponder.runtime.gguf_info import read_gguf  # noqa: E402
-from ponder.runtime.planner import COMPUTE_MARGIN, GIB, GPU_RESERVE, offloaded_copy_bytes, plan_offload  # noqa: E402
-from ponder.runtime.settings import ModelSettings  # noqa: E402
-from ponder.runtime.tasks import Task  # noqa: E402
+from ponder.runtime.client import ModelClient
+from ponder.runtime.gguf_info import read_gguf
+from ponder.runtime.planner import COMPUTE_MARGIN, GIB, GPU_RESERVE, offloaded_copy_bytes, plan_offload
+from ponder.runtime.settings import ModelSettings
+from ponder.runtime.tasks import Task
 
 N_CTX = 8192
 MIB = 1024**2
@@ -36,7 +36,9 @@ def vram_for_first_layer_experts(path: Path) -> float:
     probe = plan_offload(info, vram_gib=1000, n_ctx=N_CTX)
     experts = [sum(t.n_bytes for t in info.tensors if t.is_expert and t.layer == i) for i in range(info.n_layers)]
     shared = probe.gpu_bytes - probe.compute_bytes - sum(experts)
-    overhead = GPU_RESERVE + int(probe.compute_bytes * COMPUTE_MARGIN) + offloaded_copy_bytes(info, list(range(info.n_layers)))
+    overhead = (
+        GPU_RESERVE + int(probe.compute_bytes * COMPUTE_MARGIN) + offloaded_copy_bytes(info, list(range(info.n_layers)))
+    )
     return (overhead + shared + experts[0] + 1024) / GIB
 
 
@@ -72,8 +74,13 @@ def main() -> int:
         for name, size in report[kind].items():
             print(f"{kind + ' ' + name:28} {size / MIB:>14.2f}")
     gpu_compute = sum(v for k, v in report["compute"].items() if k.startswith("CUDA") and "Host" not in k)
-    print(f"planned compute (GPU) MiB {plan['compute_bytes'] / MIB:.2f}; llama.cpp CUDA compute MiB {gpu_compute / MIB:.2f}")
-    print(f"overridden to CPU: {len(report['overridden'])} tensors; flash attention (llama.cpp): {report['flash_attn']}")
+    print(
+        f"planned compute (GPU) MiB {plan['compute_bytes'] / MIB:.2f}; llama.cpp CUDA "
+        f"compute MiB {gpu_compute / MIB:.2f}"
+    )
+    print(
+        f"overridden to CPU: {len(report['overridden'])} tensors; flash attention (llama.cpp): {report['flash_attn']}"
+    )
     print(f"generated {gen['tokens']} pieces at {gen['tokens_per_s']:.0f} tokens/s")
     checks = {
         "GPU build": gpu,

@@ -38,12 +38,20 @@ def raw_llama(path: Path, tokens: int, runs: int) -> tuple[float, float]:
     from ponder.runtime.llama_backend import default_chat_format
 
     info = read_gguf(path)
-    llm = llama_cpp.Llama(str(path), n_ctx=N_CTX, verbose=False, seed=0, chat_format=default_chat_format(info.architecture, info.has_chat_template))
+    llm = llama_cpp.Llama(
+        str(path),
+        n_ctx=N_CTX,
+        verbose=False,
+        seed=0,
+        chat_format=default_chat_format(info.architecture, info.has_chat_template),
+    )
     tps, ttft = [], []
     for i in range(runs + 1):
         start = time.monotonic()
         first, n = 0.0, 0
-        for chunk in llm.create_chat_completion([{"role": "user", "content": f"({i}) {PROMPT}"}], max_tokens=tokens, temperature=0, seed=0, stream=True):
+        for chunk in llm.create_chat_completion(
+            [{"role": "user", "content": f"({i}) {PROMPT}"}], max_tokens=tokens, temperature=0, seed=0, stream=True
+        ):
             if not first:
                 first = time.monotonic() - start
             n += bool(chunk["choices"][0]["delta"].get("content"))
@@ -60,14 +68,19 @@ async def worker_numbers(path: Path, tokens: int, runs: int) -> dict[str, float]
     try:
         tps, ttft = [], []
         for i in range(runs + 1):  # a distinct prompt per run: TTFT is a real prefill, as in the baseline
-            await client.run(Task(name="bench", messages=[{"role": "user", "content": f"({i}) {PROMPT}"}], max_tokens=tokens))
+            await client.run(
+                Task(name="bench", messages=[{"role": "user", "content": f"({i}) {PROMPT}"}], max_tokens=tokens)
+            )
             last = (await client.status())["worker"]["last_job"]
             tps.append(last["tokens_per_s"])
             ttft.append(last["time_to_first_token_s"])
         out["tps"], out["ttft"] = statistics.median(tps[1:]), statistics.median(ttft[1:])
 
         got = asyncio.Event()
-        job = client.submit(Task(name="c", messages=[{"role": "user", "content": PROMPT}], max_tokens=2000), on_progress=lambda p: p.tokens and got.set())
+        job = client.submit(
+            Task(name="c", messages=[{"role": "user", "content": PROMPT}], max_tokens=2000),
+            on_progress=lambda p: p.tokens and got.set(),
+        )
         await got.wait()
         t0 = time.monotonic()
         client.cancel(job)
@@ -78,7 +91,10 @@ async def worker_numbers(path: Path, tokens: int, runs: int) -> dict[str, float]
 
         long_prompt = " ".join(f"note {i} says the value is {i * 7}." for i in range(120))
         prefilled = asyncio.Event()
-        job = client.submit(Task(name="p", messages=[{"role": "user", "content": long_prompt}], max_tokens=4), on_progress=lambda p: prefilled.set())
+        job = client.submit(
+            Task(name="p", messages=[{"role": "user", "content": long_prompt}], max_tokens=4),
+            on_progress=lambda p: prefilled.set(),
+        )
         await asyncio.sleep(0.5)
         out["prefill_was_running"] = float(not prefilled.is_set())
         t0 = time.monotonic()
@@ -121,13 +137,33 @@ def main() -> int:
     mem = loaded_memory(path)
     mib = 1024**2
     rows = [
-        ("generation tokens/s", f"{w['tps']:.1f}", f"{raw_tps:.1f}", f"ratio {w['tps'] / raw_tps:.3f} (target >= 0.95)"),
+        (
+            "generation tokens/s",
+            f"{w['tps']:.1f}",
+            f"{raw_tps:.1f}",
+            f"ratio {w['tps'] / raw_tps:.3f} (target >= 0.95)",
+        ),
         ("time to first token s", f"{w['ttft']:.3f}", f"{raw_ttft:.3f}", f"ratio {raw_ttft / w['ttft']:.3f}"),
         ("cancel mid-generation s", f"{w.get('cancel_generation_s', float('nan')):.3f}", "-", "target < 1"),
-        ("cancel mid-prefill s", f"{w.get('cancel_prefill_s', float('nan')):.3f}", "-", "target < 1" + ("" if w.get("prefill_was_running") else " (prefill had ended!)")),
+        (
+            "cancel mid-prefill s",
+            f"{w.get('cancel_prefill_s', float('nan')):.3f}",
+            "-",
+            "target < 1" + ("" if w.get("prefill_was_running") else " (prefill had ended!)"),
+        ),
         ("restart after SIGKILL + 1 token s", f"{w['restart_s']:.2f}", "-", ""),
-        ("weights MiB (plan / llama.cpp)", f"{(plan.cpu_bytes - plan.kv_bytes - plan.compute_bytes) / mib:.1f}", f"{mem['model']:.1f}", ""),
-        ("KV cache MiB (plan / llama.cpp)", f"{plan.kv_bytes / mib:.1f}", f"{mem['kv']:.1f}", "plan ignores sliding-window layers"),
+        (
+            "weights MiB (plan / llama.cpp)",
+            f"{(plan.cpu_bytes - plan.kv_bytes - plan.compute_bytes) / mib:.1f}",
+            f"{mem['model']:.1f}",
+            "",
+        ),
+        (
+            "KV cache MiB (plan / llama.cpp)",
+            f"{plan.kv_bytes / mib:.1f}",
+            f"{mem['kv']:.1f}",
+            "plan ignores sliding-window layers",
+        ),
         ("compute buffer MiB (plan / llama.cpp)", f"{plan.compute_bytes / mib:.1f}", f"{mem['compute']:.1f}", ""),
     ]
     print(f"model: {path.name}, n_ctx {N_CTX}, {args.tokens} tokens, median of {args.runs} runs, CPU only")

@@ -7,10 +7,10 @@ They check `cancelled` between tokens (and, where the engine allows, during pref
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
-import threading
 
 from ponder.runtime.protocol import GenerateParams, GenerateResult, LoadResult, Progress
 from ponder.runtime.settings import ModelSettings
@@ -31,7 +31,9 @@ class Backend(Protocol):
 
     def load(self) -> LoadResult: ...
 
-    def generate(self, params: GenerateParams, cancelled: threading.Event, progress: ProgressSink) -> GenerateResult: ...
+    def generate(
+        self, params: GenerateParams, cancelled: threading.Event, progress: ProgressSink
+    ) -> GenerateResult: ...
 
     def status(self) -> dict[str, Any]: ...
 

@@ -100,7 +100,9 @@ class ModelClient:
         if self._dispatcher is None:
             self._dispatcher = asyncio.create_task(self._dispatch(), name="ponder-model-dispatch")
         seq = next(self._seq)
-        job = _Job(int(priority), seq, f"{task.name}-{seq}", task, asyncio.get_running_loop().create_future(), on_progress)
+        job = _Job(
+            int(priority), seq, f"{task.name}-{seq}", task, asyncio.get_running_loop().create_future(), on_progress
+        )
         self._jobs[job.id] = job
         self._futures[job.id] = job.future
         heapq.heappush(self._queue, job)
@@ -250,7 +252,9 @@ class ModelClient:
                 value, gen.text, False, gen.completion_tokens, gen.prompt_tokens,
                 time.monotonic() - started, gen.time_to_first_token_s, attempt,
             )  # fmt: skip
-        raise ModelOutputError(f"{task.name}: no valid {task.output.__name__} after {attempts} attempts: {error}", gen.text)  # type: ignore[union-attr]
+        raise ModelOutputError(
+            f"{task.name}: no valid {task.output.__name__} after {attempts} attempts: {error}", gen.text
+        )  # type: ignore[union-attr]
 
     async def _generate(self, job: _Job, max_tokens: int) -> rpc.GenerateResult:
         params = rpc.GenerateParams(
@@ -309,7 +313,7 @@ class ModelClient:
                 except rpc.RpcError as exc:  # the backend refused: retrying would not help
                     await worker.close()
                     raise WorkerUnavailable(f"model load failed: {exc.message}") from exc
-                except (WorkerDied, asyncio.TimeoutError) as exc:
+                except (TimeoutError, WorkerDied) as exc:
                     await self._after_death(f"during load: {exc}", worker)
             return self._worker
 

@@ -158,9 +158,16 @@ class LlamaBackend:
         if self.plan is None:
             return
         if report.flash_attn is not None and report.flash_attn != self.plan["flash_attn"]:
-            log.warning("llama.cpp %s flash attention; the plan assumed otherwise", "enabled" if report.flash_attn else "disabled")
+            log.warning(
+                "llama.cpp %s flash attention; the plan assumed otherwise",
+                "enabled" if report.flash_attn else "disabled",
+            )
         if report.total("compute") > 1.1 * self.plan["compute_bytes"]:
-            log.warning("compute buffers %.0f MiB > planned %.0f MiB", report.total("compute") / 2**20, self.plan["compute_bytes"] / 2**20)
+            log.warning(
+                "compute buffers %.0f MiB > planned %.0f MiB",
+                report.total("compute") / 2**20,
+                self.plan["compute_bytes"] / 2**20,
+            )
 
     def _template_handler(self, info: Any) -> Any:
         """The GGUF's own template as a chat handler we call directly: `create_chat_completion`
@@ -171,7 +178,7 @@ class LlamaBackend:
         if not template:
             return None
         eos, bos = self.llm.token_eos(), self.llm.token_bos()
-        text = lambda t: self.llm.detokenize([t], special=True).decode("utf-8", "replace") if t >= 0 else ""  # noqa: E731
+        text = lambda t: self.llm.detokenize([t], special=True).decode("utf-8", "replace") if t >= 0 else ""
         return Jinja2ChatFormatter(template, text(eos), text(bos), stop_token_ids=[eos]).to_chat_handler()
 
     def _prompt_evals(self) -> int:

@@ -62,7 +62,9 @@ class OpenAIBackend:
         cls = http.client.HTTPSConnection if self._url.scheme == "https" else http.client.HTTPConnection
         return cls(self._url.hostname, self._url.port, timeout=self.settings.request_timeout_s)
 
-    def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+    def _request(
+        self, method: str, path: str, body: dict[str, Any] | None = None
+    ) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
         conn = self._connection()
         data = json.dumps(body).encode() if body is not None else None
         try:
@@ -103,7 +105,10 @@ class OpenAIBackend:
             body["stop"] = params.stop
         if params.json_schema is not None:
             if self._schema_style == "json_schema":
-                body["response_format"] = {"type": "json_schema", "json_schema": {"name": "answer", "schema": params.json_schema}}
+                body["response_format"] = {
+                    "type": "json_schema",
+                    "json_schema": {"name": "answer", "schema": params.json_schema},
+                }
             else:
                 body["response_format"] = {"type": "json_object", "schema": params.json_schema}
         return body

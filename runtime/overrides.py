@@ -52,7 +52,14 @@ def cpu_buffer_type() -> int:
     import llama_cpp
 
     lib_dir = Path(llama_cpp.__file__).parent / "lib"
-    for name in ("libggml-base.so", "libggml-cpu.so", "libggml.so", "libllama.so", "ggml-base.dll", "libggml-base.dylib"):
+    for name in (
+        "libggml-base.so",
+        "libggml-cpu.so",
+        "libggml.so",
+        "libllama.so",
+        "ggml-base.dll",
+        "libggml-base.dylib",
+    ):
         path = lib_dir / name
         if not path.exists():
             continue

@@ -248,15 +248,19 @@ def render_table(plan: OffloadPlan) -> str:
     table = Table(title=f"{plan.architecture}: {plan.n_layers} layers, {kind}, file {plan.file_bytes / GIB:.1f} GiB")
     for col in ("", "GPU", "CPU (RAM)"):
         table.add_column(col, justify="right" if col else "left")
-    gib = lambda b: f"{b / GIB:.2f} GiB"  # noqa: E731
+    gib = lambda b: f"{b / GIB:.2f} GiB"
     kv_gpu = min(plan.n_gpu_layers, plan.n_layers) * plan.kv_bytes // max(plan.n_layers, 1)
     table.add_row("layers", str(min(plan.n_gpu_layers, plan.n_layers)), str(max(plan.n_layers - plan.n_gpu_layers, 0)))
     table.add_row(f"KV cache ({plan.kv_type}, ctx {plan.n_ctx})", gib(kv_gpu), gib(plan.kv_bytes - kv_gpu))
-    table.add_row("compute buffer" + ("" if plan.flash_attn else " (no flash attn)"), gib(plan.compute_bytes) if plan.n_gpu_layers else "-", "-" if plan.n_gpu_layers else gib(plan.compute_bytes))
+    table.add_row(
+        "compute buffer" + ("" if plan.flash_attn else " (no flash attn)"),
+        gib(plan.compute_bytes) if plan.n_gpu_layers else "-",
+        "-" if plan.n_gpu_layers else gib(plan.compute_bytes),
+    )
     table.add_row("total", gib(plan.gpu_bytes), gib(plan.cpu_bytes))
     table.add_row("available", gib(plan.vram_bytes), gib(plan.ram_bytes))
     table.add_row("read per token", gib(plan.gpu_active_bytes_per_token), gib(plan.cpu_active_bytes_per_token))
-    console = Console(record=True, width=100, file=open("/dev/null", "w"))  # noqa: SIM115
+    console = Console(record=True, width=100, file=open("/dev/null", "w"))
     console.print(table)
     lines = [console.export_text()]
     lines.append(f"n_gpu_layers = {plan.n_gpu_layers}")
@@ -274,14 +278,18 @@ def main(argv: list[str]) -> int:
     from ponder.runtime.model_shapes import SHAPES, synthetic_info
 
     parser = argparse.ArgumentParser(prog="ponder plan", description="Plan GPU/RAM placement of a GGUF model.")
-    parser.add_argument("model", help=f"a .gguf file (any part of a split model), or a known shape: {', '.join(SHAPES)}")
+    parser.add_argument(
+        "model", help=f"a .gguf file (any part of a split model), or a known shape: {', '.join(SHAPES)}"
+    )
     parser.add_argument("--quant", default="Q4_K_M", help="recipe for a known shape: Q4_K_M, IQ4_XS, Q2_K")
     parser.add_argument("--vram", type=float, default=96.0, help="GPU memory in GiB (0: CPU only)")
     parser.add_argument("--ram", type=float, default=128.0, help="system RAM in GiB")
     parser.add_argument("--ctx", type=int, default=8192, help="context length in tokens")
     parser.add_argument("--kv-type", choices=sorted(KV_BYTES_PER_ELEMENT), default="f16")
     parser.add_argument("--ubatch", type=int, default=512)
-    parser.add_argument("--no-flash-attn", dest="flash_attn", action="store_false", help="plan for llama.cpp without flash attention")
+    parser.add_argument(
+        "--no-flash-attn", dest="flash_attn", action="store_false", help="plan for llama.cpp without flash attention"
+    )
     parser.add_argument("--gpu-bw", type=float, default=1800.0, help="GPU memory bandwidth, GB/s")
     parser.add_argument("--cpu-bw", type=float, default=70.0, help="RAM bandwidth, GB/s")
     parser.add_argument("--format", choices=["table", "json"], default="table")
@@ -291,7 +299,17 @@ def main(argv: list[str]) -> int:
     except (OSError, ValueError) as exc:
         print(f"ponder plan: {exc}", file=sys.stderr)
         return 2
-    plan = plan_offload(info, args.vram, args.ram, args.ctx, args.kv_type, args.gpu_bw, args.cpu_bw, args.ubatch, flash_attn=args.flash_attn)
+    plan = plan_offload(
+        info,
+        args.vram,
+        args.ram,
+        args.ctx,
+        args.kv_type,
+        args.gpu_bw,
+        args.cpu_bw,
+        args.ubatch,
+        flash_attn=args.flash_attn,
+    )
     print(json.dumps(plan.to_json(), indent=2) if args.format == "json" else render_table(plan))
     return 0
 

@@ -38,7 +38,9 @@ class LoadResult(BaseModel):
     load_s: float
     plan: dict[str, Any] | None = None
     chat_format: str | None = None
-    report: dict[str, Any] | None = Field(None, description="llama.cpp's own account of the load (load_report.LoadReport).")
+    report: dict[str, Any] | None = Field(
+        None, description="llama.cpp's own account of the load (load_report.LoadReport)."
+    )
 
 
 class GenerateParams(BaseModel):

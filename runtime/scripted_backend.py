@@ -32,7 +32,9 @@ from ponder.runtime.settings import ModelSettings
 
 def messages_hash(messages: list[ChatMessage] | list[dict[str, str]]) -> str:
     """The key of a recorded answer: sha256 of the messages as canonical JSON."""
-    plain = [m.model_dump() if isinstance(m, ChatMessage) else {"role": m["role"], "content": m["content"]} for m in messages]
+    plain = [
+        m.model_dump() if isinstance(m, ChatMessage) else {"role": m["role"], "content": m["content"]} for m in messages
+    ]
     return hashlib.sha256(json.dumps(plain, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -65,7 +67,9 @@ class ScriptedBackend:
         self._delay = float(script.get("token_delay_s", 0.0))
         self._log = Path(script["calls_log"]) if script.get("calls_log") else None
         self._record({"event": "load"})
-        return LoadResult(model=Path(self.settings.script_path).name, backend=self.name, load_s=time.monotonic() - started)
+        return LoadResult(
+            model=Path(self.settings.script_path).name, backend=self.name, load_s=time.monotonic() - started
+        )
 
     def _answer(self, params: GenerateParams) -> tuple[str, float]:
         key = messages_hash(params.messages)

@@ -27,10 +27,13 @@ class ModelSettings(BaseModel):
     )
     endpoint: str | None = Field(None, description="OpenAI-compatible base URL for the openai backend.")
     allow_remote: bool = Field(False, description="Allow a non-loopback endpoint. Off: loopback only.")
-    remote_model: str | None = Field(None, description="Model name sent to the openai backend (empty: the server's first model).")
+    remote_model: str | None = Field(
+        None, description="Model name sent to the openai backend (empty: the server's first model)."
+    )
     request_timeout_s: float = Field(600.0, description="Seconds the openai backend waits for a server answer.")
     script_path: str | None = Field(
-        None, description="JSON file of recorded answers for the scripted backend (replayed in order or by messages hash)."
+        None,
+        description="JSON file of recorded answers for the scripted backend (replayed in order or by messages hash).",
     )
 
     # Placement.
@@ -71,7 +74,9 @@ class ModelSettings(BaseModel):
     seed: int = Field(0, description="Sampling seed, for reproducible answers.")
 
     # Lifecycle.
-    eager_start: bool = Field(False, description="Start and load the worker when the server starts, not on the first job.")
+    eager_start: bool = Field(
+        False, description="Start and load the worker when the server starts, not on the first job."
+    )
     idle_unload_s: float = Field(900.0, description="Unload the model after this many idle seconds (0: never).")
     max_restarts: int = Field(3, description="Consecutive worker restarts before the client gives up.")
     restart_backoff_s: float = Field(0.5, description="First restart delay; doubles on each consecutive failure.")

@@ -31,7 +31,7 @@ _AUDITED = {"socket.connect", "socket.getaddrinfo", "socket.bind", "socket.sendt
 
 def install_socket_audit(path: str) -> None:
     """Record every socket event of this process to `path` (the privacy test reads it)."""
-    sink = open(path, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+    sink = open(path, "a", encoding="utf-8")
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
         if event in _AUDITED:

@@ -29,7 +29,9 @@ class WorkerDied(Exception):
 
 
 class WorkerProcess:
-    def __init__(self, proc: asyncio.subprocess.Process, on_notification: Callable[[str, dict[str, Any]], None]) -> None:
+    def __init__(
+        self, proc: asyncio.subprocess.Process, on_notification: Callable[[str, dict[str, Any]], None]
+    ) -> None:
         self.proc = proc
         self.pid = proc.pid
         self._on_notification = on_notification
@@ -104,7 +106,9 @@ class WorkerProcess:
                 continue
             if "error" in msg:
                 err = msg["error"]
-                fut.set_exception(rpc.RpcError(err.get("code", rpc.BACKEND_ERROR), err.get("message", ""), err.get("data")))
+                fut.set_exception(
+                    rpc.RpcError(err.get("code", rpc.BACKEND_ERROR), err.get("message", ""), err.get("data"))
+                )
             else:
                 fut.set_result(msg.get("result"))
         code = await self.proc.wait()
@@ -133,7 +137,7 @@ class WorkerProcess:
                 self.proc.stdin.close()
         try:
             await asyncio.wait_for(self.proc.wait(), grace_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, signal.SIGKILL)

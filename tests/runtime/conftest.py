@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tiny_gguf import MOE, TinySpec, write_tiny
 
 from ponder.runtime.settings import ModelSettings
-from tiny_gguf import MOE, TinySpec, write_tiny
 
 
 @pytest.fixture(scope="session")

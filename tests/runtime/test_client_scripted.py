@@ -31,7 +31,10 @@ def ask(text: str, **kw) -> Task:
 def test_worker_speaks_json_lines_only_on_stdout(script) -> None:
     settings = script(["hello there world"])
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ponder.runtime.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [sys.executable, "-m", "ponder.runtime.worker"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     requests = [
         rpc.request(1, "load", {"settings": settings.model_dump(mode="json")}),

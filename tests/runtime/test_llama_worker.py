@@ -58,7 +58,9 @@ async def test_cancel_mid_generation_and_mid_prefill(gemma_path: Path) -> None:
         await client.run(ask("hi", max_tokens=2))  # load and warm up
         # Mid-generation.
         tokens = asyncio.Event()
-        job = client.submit(ask("Tell a very long story.", max_tokens=2000), on_progress=lambda p: p.tokens and tokens.set())
+        job = client.submit(
+            ask("Tell a very long story.", max_tokens=2000), on_progress=lambda p: p.tokens and tokens.set()
+        )
         await asyncio.wait_for(tokens.wait(), 60)
         t0 = time.monotonic()
         client.cancel(job)

@@ -34,7 +34,9 @@ def test_loopback_endpoints_pass_the_guard(url: str) -> None:
     check_endpoint(url, allow_remote=False)
 
 
-@pytest.mark.parametrize("url", ["http://10.1.2.3:8080/v1", "http://192.168.0.5", "http://[2001:db8::1]/v1", "ftp://127.0.0.1"])
+@pytest.mark.parametrize(
+    "url", ["http://10.1.2.3:8080/v1", "http://192.168.0.5", "http://[2001:db8::1]/v1", "ftp://127.0.0.1"]
+)
 def test_non_loopback_endpoints_are_refused(url: str) -> None:
     with pytest.raises(BackendError, match="not a loopback address|not an http"):
         check_endpoint(url, allow_remote=False)
@@ -63,8 +65,21 @@ def llama_server(gemma_path: Path, tmp_path_factory: pytest.TempPathFactory):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(gemma_path), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "1024", "--chat_format", "gemma"],  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(gemma_path),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "1024",
+            "--chat_format",
+            "gemma",
+        ],  # fmt: skip
         stdout=subprocess.DEVNULL,
         stderr=log,
     )
@@ -88,10 +103,14 @@ def llama_server(gemma_path: Path, tmp_path_factory: pytest.TempPathFactory):
 @pytest.mark.model
 async def test_openai_backend_generates_streams_and_parses(llama_server: str, tmp_path: Path) -> None:
     audit = tmp_path / "sockets.log"
-    client = ModelClient(ModelSettings(backend="openai", endpoint=llama_server), worker_env={"PONDER_AUDIT_SOCKETS": str(audit)})
+    client = ModelClient(
+        ModelSettings(backend="openai", endpoint=llama_server), worker_env={"PONDER_AUDIT_SOCKETS": str(audit)}
+    )
     phases: list[str] = []
     try:
-        text = await client.run(ask("Write about the sea.", max_tokens=24), on_progress=lambda p: phases.append(p.phase))
+        text = await client.run(
+            ask("Write about the sea.", max_tokens=24), on_progress=lambda p: phases.append(p.phase)
+        )
         person = await client.run(ask("A person as JSON.", output=Person, max_tokens=64))
         tokens = asyncio.Event()
         job = client.submit(ask("Tell a long story.", max_tokens=1000), on_progress=lambda p: p.tokens and tokens.set())

@@ -12,7 +12,15 @@ from gguf import GGUFWriter
 
 from ponder.runtime.gguf_info import read_gguf
 from ponder.runtime.model_shapes import SHAPES, synthetic_info
-from ponder.runtime.planner import COMPUTE_MARGIN, GIB, compute_buffer_bytes, kv_cache_bytes, main, offloaded_copy_bytes, plan_offload
+from ponder.runtime.planner import (
+    COMPUTE_MARGIN,
+    GIB,
+    compute_buffer_bytes,
+    kv_cache_bytes,
+    main,
+    offloaded_copy_bytes,
+    plan_offload,
+)
 
 MIB = 1024**2
 
@@ -30,7 +38,7 @@ def write_model(path: Path, arch: str, n_layers: int, n_experts: int = 0, split_
     if n_experts:
         w.add_expert_count(n_experts)
         w.add_expert_used_count(2)
-    f16 = lambda *shape: np.zeros(shape, dtype=np.float16)  # noqa: E731
+    f16 = lambda *shape: np.zeros(shape, dtype=np.float16)
     w.add_tensor("token_embd.weight", f16(vocab, n_embd))
     w.add_tensor("output.weight", f16(vocab, n_embd))
     for i in range(n_layers):
@@ -58,7 +66,12 @@ def test_dense_model_offloads_top_layers_that_fit(tmp_path: Path) -> None:
     assert everything.n_gpu_layers == 9 and everything.cpu_tensor_patterns == [] and everything.fits
     layer = sum(t.n_bytes for t in info.tensors if t.layer == 0)
     # Room for exactly three layers (+ their KV) next to the reserve and compute buffer.
-    tight_gib = (0.75 * GIB + int(compute_buffer_bytes(info, 512, 512) * COMPUTE_MARGIN) + 3 * (layer + kv_cache_bytes(info, 512, "f16", 1)) + 1000) / GIB
+    tight_gib = (
+        0.75 * GIB
+        + int(compute_buffer_bytes(info, 512, 512) * COMPUTE_MARGIN)
+        + 3 * (layer + kv_cache_bytes(info, 512, "f16", 1))
+        + 1000
+    ) / GIB
     tight = plan_offload(info, vram_gib=tight_gib, ram_gib=16, n_ctx=512)
     assert tight.n_gpu_layers == 3 and tight.fits
     assert tight.cpu_bytes > 5 * layer
@@ -69,7 +82,12 @@ def test_moe_keeps_experts_of_the_last_layers_in_ram(tmp_path: Path) -> None:
     assert info.n_experts == 8 and info.n_experts_used == 2
     experts_per_layer = sum(t.n_bytes for t in info.tensors if t.layer == 0 and t.is_expert)
     base = sum(t.n_bytes for t in info.tensors if not t.is_expert and not t.name.startswith("token_embd"))
-    overhead = 0.75 * GIB + int(compute_buffer_bytes(info, 512, 512) * COMPUTE_MARGIN) + offloaded_copy_bytes(info, [0]) + kv_cache_bytes(info, 512, "f16")
+    overhead = (
+        0.75 * GIB
+        + int(compute_buffer_bytes(info, 512, 512) * COMPUTE_MARGIN)
+        + offloaded_copy_bytes(info, [0])
+        + kv_cache_bytes(info, 512, "f16")
+    )
     plan = plan_offload(info, vram_gib=(overhead + base + 2.5 * experts_per_layer) / GIB, ram_gib=16, n_ctx=512)
     assert plan.n_gpu_layers == 7  # every layer (and the output) on the GPU ...
     assert plan.expert_layers_on_cpu == [2, 3, 4, 5]  # ... but these layers' experts in RAM
@@ -140,7 +158,9 @@ def test_reference_machine_plans(shape: str, quant: str, ram: int, fits: bool, t
     assert plan.n_gpu_layers == info.n_layers + 1 and plan.expert_layers_on_cpu
     assert plan.gpu_bytes <= 96 * GIB and plan.fits is fits
     assert tps_range[0] <= plan.tokens_per_s_estimate <= tps_range[1]
-    assert plan.gpu_bytes + plan.cpu_bytes == pytest.approx(info.file_bytes + plan.kv_bytes + plan.compute_bytes, rel=0.01)
+    assert plan.gpu_bytes + plan.cpu_bytes == pytest.approx(
+        info.file_bytes + plan.kv_bytes + plan.compute_bytes, rel=0.01
+    )
     # A q8_0 cache is about half of f16, which leaves room for more experts on the GPU.
     f16 = plan_offload(info, vram_gib=96, ram_gib=ram, n_ctx=32768, kv_type="f16")
     assert f16.kv_bytes == pytest.approx(plan.kv_bytes * 32 / 17, rel=1e-6)

@@ -12,11 +12,11 @@ import itertools
 from dataclasses import replace
 
 import pytest
+from tiny_gguf import DENSE, MOE
 
 from ponder.runtime.gguf_info import read_gguf
 from ponder.runtime.load_report import LoadReport, captured_llama_log, parse_load_log
 from ponder.runtime.planner import plan_offload
-from tiny_gguf import DENSE, MOE
 
 pytestmark = pytest.mark.model
 
@@ -33,7 +33,9 @@ def llama_report(path, n_ctx: int, n_ubatch: int, flash_attn: bool) -> LoadRepor
     import llama_cpp
 
     with captured_llama_log() as lines:
-        llm = llama_cpp.Llama(str(path), n_ctx=n_ctx, n_batch=512, n_ubatch=n_ubatch, flash_attn=flash_attn, verbose=False)
+        llm = llama_cpp.Llama(
+            str(path), n_ctx=n_ctx, n_batch=512, n_ubatch=n_ubatch, flash_attn=flash_attn, verbose=False
+        )
     llm.close()
     return parse_load_log("".join(lines))
 

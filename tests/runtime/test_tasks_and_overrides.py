@@ -17,13 +17,17 @@ class Answer(BaseModel):
 
 @pytest.mark.parametrize(
     ("text", "ok"),
-    [('{"ok": true}', True), ('<think>maybe {"ok": false}</think>\n{"ok": true}', True), ('junk {"ok": false} tail', False)],
+    [
+        ('{"ok": true}', True),
+        ('<think>maybe {"ok": false}</think>\n{"ok": true}', True),
+        ('junk {"ok": false} tail', False),
+    ],
 )
 def test_parse_output_accepts_json_after_reasoning(text: str, ok: bool) -> None:
     assert parse_output(Answer, text) == Answer(ok=ok)
 
 
-@pytest.mark.parametrize("text", ['{"ok": tr', '{"ok": "perhaps"}', "<think>{\"ok\": true}", "no json"])
+@pytest.mark.parametrize("text", ['{"ok": tr', '{"ok": "perhaps"}', '<think>{"ok": true}', "no json"])
 def test_parse_output_rejects_truncated_or_invalid(text: str) -> None:
     with pytest.raises(ValueError):
         parse_output(Answer, text)

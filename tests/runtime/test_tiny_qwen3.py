@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
+from tiny_gguf import DENSE, MOE
 
 from ponder.runtime.client import ModelClient
 from ponder.runtime.gguf_info import read_gguf
 from ponder.runtime.planner import COMPUTE_MARGIN, GIB, GPU_RESERVE, OffloadPlan, offloaded_copy_bytes, plan_offload
 from ponder.runtime.settings import ModelSettings
 from ponder.runtime.tasks import JobCancelled, Task
-from tiny_gguf import DENSE, MOE
 
 pytestmark = pytest.mark.model
 
@@ -46,7 +46,9 @@ def experts_in_ram_plan(path: Path) -> OffloadPlan:
     probe = plan_offload(info, vram_gib=1000, n_ctx=N_CTX)
     experts = [sum(t.n_bytes for t in info.tensors if t.is_expert and t.layer == i) for i in range(info.n_layers)]
     shared = probe.gpu_bytes - probe.compute_bytes - sum(experts)
-    overhead = GPU_RESERVE + int(probe.compute_bytes * COMPUTE_MARGIN) + offloaded_copy_bytes(info, list(range(info.n_layers)))
+    overhead = (
+        GPU_RESERVE + int(probe.compute_bytes * COMPUTE_MARGIN) + offloaded_copy_bytes(info, list(range(info.n_layers)))
+    )
     return plan_offload(info, vram_gib=(overhead + shared + experts[0] + 1024) / GIB, n_ctx=N_CTX)
 
 
@@ -92,7 +94,9 @@ async def test_moe_cancel_and_restart_after_a_crash(tiny_gguf) -> None:
         cancel_s = time.monotonic() - t0
 
         started = asyncio.Event()
-        job = asyncio.create_task(client.run(ask("Count.", max_tokens=48), on_progress=lambda p: p.tokens and started.set()))
+        job = asyncio.create_task(
+            client.run(ask("Count.", max_tokens=48), on_progress=lambda p: p.tokens and started.set())
+        )
         await asyncio.wait_for(started.wait(), 60)
         os.kill(client.worker_pid, signal.SIGKILL)
         rerun = await asyncio.wait_for(job, 120)
