@@ -76,6 +76,10 @@ class Link:
     range: Range
     target_range: Range
     raw: str
+    # A reference-style use (`[text][label]`, `[label][]`, `[label]`): the normalized label. Its
+    # target is the definition's; the definition (`[label]: target`, a link with `ref` None) is
+    # where the target is written, so it alone is checked and rewritten.
+    ref: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +96,17 @@ class BlockId:
     id: str
     range: Range  # the `^id` marker
     line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """A place a `#fragment` can point at that is not a heading of the note's outline: an HTML
+    `id` / `<a name>`, or a heading inside a blockquote or callout (quoted text, not the note's own
+    structure; GitHub still gives it an id, so a link to it is not broken)."""
+
+    name: str  # the id as written, or the quoted heading's text
+    slug: str  # what a markdown fragment matches (the id itself, or the heading's slug)
+    range: Range
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +195,7 @@ class Note:
     headings: list[Heading] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
     block_ids: list[BlockId] = field(default_factory=list)
+    anchors: list[Anchor] = field(default_factory=list)
     code_blocks: list[CodeBlock] = field(default_factory=list)
     functions: list[PseudoFunction] = field(default_factory=list)
     calls: list[PseudoCall] = field(default_factory=list)
@@ -263,6 +279,7 @@ for _cls in (
     Link,
     Heading,
     BlockId,
+    Anchor,
     Tag,
     CodeBlock,
     PseudoFunction,

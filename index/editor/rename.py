@@ -226,8 +226,8 @@ def move_edits(graph: Graph, moves: dict[str, str]) -> Change:
     edits: list[TextEdit] = []
     for old, new in moves.items():
         for src, link in graph.backlinks(old):
-            if not link.target:
-                continue  # [[#heading]] inside the note itself
+            if not link.target or link.ref is not None:
+                continue  # [[#heading]] inside the note itself; `[text][ref]` (its definition is a link too)
             src_after = moves.get(src, src)
             if link.kind == "markdown":
                 text = _relative(src_after, new) if not link.target.startswith("/") else "/" + quote(new, safe="/")
@@ -244,7 +244,7 @@ def move_edits(graph: Graph, moves: dict[str, str]) -> Change:
         if note is None or posixpath.dirname(old) == posixpath.dirname(new):
             continue
         for link in note.links:
-            if link.kind == "url" or not link.target:
+            if link.kind == "url" or not link.target or link.ref is not None:
                 continue
             relative = (
                 link.kind == "markdown" and not link.target.startswith("/") or link.target.startswith(("./", "../"))

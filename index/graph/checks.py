@@ -32,10 +32,12 @@ def check_note(graph: Graph, path: str, builtins: Iterable[str] = ()) -> list[Di
 def broken_links(graph: Graph, note: Note) -> list[Diagnostic]:
     out = []
     for i, link in enumerate(note.links):
-        if link.kind == "url":
-            continue
+        if link.kind == "url" or link.ref is not None:
+            continue  # a reference use: its definition line carries the target and is checked
         res = graph.resolve(link, note.path)
         shown = link.raw
+        if res.path is None and graph.is_folder(link, note.path):
+            continue
         if res.path is None:
             what = "file" if link.kind == "markdown" else "note"
             msg = f"Broken link {shown}: no {what} named '{link.target}' in the vault"
@@ -54,11 +56,12 @@ def broken_links(graph: Graph, note: Note) -> list[Diagnostic]:
 
 
 def duplicate_headings(note: Note) -> list[Diagnostic]:
-    """A heading repeated under the same parent makes `[[note#heading]]` ambiguous."""
+    """A heading repeated under the same parent makes `[[note#heading]]` ambiguous. Texts are
+    compared (case-insensitively), not slugs: `C#` and `C++` are different headings."""
     seen: dict[tuple[int | None, str], int] = {}
     out = []
     for i, h in enumerate(note.headings):
-        key = (h.parent, h.slug)
+        key = (h.parent, fold(h.text))
         first = seen.get(key)
         if first is None:
             seen[key] = i

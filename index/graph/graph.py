@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 from urllib.parse import unquote
 
-from ponder.index.notes import Heading, Link, Note, PseudoCall, PseudoFunction, Range
+from ponder.index.notes import Anchor, Heading, Link, Note, PseudoCall, PseudoFunction, Range
 from ponder.index.parsing.keys import link_key, note_symbols
 from ponder.index.parsing.positions import fold, slugify
 
@@ -126,6 +126,7 @@ class Graph:
         self._by_name: dict[str, list[str]] = defaultdict(list)  # folded stem / alias -> paths
         self._by_path: dict[str, str] = {}  # folded path without extension -> path
         self._assets_folded: dict[str, str] = {}
+        self._folders: dict[str, int] = defaultdict(int)  # folded folder -> notes and assets under it
         # (this graph, how many times a note or asset path came or went): not changed by edits
         self.paths_version = (next(_GRAPHS), 0)
         if source is not None:
@@ -144,6 +145,7 @@ class Graph:
             self._paths_changed()
         self._catalog_drop(path, replacing=True)
         self._catalog[path] = list(aliases)
+        self._count_folders(path, 1)
         stripped = _strip_ext(path)  # its last part is _stem(path): the extension has no "/"
         self._by_path[fold(stripped)] = path
         stem_key = fold(stripped.rsplit("/", 1)[-1])
@@ -156,6 +158,7 @@ class Graph:
             return
         if not replacing:
             self._paths_changed()
+        self._count_folders(path, -1)
         self._by_path.pop(fold(_strip_ext(path)), None)
         for key in {fold(_stem(path)), *(fold(a) for a in aliases)}:
             lst = self._by_name.get(key)
@@ -239,11 +242,30 @@ class Graph:
         elif path in self.assets:
             self.assets.discard(path)
             self._assets_folded.pop(fold(path), None)
+            self._count_folders(path, -1)
             self._paths_changed()
+
+    def _count_folders(self, path: str, delta: int) -> None:
+        parts = fold(path).split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            key = "/".join(parts[:i])
+            self._folders[key] += delta
+            if self._folders[key] <= 0:
+                del self._folders[key]
+
+    def is_folder(self, link: Link, from_path: str) -> bool:
+        """A markdown link to a folder that holds notes or files (GitHub shows its listing)."""
+        target = link.target.strip().replace("\\", "/").rstrip("/")
+        if link.kind != "markdown" or not target:
+            return False
+        base = posixpath.dirname(from_path)
+        joined = posixpath.normpath(target.lstrip("/") if target.startswith("/") else posixpath.join(base, target))
+        return joined in ("", ".") or fold(joined) in self._folders
 
     def add_asset(self, path: str) -> None:
         if path not in self.assets:
             self._paths_changed()
+            self._count_folders(path, 1)
         self.assets.add(path)
         self._assets_folded[fold(path)] = path
 
@@ -262,8 +284,15 @@ class Graph:
         target = link.target.strip().replace("\\", "/")
         if not target:
             return from_path
-        if link.kind == "markdown" or target.startswith(("./", "../")):
+        if target.startswith(("./", "../")):
             return self._resolve_path(target, from_path)
+        if link.kind == "markdown":
+            # A path relative to the note, else (Obsidian, "shortest path") a name or path suffix
+            # anywhere in the vault: `[t](Target.md)`, `![](image.png)` in another folder.
+            return self._resolve_path(target, from_path) or self._resolve_name(target, from_path)
+        return self._resolve_name(target, from_path)
+
+    def _resolve_name(self, target: str, from_path: str) -> str | None:
         key = fold(_strip_ext(target))
         if "/" not in key:
             cands = self._by_name.get(key)
@@ -314,7 +343,7 @@ class Graph:
             return Resolution(path)
         if link.heading:
             h = find_heading(note, link.heading)
-            return Resolution(path, heading=h, anchor_ok=h is not None)
+            return Resolution(path, heading=h, anchor_ok=h is not None or find_anchor(note, link.heading) is not None)
         if link.block:
             line = next((b.line for b in note.block_ids if b.id == link.block), None)
             return Resolution(path, block_line=line, anchor_ok=line is not None)
@@ -408,6 +437,13 @@ class Graph:
     def names(self) -> dict[str, list[str]]:
         """Folded note names and aliases -> paths (for completion and fuzzy fixes)."""
         return self._by_name
+
+
+def find_anchor(note: Note, wanted: str) -> Anchor | None:
+    """An HTML id or a quoted heading `wanted` names (by text, case-insensitive, or by id/slug)."""
+    w = fold(unquote(wanted))
+    ws = slugify(unquote(wanted))
+    return next((a for a in note.anchors if fold(a.name) == w or a.slug in (ws, w, wanted)), None)
 
 
 def find_heading(note: Note, wanted: str) -> Heading | None:

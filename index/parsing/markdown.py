@@ -15,6 +15,7 @@ import yaml
 from markdown_it import MarkdownIt
 
 from ponder.index.notes import (
+    Anchor,
     BlockId,
     CodeBlock,
     Heading,
@@ -26,7 +27,7 @@ from ponder.index.notes import (
     Sentence,
     Tag,
 )
-from ponder.index.parsing.positions import cp_to_utf16, slugify, split_lines, utf16_len
+from ponder.index.parsing.positions import cp_to_utf16, github_slugs, slugify, split_lines, utf16_len
 from ponder.index.parsing.pseudo import parse_pseudocode
 from ponder.index.parsing.sentences import split_sentences
 
@@ -37,13 +38,28 @@ _MD = MarkdownIt("commonmark", {"html": True}).enable("table").disable(["inline"
 PSEUDO_EXTENSIONS = (".pseudo",)
 
 _WIKI = re.compile(r"(!?)\[\[([^\[\]\n]+?)\]\]")
+# `[[1]](https://…)`, `[[全文]] (url)`, `[[x]]（url）`: bracketed text right before a parenthesised
+# URL is the text of a citation, not a note name (CommonMark reads the first as a link with text `[1]`).
+_CITATION_AFTER = re.compile(r"\s*[(（]\s*<?[a-zA-Z][a-zA-Z0-9+.-]*://")
+# Inside a table the alias bar is escaped, `[[Note\|alias]]`; the backslash is not part of the name.
+_ALIAS_BAR = re.compile(r"\\?\|")
 _MDLINK = re.compile(
     r"(!?)\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]\(\s*(<[^>\n]+>|[^)\s]+)(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'))?\s*\)"
 )
-_BARE_URL = re.compile(r"<?\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s<>()\[\]]+>?")
+_BARE_URL = re.compile(r"<?\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s<>()\[\]（）]+>?")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _TAG = re.compile(r"(?<![\w/#&\\])#([^\W\d_][\w/\-]*|\d+[^\W\d][\w/\-]*|_[\w/\-]+)")
-_BLOCK_ID = re.compile(r"(?:^|\s)\^([A-Za-z0-9][A-Za-z0-9-]*)\s*$")
+# `text ^id` ends a block; so does `![[image.png]]^id` straight after an embed (Obsidian's help
+# vault itself links to such an id).
+_BLOCK_ID = re.compile(r"(?:^|\s|(?<=\]\]))\^([A-Za-z0-9][A-Za-z0-9-]*)\s*$")
+# `#### Title { #id }` (kramdown / pandoc / mdBook heading attributes): the id is the anchor.
+_HEADING_ATTR = re.compile(r"\s*\{\s*#([^\s{}]+)(?:\s+[^{}]*)?\}\s*$")
+# `<a id="x">`, `<a name="x">`, `<span id=x>`, `<h2 id='x'>`: HTML ids are fragment targets.
+_HTML_ID = re.compile(r"""<[a-zA-Z][a-zA-Z0-9]*\b[^<>]*?\s(?:id|name)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'<>`=]+))""")
+# A reference definition `[label]: destination "title"` (markdown-it says which lines are one).
+_REF_DEF = re.compile(r"^((?:\s*>)*\s{0,3})\[((?:[^\[\]\\]|\\.)+)\]:[ \t]*(<[^<>\n]*>|\S+)")
+# A reference use: `[text][label]`, `[label][]`, or a bare `[label]` (not followed by `(`, `[` or `:`).
+_REF_USE = re.compile(r"(!?)\[((?:[^\[\]\\\n]|\\.|\[[^\[\]\n]*\])*)\](?:\[((?:[^\[\]\\\n]|\\.)*)\]|(?![(\[:]))")
 _CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
 _ATX_TRAIL = re.compile(r"\s+#+\s*$")
 _LIST_MARKER = re.compile(r"^(\s*(?:[-*+]|\d{1,9}[.)])\s+(?:\[[ xX]\]\s+)?)")
@@ -156,33 +172,53 @@ def _str_list(v: object) -> list[str]:
 def _parse_markdown(note: Note, lines: list[str]) -> None:
     fm_lines = _front_matter(note, lines)
     body = [""] * fm_lines + lines[fm_lines:]
+    env: dict = {}
     try:
-        tokens = _MD.parse("\n".join(body))
+        tokens = _MD.parse("\n".join(body), env)
     except Exception as e:  # markdown-it should not fail, but a note must never take the index down
         note.problems.append(Problem("parse-error", f"Markdown could not be parsed: {e}", Range.of(0, 0)))
         return
     code_lines: set[int] = set(range(fm_lines))
+    verbatim: set[int] = set(range(fm_lines))  # code, where not even an HTML id counts
     heading_stack: list[int] = []
     current_heading: int | None = None
     prose: list[tuple[str, int, int, int | None]] = []  # (kind, first line, end line, heading) per prose unit
+    all_heads: list[tuple[str, str | None, int | None]] = []  # (text, explicit id, index in headings or None)
+    quoted: list[tuple[str, Range]] = []  # headings inside blockquotes, in order
     list_depth = 0
+    quote_depth = 0
     in_table = False
 
     for i, tok in enumerate(tokens):
         t = tok.type
         if t == "heading_open" and tok.map:
-            line = tok.map[0]
             level = int(tok.tag[1])
             h_text, h_range = _heading_text(lines, tok.map, tokens[i + 1].content)
+            explicit = None
+            attr = _HEADING_ATTR.search(h_text)
+            if attr and attr.start() > 0:
+                h_text, explicit = h_text[: attr.start()].rstrip(), attr.group(1)
+            if quote_depth:
+                # Quoted text (a template, a cited doc, a callout): not this note's outline, nor a
+                # duplicate of its headings; still an anchor, as GitHub gives it an id.
+                quoted.append((h_text, h_range))
+                all_heads.append((h_text, explicit, None))
+                continue
             while heading_stack and note.headings[heading_stack[-1]].level >= level:
                 heading_stack.pop()
             parent = heading_stack[-1] if heading_stack else None
+            all_heads.append((h_text, explicit, len(note.headings)))
             note.headings.append(Heading(level, h_text, slugify(h_text), h_range, parent))
             heading_stack.append(len(note.headings) - 1)
             current_heading = len(note.headings) - 1
+        elif t == "blockquote_open":
+            quote_depth += 1
+        elif t == "blockquote_close":
+            quote_depth -= 1
         elif t in ("fence", "code_block") and tok.map:
             start, end = tok.map
             code_lines.update(range(start, end))
+            verbatim.update(range(start, end))
             if t == "fence":
                 _add_fence(note, lines, tok, start, end)
         elif t == "html_block" and tok.map:
@@ -200,10 +236,16 @@ def _parse_markdown(note: Note, lines: list[str]) -> None:
         elif t == "paragraph_open" and tok.map:
             prose.append(("item" if list_depth else "sentence", tok.map[0], tok.map[1], current_heading))
 
+    _set_slugs(note, all_heads, quoted)
+    refs, ref_taken = _reference_definitions(note, lines, env.get("references") or {})
     for ln, line in enumerate(lines):
+        if ln in verbatim:
+            continue
+        if "<" in line:
+            _html_ids(note, ln, line)
         if ln in code_lines:
             continue
-        _scan_line(note, ln, line)
+        _scan_line(note, ln, line, refs, [ref_taken[ln]] if ln in ref_taken else [])
     for kind, start, end, heading in prose:
         _add_sentences(note, lines, kind, start, end, heading)
     for block_index, cb in enumerate(note.code_blocks):
@@ -216,6 +258,68 @@ def _parse_markdown(note: Note, lines: list[str]) -> None:
             )
             _add_code_lines(note, lines, cb.body_start, cb.body_end, heading)
     note.sentences.sort(key=lambda s: s.range.start)
+    note.links.sort(key=lambda l: l.range.start)  # reference definitions were read first
+    note.anchors.sort(key=lambda a: a.range.start)
+
+
+def _set_slugs(note: Note, heads: list[tuple[str, str | None, int | None]], quoted: list[tuple[str, Range]]) -> None:
+    """Heading ids as GitHub makes them over the whole document (quoted headings included):
+    the second `## Example` is `#example-1`, and `C#` / `C++` are `c` / `c-1`. An explicit
+    `{ #id }` is the id itself."""
+    slugs = iter(github_slugs([text for text, explicit, _ in heads if explicit is None]))
+    q = iter(quoted)
+    for text, explicit, index in heads:
+        slug = explicit if explicit is not None else next(slugs)
+        if index is None:
+            _, rng = next(q)
+            note.anchors.append(Anchor(text, slug, rng))
+        else:
+            h = note.headings[index]
+            note.headings[index] = Heading(h.level, h.text, slug, h.range, h.parent)
+
+
+def _html_ids(note: Note, ln: int, line: str) -> None:
+    """`<a id=..>`, `<a name=..>`, `<span id=..>`: fragment targets, found outside code spans."""
+    masked = _mask_code_spans(line)
+    for m in _HTML_ID.finditer(masked):
+        value = next(g for g in m.groups() if g is not None)
+        if value:
+            start = next(m.start(k) for k in (1, 2, 3) if m.group(k) is not None)
+            r = Range.of(ln, cp_to_utf16(line, start), ln, cp_to_utf16(line, start + len(value)))
+            note.anchors.append(Anchor(value, value, r))
+
+
+def _normalize_label(label: str) -> str:
+    """markdown-it's `normalizeReference`: case- and whitespace-insensitive."""
+    return " ".join(label.split()).lower().upper()
+
+
+def _reference_definitions(
+    note: Note, lines: list[str], defs: dict
+) -> tuple[dict[str, Link], dict[int, tuple[int, int]]]:
+    """Links for the `[label]: destination` lines markdown-it read as definitions: (label -> the
+    definition's link, line -> the columns the definition takes)."""
+    out: dict[str, Link] = {}
+    taken: dict[int, tuple[int, int]] = {}
+    for label, d in defs.items():
+        line_no = (d.get("map") or [None])[0]
+        if line_no is None or line_no >= len(lines) or label.startswith("^"):  # `[^1]:` is a footnote
+            continue
+        line = lines[line_no]
+        m = _REF_DEF.match(line)
+        if not m or _normalize_label(m.group(2)) != label:
+            continue  # the destination is on a later line: rare, left unchecked
+        dest, d_start, d_end = m.group(3), m.start(3), m.end(3)
+
+        def u(col: int, line: str = line) -> int:
+            return cp_to_utf16(line, col)
+
+        whole = Range.of(line_no, u(len(m.group(1))), line_no, u(d_end))
+        link = _dest_link(dest, d_start, d_end, line_no, u, whole, m.group(2), False, line[len(m.group(1)) : d_end])
+        note.links.append(link)
+        out[label] = link
+        taken[line_no] = (len(m.group(1)), d_end)
+    return out, taken
 
 
 def _heading_text(lines: list[str], span: list[int], inline: str) -> tuple[str, Range]:
@@ -230,15 +334,20 @@ def _heading_text(lines: list[str], span: list[int], inline: str) -> tuple[str, 
 
 
 def _add_fence(note: Note, lines: list[str], tok, start: int, end: int) -> None:
+    """A fenced block; 'unclosed' only when it runs to the end of the note. Inside a blockquote,
+    callout or list item the closing fence carries the container's markers (`> ````), and a
+    container that ends closes the fence with it (CommonMark): the rest of the note is prose."""
     info = tok.info.strip()
     lang = info.split()[0] if info else ""
-    last = lines[end - 1].strip() if end - 1 < len(lines) else ""
+    last = lines[end - 1] if end - 1 < len(lines) else ""
+    last = last[_QUOTE_MARKER.match(last).end() :] if _QUOTE_MARKER.match(last) else last
+    last = last.strip()
     fence_char = tok.markup[0] if tok.markup else "`"
     closed = end - start >= 2 and last.startswith(tok.markup) and set(last) <= {fence_char}
     body_end = end - 1 if closed else end
     r = Range.of(start, 0, end - 1, utf16_len(lines[end - 1]) if end - 1 < len(lines) else 0)
     note.code_blocks.append(CodeBlock(info, lang, r, start + 1, body_end, closed))
-    if not closed:
+    if not closed and all(not ln.strip() for ln in lines[end:]):
         note.problems.append(
             Problem(
                 "unclosed-fence",
@@ -255,14 +364,16 @@ def _mask_code_spans(line: str) -> str:
     return _CODE_SPAN.sub(lambda m: " " * len(m.group(0)), line)
 
 
-def _scan_line(note: Note, ln: int, line: str) -> None:
+def _scan_line(note: Note, ln: int, line: str, refs: dict, taken: list[tuple[int, int]]) -> None:
     masked = _mask_code_spans(line)
-    taken: list[tuple[int, int]] = []
+    taken = list(taken)
 
     def u(col: int) -> int:
         return cp_to_utf16(line, col)
 
     for m in _WIKI.finditer(masked):
+        if _MDLINK.match(masked, m.start()) or _CITATION_AFTER.match(masked, m.end()):
+            continue  # `[[1]](url)`: a markdown link whose text is `[1]`; `[[1]] (url)`: citation text
         link = _wikilink(m, ln, u)
         if link:
             note.links.append(link)
@@ -272,6 +383,32 @@ def _scan_line(note: Note, ln: int, line: str) -> None:
             continue
         note.links.append(_mdlink(m, ln, u))
         taken.append(m.span())
+    if refs and "[" in masked:
+        for m in _REF_USE.finditer(masked):
+            if _overlaps(m.span(), taken):
+                continue
+            label = _normalize_label(m.group(3) or m.group(2))
+            d = refs.get(label)
+            if d is None or label.startswith("^"):
+                continue  # `[x]` with no definition is plain text
+            whole = Range.of(ln, u(m.start()), ln, u(m.end()))
+            lab = 3 if m.group(3) else 2
+            label_range = Range.of(ln, u(m.start(lab)), ln, u(m.end(lab)))
+            note.links.append(
+                Link(
+                    d.kind,
+                    d.target,
+                    d.heading,
+                    d.block,
+                    m.group(2) or None,
+                    bool(m.group(1)),
+                    whole,
+                    label_range,
+                    m.group(0),
+                    label,
+                )
+            )
+            taken.append(m.span())
     for m in _BARE_URL.finditer(masked):
         if _overlaps(m.span(), taken):
             continue
@@ -308,7 +445,8 @@ def _split_anchor(target: str) -> tuple[str, str | None, str | None]:
 
 def _wikilink(m: re.Match, ln: int, u) -> Link | None:
     inner = m.group(2)
-    body, _, alias = inner.partition("|")
+    body, *rest = _ALIAS_BAR.split(inner, 1)
+    alias = rest[0] if rest else ""
     target_text = body.strip()
     if not target_text and not alias:
         return None
@@ -329,13 +467,16 @@ def _wikilink(m: re.Match, ln: int, u) -> Link | None:
 
 
 def _mdlink(m: re.Match, ln: int, u) -> Link:
-    dest = m.group(3)
-    d_start, d_end = m.start(3), m.end(3)
+    whole = Range.of(ln, u(m.start()), ln, u(m.end()))
+    return _dest_link(m.group(3), m.start(3), m.end(3), ln, u, whole, m.group(2), bool(m.group(1)), m.group(0))
+
+
+def _dest_link(dest: str, d_start: int, d_end: int, ln: int, u, whole: Range, text, embed: bool, raw: str) -> Link:
+    """A markdown link (inline or a reference definition) from its destination as written."""
     if dest.startswith("<") and dest.endswith(">"):
         dest, d_start, d_end = dest[1:-1], d_start + 1, d_end - 1
-    whole = Range.of(ln, u(m.start()), ln, u(m.end()))
     if _SCHEME.match(dest) and not re.match(r"^[a-zA-Z]:[\\/]", dest):
-        return Link("url", dest, None, None, m.group(2), bool(m.group(1)), whole, whole, m.group(0))
+        return Link("url", dest, None, None, text, embed, whole, whole, raw)
     path_part, heading, block = _split_anchor(dest)
     path_part = path_part.split("?", 1)[0]
     return Link(
@@ -343,11 +484,11 @@ def _mdlink(m: re.Match, ln: int, u) -> Link:
         target=unquote(path_part),
         heading=unquote(heading) if heading else None,
         block=block,
-        alias=m.group(2) or None,
-        embed=bool(m.group(1)),
+        alias=text or None,
+        embed=embed,
         range=whole,
         target_range=Range.of(ln, u(d_start), ln, u(d_start + len(path_part))),
-        raw=m.group(0),
+        raw=raw,
     )
 
 

@@ -66,6 +66,21 @@ def slugify(text: str) -> str:
     return s.replace(" ", "-")
 
 
+def github_slugs(texts: list[str]) -> list[str]:
+    """The ids GitHub gives a document's headings, in order: `slugify`, and a repeated slug
+    gets `-1`, `-2`, ... (github-slugger: the suffixed form must itself be unused)."""
+    seen: dict[str, int] = {}
+    out = []
+    for text in texts:
+        base = slug = slugify(text)
+        while slug in seen:
+            seen[base] += 1
+            slug = f"{base}-{seen[base]}"
+        seen[slug] = 0
+        out.append(slug)
+    return out
+
+
 def fold(text: str) -> str:
     """Case- and form-insensitive key for matching names: NFC + casefold, 'ё' == 'е'."""
     return unicodedata.normalize("NFC", text).casefold().replace("ё", "е").strip()

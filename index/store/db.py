@@ -228,6 +228,7 @@ class Store:
             headings=note.headings,
             links=note.links,
             block_ids=note.block_ids,
+            anchors=note.anchors,
             code_blocks=note.code_blocks,
             functions=note.functions,
             calls=note.calls,
