@@ -188,12 +188,13 @@ class FactIndex:
             for e in self.store.fact_postings(todo):
                 got[e[0]].append(e)
             self._postings.update(got)
-            while len(self._postings) > POSTINGS_KEPT:
-                self._postings.popitem(last=False)
         out: list[Entry] = []
         for k in keys:
             self._postings.move_to_end(k)
             out += self._postings[k]
+        # Trim only after reading: trimming first could evict a key this very call asked for.
+        while len(self._postings) > POSTINGS_KEPT:
+            self._postings.popitem(last=False)
         return out
 
     def candidates(self, fact: Fact, limit: int = 200, common: int = 250) -> list[Fact]:
