@@ -78,8 +78,11 @@ class Link:
     raw: str
     # A reference-style use (`[text][label]`, `[label][]`, `[label]`): the normalized label. Its
     # target is the definition's; the definition (`[label]: target`, a link with `ref` None) is
-    # where the target is written, so it alone is checked and rewritten.
+    # where the target is written, so it alone is rewritten and reported.
     ref: str | None = None
+    # Whether a broken target is reported here: not at a use (its definition is), nor at a
+    # definition that nothing uses (it renders nothing, so no reader can follow it).
+    checked: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,8 +32,8 @@ def check_note(graph: Graph, path: str, builtins: Iterable[str] = ()) -> list[Di
 def broken_links(graph: Graph, note: Note) -> list[Diagnostic]:
     out = []
     for i, link in enumerate(note.links):
-        if link.kind == "url" or link.ref is not None:
-            continue  # a reference use: its definition line carries the target and is checked
+        if link.kind == "url" or not link.checked:
+            continue  # a reference use (its definition is checked), or a definition nothing uses
         res = graph.resolve(link, note.path)
         shown = link.raw
         if res.path is None and graph.is_folder(link, note.path):

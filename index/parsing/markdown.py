@@ -258,6 +258,9 @@ def _parse_markdown(note: Note, lines: list[str]) -> None:
             )
             _add_code_lines(note, lines, cb.body_start, cb.body_end, heading)
     note.sentences.sort(key=lambda s: s.range.start)
+    used = {l.ref for l in note.links if l.ref is not None}
+    unused = {id(d) for label, d in refs.items() if label not in used}
+    note.links[:] = [_unchecked(l) if id(l) in unused else l for l in note.links]
     note.links.sort(key=lambda l: l.range.start)  # reference definitions were read first
     note.anchors.sort(key=lambda a: a.range.start)
 
@@ -287,6 +290,11 @@ def _html_ids(note: Note, ln: int, line: str) -> None:
             start = next(m.start(k) for k in (1, 2, 3) if m.group(k) is not None)
             r = Range.of(ln, cp_to_utf16(line, start), ln, cp_to_utf16(line, start + len(value)))
             note.anchors.append(Anchor(value, value, r))
+
+
+def _unchecked(link: Link) -> Link:
+    """The link, not to be reported when broken."""
+    return Link(*(getattr(link, f) for f in Link.__slots__[:-1]), False)
 
 
 def _normalize_label(label: str) -> str:
@@ -406,6 +414,7 @@ def _scan_line(note: Note, ln: int, line: str, refs: dict, taken: list[tuple[int
                     label_range,
                     m.group(0),
                     label,
+                    False,
                 )
             )
             taken.append(m.span())
