@@ -61,6 +61,9 @@ _REF_DEF = re.compile(r"^((?:\s*>)*\s{0,3})\[((?:[^\[\]\\]|\\.)+)\]:[ \t]*(<[^<>
 # A reference use: `[text][label]`, `[label][]`, or a bare `[label]` (not followed by `(`, `[` or `:`).
 _REF_USE = re.compile(r"(!?)\[((?:[^\[\]\\\n]|\\.|\[[^\[\]\n]*\])*)\](?:\[((?:[^\[\]\\\n]|\\.)*)\]|(?![(\[:]))")
 _CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
+# What GitHub's slug sees of inline markup: a link's or image's text, not its destination; no tags.
+_RENDERED_LINK = re.compile(r"!?\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]\([^)\n]*\)")
+_HTML_TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
 _ATX_TRAIL = re.compile(r"\s+#+\s*$")
 _LIST_MARKER = re.compile(r"^(\s*(?:[-*+]|\d{1,9}[.)])\s+(?:\[[ xX]\]\s+)?)")
 _QUOTE_MARKER = re.compile(r"^(\s*(?:>\s?)+)")
@@ -269,7 +272,8 @@ def _set_slugs(note: Note, heads: list[tuple[str, str | None, int | None]], quot
     """Heading ids as GitHub makes them over the whole document (quoted headings included):
     the second `## Example` is `#example-1`, and `C#` / `C++` are `c` / `c-1`. An explicit
     `{ #id }` is the id itself."""
-    slugs = iter(github_slugs([text for text, explicit, _ in heads if explicit is None]))
+    rendered = [_HTML_TAG.sub("", _RENDERED_LINK.sub(r"\1", text)) for text, explicit, _ in heads if explicit is None]
+    slugs = iter(github_slugs(rendered))
     q = iter(quoted)
     for text, explicit, index in heads:
         slug = explicit if explicit is not None else next(slugs)

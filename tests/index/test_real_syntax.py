@@ -255,3 +255,10 @@ def test_block_id_right_after_an_embed_is_a_block_id():
     assert [(b.id, b.line) for b in note.block_ids] == [("history-image", 0)]
     g = vault({"a.md": "![[history.png]]^history-image\n", "b.md": "![[a#^history-image]]", "history.png": None})
     assert codes(g, "b.md") == []
+
+
+def test_heading_slug_uses_the_rendered_text_of_inline_links_and_tags():
+    note = parse_note(
+        "r.md", "# Guide - [Book](https://example.org/b) - [List](https://example.org/l)\n## A <code>tag</code>\n"
+    )
+    assert [h.slug for h in note.headings] == ["guide---book---list", "a-tag"]
