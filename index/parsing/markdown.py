@@ -272,8 +272,7 @@ def _set_slugs(note: Note, heads: list[tuple[str, str | None, int | None]], quot
     """Heading ids as GitHub makes them over the whole document (quoted headings included):
     the second `## Example` is `#example-1`, and `C#` / `C++` are `c` / `c-1`. An explicit
     `{ #id }` is the id itself."""
-    rendered = [_HTML_TAG.sub("", _RENDERED_LINK.sub(r"\1", text)) for text, explicit, _ in heads if explicit is None]
-    slugs = iter(github_slugs(rendered))
+    slugs = iter(github_slugs([_rendered(text) for text, explicit, _ in heads if explicit is None]))
     q = iter(quoted)
     for text, explicit, index in heads:
         slug = explicit if explicit is not None else next(slugs)
@@ -283,6 +282,19 @@ def _set_slugs(note: Note, heads: list[tuple[str, str | None, int | None]], quot
         else:
             h = note.headings[index]
             note.headings[index] = Heading(h.level, h.text, slug, h.range, h.parent)
+
+
+def _rendered(text: str) -> str:
+    """A heading's text as GitHub renders it before slugging: links give their text, tags vanish;
+    code spans stay verbatim (`Vec<T>` keeps its `<T>`)."""
+    if "[" not in text and "<" not in text:
+        return text
+    out, pos = [], 0
+    for m in _CODE_SPAN.finditer(text):
+        out += [_HTML_TAG.sub("", _RENDERED_LINK.sub(r"\1", text[pos : m.start()])), m.group(0)]
+        pos = m.end()
+    out.append(_HTML_TAG.sub("", _RENDERED_LINK.sub(r"\1", text[pos:])))
+    return "".join(out)
 
 
 def _html_ids(note: Note, ln: int, line: str) -> None:
