@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ponder.index.knowledge.findings import fact_candidates
 from ponder.index.knowledge.view import VaultView
 from ponder.index.notes import Range
 from ponder.index.parsing.claims import sentence_hash
@@ -77,8 +78,18 @@ def candidates(vault: VaultView, path: str, k: int = 10, min_similarity: float =
     content stems (the same rare words, which also works where the embedding model does not
     know the language), and the definitions of the terms the claim uses (see `Definitions`).
     `similarity` is the vectors' cosine (0 without embeddings); pairs below `min_similarity`
-    are dropped unless the words ranked them among the first few or they define a term used."""
+    are dropped unless the words ranked them among the first few or they define a term used.
+
+    The fact layer's uncertain conflicts come first (a prohibition against a use of its verb, two
+    counts, two orders, values whose subjects only share words): the pairs most likely to be
+    contradictions, which only the model can settle."""
     out: list[Candidate] = []
+    seen: set[tuple] = set()
+    for c in fact_candidates(vault, path):
+        cand = Candidate(c.a.path, c.a.text, c.a.range, c.b.path, c.b.text, c.b.range, c.score)
+        if cand.key() not in seen:
+            seen.add(cand.key())
+            out.append(cand)
     for text, rng, vec in _claims(vault, path):
 
         def elsewhere(p: str, r: Range, rng: Range = rng) -> bool:
@@ -118,7 +129,11 @@ def candidates(vault: VaultView, path: str, k: int = 10, min_similarity: float =
                 x.similarity = _cosine(vec, other) if other else 0.0
             if x.similarity < min_similarity and not x.exempt:
                 continue
-            out.append(Candidate(path, text, rng, x.path, x.text, x.range, x.similarity))
+            cand = Candidate(path, text, rng, x.path, x.text, x.range, x.similarity)
+            if cand.key() in seen:
+                continue
+            seen.add(cand.key())
+            out.append(cand)
             got += 1
             if got >= k:
                 break

@@ -1,18 +1,14 @@
-"""TODO docstring."""
+"""The fact index: every note's facts filed by subject key, so that a note's conflicts are found by
+looking up a few rare keys instead of comparing with every fact in the vault."""
 
 from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
 
-from ponder.index.knowledge.conflicts import (
-    GENERIC,
-    Conflict,
-    _dedupe,
-    _same,
-    pair_conflict,
-)
-from ponder.index.knowledge.facts import Fact
+from ponder.index.knowledge.clash import GENERIC, Rarity, _same
+from ponder.index.knowledge.conflicts import Conflict, _dedupe, pair_conflict
+from ponder.index.knowledge.facts import Fact, FactKind
 
 
 def key_id(key: tuple) -> int:
@@ -23,15 +19,15 @@ def key_id(key: tuple) -> int:
 def subject_keys(f: Fact) -> set[tuple]:
     """The keys a fact is filed under: (kind, dimension, subject stem) for quantities, (order,
     stem) for orders, (verb, stem) for prohibitions; none for other facts."""
-    if f.kind == "quantity" and f.quantity is not None:
+    if f.kind == FactKind.QUANTITY and f.quantity is not None:
         scope = ("q", f.quantity.dim)
         words = (f.local | set(f.ident)) - GENERIC
         if f.quantity.per:
             words = words | {"per:" + f.quantity.per}
-    elif f.kind == "order":
+    elif f.kind == FactKind.ORDER:
         scope = ("o",)
         words = {s for clause in f.order for s in clause} - GENERIC
-    elif f.kind == "prohibition" and f.verb:
+    elif f.kind == FactKind.PROHIBITION and f.verb:
         return {("verb", f.verb)}
     else:
         return set()
@@ -105,6 +101,7 @@ class FactIndex:
         self._held = _Postings()
         self._all: _Postings | None = None if store is not None else _Postings()  # every stored note, when preloaded
         self._cache: OrderedDict[str, list[Fact]] = OrderedDict()
+        self.rarity = Rarity(store)  # which shared words tell a subject apart
         self._cached_notes = cached_notes
         # what was read of the store's keys, dropped whenever the store changes
         self._counts: dict[int, tuple[int, int]] = {}  # key -> (facts under it, counted up to cap)
@@ -192,7 +189,8 @@ class FactIndex:
         for k in keys:
             self._postings.move_to_end(k)
             out += self._postings[k]
-        # Trim only after reading: trimming first could evict a key this very call asked for.
+        # trimmed after reading: evicting first could drop a key this call asked for (a KeyError
+        # on a long note whose keys alone outnumber the cache)
         while len(self._postings) > POSTINGS_KEPT:
             self._postings.popitem(last=False)
         return out
@@ -209,7 +207,8 @@ class FactIndex:
         for k, path, i, flag in self._entries(rare):
             counts[(path, i)] = counts.get((path, i), 0) + (2 if flag or k in named else 1)
         best = sorted(
-            (pi for pi, n in counts.items() if n >= 2 or fact.kind == "prohibition"), key=lambda pi: (-counts[pi], pi)
+            (pi for pi, n in counts.items() if n >= 2 or fact.kind == FactKind.PROHIBITION),
+            key=lambda pi: (-counts[pi], pi),
         )
         return [f for f in (self._fact(p, i) for p, i in best[:limit]) if f is not None]
 
@@ -225,29 +224,29 @@ class FactIndex:
             got = out.setdefault(ids[k], [])
             if len(got) < limit:
                 f = self._fact(path, i)
-                if f is not None and f.kind == "prohibition":
+                if f is not None and f.kind == FactKind.PROHIBITION:
                     got.append(f)
         return out
 
-    def conflicts_of(self, path: str, per_fact: int = 3) -> list[Conflict]:
-        """Conflicts of `path`'s facts, at most `per_fact` each (the most similar subjects first):
-        a statement at odds with a dozen others needs one look, not a dozen warnings."""
+    def conflicts_of(self, path: str, guesses_per_fact: int = 3) -> list[Conflict]:
+        """Conflicts of `path`'s facts: every certain one (so that both sides find each other),
+        and at most `guesses_per_fact` uncertain ones per fact (candidates for the judge, the most
+        similar subjects first)."""
         out: list[Conflict] = []
         for f in self.facts_of(path):
-            if f.kind not in ("quantity", "order"):
+            if f.kind not in (FactKind.QUANTITY, FactKind.ORDER):
                 continue
-            found = 0
+            guesses = 0
             for g in self.candidates(f):
                 if g.kind != f.kind or (g.path == f.path and g.range == f.range):
                     continue
-                why = pair_conflict(f, g)
-                if why and f.kind == "quantity" and (self._states(g, f) or self._states(f, g)):
-                    why = None  # "16 GB RAM, 512 GB NVMe" against "16 GB": the agreeing value is the one meant
-                if why:
-                    out.append(Conflict(f, g, why))
-                    found += 1
-                    if found >= per_fact:
-                        break
+                c = pair_conflict(f, g, self.rarity)
+                if c and f.kind == FactKind.QUANTITY and (self._states(g, f) or self._states(f, g)):
+                    c = None  # "16 GB RAM, 512 GB NVMe" against "16 GB": the agreeing value is the one meant
+                if c is None or (not c.certain and guesses >= guesses_per_fact):
+                    continue
+                guesses += not c.certain
+                out.append(Conflict(f, g, c.why, c.certain, c.score))
         return _dedupe(out)
 
     def _states(self, sentence: Fact, value: Fact) -> bool:

@@ -19,7 +19,8 @@ hypothetical, question) from the sentence and the note's front matter, version/t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from functools import cache, lru_cache
 
 from ponder.index.notes import Note, Range, reduce_by_fields
@@ -168,13 +169,29 @@ _VERSION = re.compile(
     r"с|до|после|с)\s+(v?\d+(?:\.\d+)+|v\d+|version \d+|версии \d+(?:\.\d+)*)",
     re.I,
 )
+# a year in the sentence dates its claim ("75% of respondents in 2022"): another year, another time
+_YEAR = re.compile(r"(?<![\w.-])(?:19|20)\d\d(?![\w.-])")
+# sections that describe what a note argues against, or what was considered and left: their
+# claims are not the note's own ("Motivation" states the problem the proposal removes)
+_DISCUSSION = re.compile(
+    r"\b(motivation|background|problem|prior art|alternatives?|rationale|drawbacks?|considered|rejected|"
+    r"unresolved|open questions?|future (work|possibilities)|history|context|мотиваци|предыстори|проблем|"
+    r"альтернатив|рассмотренн|отвергнут|недостатк|открытые вопросы|истори)",
+    re.I,
+)
+
+
+def _section_status(heading: tuple[str, ...]) -> str | None:
+    return "discussion" if any(_DISCUSSION.search(h) for h in heading) else None
+
+
 _RFC = re.compile(
     r"\b(MUST NOT|SHALL NOT|SHOULD "
     r"NOT|MUST|SHALL|SHOULD|MAY|REQUIRED|RECOMMENDED|OPTIONAL|ДОЛЖЕН НЕ|НЕ "
     r"ДОЛЖЕН|ДОЛЖНА|ДОЛЖНО|ДОЛЖНЫ|ДОЛЖЕН|МОЖЕТ)\b"
 )
 _NEVER = re.compile(
-    r"\b(?:never(?:\s+ever)?|must not|mustn't|shall not|may not|is not allowed to|are "
+    r"\b(?:never(?:\s+ever)?|must not|must never|mustn't|shall not|shall never|is not allowed to|are "
     r"not allowed to|никогда\s+не|запрещено|нельзя|не должен|не должна|не должно|не "
     r"должны)\s+(?:be\s+|been\s+|get\s+|быть\s+)?([^\W\d_][\w-]*)",
     re.I,
@@ -182,12 +199,42 @@ _NEVER = re.compile(
 _ORDER_SPLIT = re.compile(
     r"\b(?:and\s+)?(?:only\s+)?then\b|,?\s*\b(?:а\s+)?(?:затем|потом|после этого|только потом)\b|\bfollowed by\b", re.I
 )
-_ORDER_MARK = re.compile(r"\b(first|then|before|afterwards|сначала|затем|потом|прежде|перед тем)\b", re.I)
+_ORDER_MARK = re.compile(r"\b(first|then|сначала|затем|потом)\b", re.I)
+# "the never type", "a never-ending": `never` as part of a noun phrase, not a directive
+_NEVER_NOUN = re.compile(r"\b(?:the|a|an|this|that|its|our|their)\s+(?:\[)?never\b", re.I)
+# "was never proposed", "has never been": history, not a rule
+_NEVER_PAST = re.compile(r"\b(?:was|were|has|have|had|did|would have)\s+never\b|\bnever\s+(?:was|were|had|did)\b", re.I)
+# Russian past tense after "никогда не": "никогда не удалял" reports, it does not forbid
+_RU_PAST = re.compile(r"(?:л|ла|ло|ли|лся|лась|лось|лись)$")
+# verbs of clicking through a user interface: two procedures share them without being one procedure
+UI_VERBS = {
+    stem(w)
+    for w in """click select choose press type open go navigate tap enter pick switch toggle drag scroll
+    нажмите нажать выберите выбрать откройте открыть введите ввести перейдите перейти щёлкните щелкните""".split()
+}
+# a code span that is just a value, possibly named: `600s`, `12.5MB/s`, `keep-daily 7`, `timeout: 30s`
+_VALUE_SPAN = re.compile(
+    r"\s*(?:[A-Za-z_][\w.-]*\s*[:=]?\s*)?[<>≤≥~]?\s*\d+(?:[.,]\d+)?\s*[^\W\d_]{0,6}(?:/[^\W\d_]{1,4})?\s*"
+)
+_CODE_SPAN_RX = re.compile(r"(`+)(.+?)\1")
+_PLACEHOLDER = re.compile(r"\{\{.*?\}\}|<[\w -]+>")
+_FLAG_VALUE = re.compile(r"(?:^|\s)--?[A-Za-z][\w-]*(?:=|\s+)\S+")
 _CONDITIONAL = re.compile(r"\b(if|when|unless|если|когда)\b", re.I)
 _CONST = re.compile(
     r"^\s*(?:CONST|CONSTANT|LET|SET|DEFINE|КОНСТ|КОНСТАНТА)?\s*([^\W\d][\w]*)\s*(?:=|<-|:=|←)\s*(.+?)\s*(?://.*)?$"
 )
 _TABLE_CELL = re.compile(r"\s*\|\s*")
+
+
+class FactKind(StrEnum):
+    """What a fact claims. Each kind that can clash has its rule in a module of its own
+    (`knowledge.quantity`, `knowledge.prohibition`, `knowledge.order`)."""
+
+    QUANTITY = "quantity"
+    PROHIBITION = "prohibition"
+    ORDER = "order"
+    RULE = "rule"  # an RFC 2119 requirement: extracted for the judge, compared by no rule
+    STATEMENT = "statement"  # a plain sentence on the other side of a prohibition
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +247,7 @@ class Quantity:
     raw: str = ""
     what: str | None = None  # the counted noun: "100 items per page" -> "item"
     at: int = 0  # where in the sentence the number stands
+    worded: bool = False  # a count in words ("three zones"): which things are counted is a guess
 
     __reduce__ = reduce_by_fields  # loading facts is on the diagnostics path (see notes.Position)
 
@@ -209,7 +257,7 @@ class Fact:
     path: str
     range: Range
     text: str
-    kind: str  # quantity | prohibition | order | rule
+    kind: FactKind
     stems: frozenset[str]
     local: frozenset[str]  # stems near the claim itself (the quantity or the prohibited verb), same clause
     ident: tuple[str, ...] = ()  # identifier parts when the subject is a named setting/constant
@@ -222,6 +270,9 @@ class Fact:
     heading: tuple[str, ...] = field(default=())
     name: str = ""  # the whole identifier, folded, when the subject is one named constant or setting
     row_key: frozenset[str] = frozenset()  # a table row's first cell: the row's subject
+    block: int = -1  # first line of the paragraph, list or table the claim is in (-1: its own)
+    attribute: frozenset[str] = frozenset()  # a table value's column header: which attribute of the row's subject
+    about_note: bool = False  # a front-matter value: its subject is the note itself
 
     __reduce__ = reduce_by_fields
 
@@ -241,9 +292,23 @@ def note_status(note: Note) -> str | None:
     return None
 
 
-def _env(words: set[str]) -> str | None:
+# an English environment word names an environment only in context ("in production", "the dev
+# profile"): "a restore test", "the staging area" or "local disk" are not environments
+_ENV_CONTEXT = re.compile(
+    r"\b(?:in|on|for|against)\s+(?:the\s+)?`?(\w+)`?\b|\b`?(\w+)`?\s+(?:environment|profile|cluster|deployment|"
+    r"build|mode|config|configuration|stage|instance|server|servers)\b",
+    re.I,
+)
+_ENV_ALWAYS = {"prod", "production", "development", "devel"} | {
+    w for keys in ENVIRONMENTS.values() for w in keys if re.match(r"[а-яё]", w)
+}
+
+
+def _env(plain: str) -> str | None:
+    words = {w.lower() for w in re.findall(r"\w+", plain)}
+    named = {w.lower() for m in _ENV_CONTEXT.finditer(plain) for w in m.groups() if w}
     for env, keys in ENVIRONMENTS.items():
-        if words & keys:
+        if (words & keys & _ENV_ALWAYS) or (named & keys):
             return env
     return None
 
@@ -263,6 +328,7 @@ def extract_facts(note: Note, sentences: list[tuple[str, tuple[str, ...], str, R
     if sentences is None:
         sentences = [(s.kind, tuple(note.heading_path(s.heading)), s.text, s.range) for s in note.sentences]
     fm_status = note_status(note)
+    blocks = _block_starts(note.text)
     out: list[Fact] = []
     table_header: list[str] | None = None
     last_row = -10
@@ -274,14 +340,31 @@ def extract_facts(note: Note, sentences: list[tuple[str, tuple[str, ...], str, R
                 table_header, last_row = cells, rng.start.line
                 continue
             last_row = rng.start.line
-            out += _facts_from_row(note.path, rng, text, cells, table_header, heading, fm_status)
-            continue
-        table_header = None
-        if kind == "code":
-            out += _facts_from_code(note.path, rng, text, heading, fm_status)
-            continue
-        out += _facts_from_sentence(note.path, rng, text, heading, fm_status)
+            found = _facts_from_row(note.path, rng, text, cells, table_header, heading, fm_status)
+        elif kind == "code":
+            table_header = None
+            found = _facts_from_code(note.path, rng, text, heading, fm_status)
+        else:
+            table_header = None
+            found = _facts_from_sentence(note.path, rng, text, heading, fm_status)
+        block = blocks[rng.start.line] if rng.start.line < len(blocks) else -1
+        out += [replace(f, block=block) for f in found]
     return _facts_from_front_matter(note, fm_status) + out
+
+
+def _block_starts(text: str) -> list[int]:
+    """For each line, the first line of the run of non-blank lines it belongs to (a paragraph, a
+    list, a table): two claims in one block are usually about different scopes ("Standard plan:
+    1 month; Plus plan: 12 months"), not the same thing stated twice."""
+    out: list[int] = []
+    start = 0
+    for i, line in enumerate(text.split("\n")):
+        if not line.strip() or line.lstrip().startswith("#"):
+            start = i + 1
+            out.append(i)
+        else:
+            out.append(start)
+    return out
 
 
 _FM_LINE = re.compile(r"^([^\s#:][^:]{0,40}):\s*(\S.*)$")
@@ -314,9 +397,9 @@ def _facts_from_front_matter(note: Note, fm_status: str | None) -> list[Fact]:
             # the note is the subject (like a table row's first cell): the other side must name it
             out.append(
                 Fact(
-                    kind="quantity",
+                    kind=FactKind.QUANTITY,
                     quantity=q,
-                    **{**base, "local": local, "stems": base["stems"] | title, "row_key": title},
+                    **{**base, "local": local, "stems": base["stems"] | title, "row_key": title, "about_note": True},
                 )
             )
     return out
@@ -324,9 +407,8 @@ def _facts_from_front_matter(note: Note, fm_status: str | None) -> list[Fact]:
 
 def _base(path: str, rng: Range, text: str, heading: tuple[str, ...], fm_status: str | None, ident=()) -> dict:
     plain = text.replace("`", "")
-    words = {w.lower() for w in re.findall(r"\w+", plain)}
     stems = frozenset(s for s in content_stems(plain) if s not in _UNIT_STEMS) | frozenset(ident)
-    vm = _VERSION.search(plain)
+    vm = _VERSION.search(plain) or _YEAR.search(plain)
     return dict(
         path=path,
         range=rng,
@@ -334,22 +416,56 @@ def _base(path: str, rng: Range, text: str, heading: tuple[str, ...], fm_status:
         stems=stems,
         local=stems,
         ident=tuple(ident),
-        env=_env(words),
-        status=fm_status or _status(plain),
+        env=_env(plain),
+        status=fm_status or _status(plain) or _section_status(heading),
         version=vm.group(0).lower() if vm else None,
         heading=heading,
     )
 
 
+def _example_spans(text: str) -> list[tuple[int, int]]:
+    """Where `text` (backticks removed) shows example values rather than stating them: code spans
+    that are more than a value (`date + "1M"`, a command line), template placeholders
+    (`{{30s}}`) and values of command-line flags (`--timeout 30s`)."""
+    spans: list[tuple[int, int]] = []
+    removed = 0
+    for m in _CODE_SPAN_RX.finditer(text):
+        ticks = len(m.group(1))
+        start = m.start() - removed
+        removed += 2 * ticks
+        if not _VALUE_SPAN.fullmatch(m.group(2)):
+            spans.append((start, start + len(m.group(2))))
+    plain = text.replace("`", "")
+    spans += [m.span() for m in _PLACEHOLDER.finditer(plain)]
+    spans += [m.span() for m in _FLAG_VALUE.finditer(plain)]
+    return spans
+
+
+def _directive(plain: str) -> re.Match | None:
+    """A prohibition the sentence states now ("never deletes", "MUST NOT store"), not a noun
+    ("the never type"), not history ("was never proposed") and not a past report in Russian."""
+    if _NEVER_NOUN.search(plain) or _NEVER_PAST.search(plain):
+        return None
+    m = _NEVER.search(plain)
+    if m is None or m.group(1).lower().endswith("ly"):
+        return None
+    if re.match(r"[а-яё]", m.group(1), re.I) and _RU_PAST.search(m.group(1).lower()):
+        return None
+    return m
+
+
 def _facts_from_sentence(path: str, rng: Range, text: str, heading, fm_status) -> list[Fact]:
     plain = text.replace("`", "")
+    examples = _example_spans(text)
     base = _base(path, rng, text, heading, fm_status, _idents(text))
     # a short line ("heater: oil-filled, 2 kW") leaves its subject to the heading above it
     implicit = frozenset(content_stems(heading[-1])) if heading and len(plain.split()) <= 6 else frozenset()
     # a count's subject runs on into the list it counts ("three zones: tomatoes, cucumbers, peppers")
+    if plain.rstrip().endswith(":"):
+        examples.append((0, len(plain)))  # "Seek forward 10 seconds:" introduces an example, it states no value
     out = [
         Fact(
-            kind="quantity",
+            kind=FactKind.QUANTITY,
             quantity=q,
             **{
                 **base,
@@ -359,15 +475,18 @@ def _facts_from_sentence(path: str, rng: Range, text: str, heading, fm_status) -
             },
         )
         for q in quantities(plain)
+        if not any(a <= q.at < b for a, b in examples)
     ]
-    m = _NEVER.search(plain)
-    if m and not m.group(1).lower().endswith("ly"):
-        out.append(Fact(kind="prohibition", verb=stem(m.group(1)), **{**base, "local": _local(plain, m.start(1), 5)}))
+    m = _directive(plain)
+    if m:
+        out.append(
+            Fact(kind=FactKind.PROHIBITION, verb=stem(m.group(1)), **{**base, "local": _local(plain, m.start(1), 5)})
+        )
     order = _order(plain)
     if order:
-        out.append(Fact(kind="order", order=order, **base))
+        out.append(Fact(kind=FactKind.ORDER, order=order, **base))
     if _RFC.search(text) and not out:
-        out.append(Fact(kind="rule", **base))
+        out.append(Fact(kind=FactKind.RULE, **base))
     return out
 
 
@@ -384,7 +503,7 @@ def _facts_from_code(path: str, rng: Range, text: str, heading, fm_status) -> li
         "name": ident_name(name),
     }
     qs = quantities(value) or _named_unit(name, value) or _bare(value, repeat=bool(set(parts) & _REPEAT_STEMS))
-    return [Fact(kind="quantity", quantity=_ident_role(q, parts), **base) for q in qs[:1]]
+    return [Fact(kind=FactKind.QUANTITY, quantity=_ident_role(q, parts), **base) for q in qs[:1]]
 
 
 def _facts_from_row(
@@ -402,11 +521,15 @@ def _facts_from_row(
         "row_key": frozenset(content_stems(subject)) | frozenset(parts),
     }
     out = []
-    for cell in cells[1:]:
+    for col, cell in enumerate(cells[1:], 1):
         for q in quantities(cell.replace("`", "")) or _bare(
             cell.replace("`", ""), whole=True, repeat=bool(set(parts) & _REPEAT_STEMS)
         ):
-            out.append(Fact(kind="quantity", quantity=_ident_role(q, parts), **base))
+            # the column says which attribute of the row's subject the value is (print vs drying temperature)
+            value_cell = len(re.findall(r"[^\W\d_]{2,}", cell.replace(q.raw, " "))) < 2
+            column = frozenset(content_stems(header[col])) if col < len(header) and value_cell else frozenset()
+            fact = Fact(kind=FactKind.QUANTITY, quantity=_ident_role(q, parts), **base, attribute=column)
+            out.append(replace(fact, local=fact.local | column))
             break
     return out[:1]
 
@@ -442,7 +565,7 @@ def _ident_role(q: Quantity, parts: tuple[str, ...]) -> Quantity:
         return q
     for role, keys in _IDENT_ROLE:
         if set(parts) & {stem(k) for k in keys}:
-            return Quantity(q.value, q.dim, role, q.high, q.per, q.raw)
+            return replace(q, role=role)
     return q
 
 
@@ -469,7 +592,9 @@ def quantities(text: str) -> list[Quantity]:
     taken: list[tuple[int, int]] = []
     for m in _QUANTITY.finditer(text):
         unit = m.group(3)
-        if unit.lower() in ("m", "d", "b", "с", "s") and not re.match(r"\d", text[m.start(1) :]):
+        if len(unit) == 1 and (unit.lower() in ("b", "б") or (unit.isupper() and unit not in "W")):
+            continue  # `14B`, `1M`, `3D`: billions, millions, dimensions; never bytes or months
+        if unit.lower() in ("m", "d", "с", "s") and not re.match(r"\d", text[m.start(1) :]):
             continue
         dim, factor = _unit_info(unit.lower(), bool(m.group(4)))
         lo = _num(m.group(1)) * factor
@@ -562,6 +687,7 @@ def _counts(text: str) -> list[Quantity]:
                 m.group(0),
                 stem(noun),
                 at=m.start(),
+                worded=True,
             )
         )
     m = _COUNTED_INV.match(text)
@@ -576,6 +702,7 @@ def _counts(text: str) -> list[Quantity]:
                 m.group(0).strip(" :—–"),
                 stem(m.group(1)),
                 at=m.start(1),
+                worded=True,
             )
         )
     return out
@@ -606,9 +733,45 @@ def _order(text: str) -> tuple[tuple[str, ...], ...]:
         return ()  # "if X then Y" is a condition, not a sequence
     parts = [p for p in _ORDER_SPLIT.split(text) if p and p.strip()]
     if len(parts) < 2:
-        m = re.search(r"(.+?)\bbefore\b(.+)", text, re.I)
-        if not m:
-            return ()
-        parts = [m.group(1), m.group(2)]
+        return ()  # "before"/"after" are as often about time ("before Rust 1.0") as about steps
     clauses = tuple(tuple(content_stems(p)) for p in parts)
     return clauses if sum(1 for c in clauses if c) >= 2 else ()
+
+
+_LEAD = re.compile(r"^[\s>*+\-\d.)\[\]!]*(?:(?:note|tip|important|warning|info)\]?[+-]?\s*)?", re.I)
+_ADVERBS = {
+    "always",
+    "never",
+    "first",
+    "then",
+    "please",
+    "now",
+    "next",
+    "finally",
+    "сначала",
+    "затем",
+    "потом",
+    "всегда",
+}
+_OBJECT_START = {"the", "a", "an", "your", "it", "them", "this", "these", "all", "each", "every", "any", "its", "their"}
+
+
+def is_instruction(text: str) -> bool:
+    """An imperative step ("Heat the nozzle to 240 °C", "Нажмите кнопку"): its values are
+    parameters of its own procedure, not claims about the thing in general."""
+    words = re.findall(r"[^\W\d_][\w'-]*", _LEAD.sub("", text))
+    while words and words[0].lower() in _ADVERBS:
+        words = words[1:]
+    if len(words) < 2:
+        return False
+    first = words[0].lower()
+    if re.match(r"[а-яё]", first):
+        return first.endswith(("ите", "йте"))
+    return words[1].lower() in _OBJECT_START and first not in _OBJECT_START
+
+
+def statement_fact(path: str, rng: Range, text: str, heading: tuple[str, ...] = ()) -> Fact:
+    """A plain sentence as a fact (the other side of a prohibition): its stems, and the scope
+    qualifiers a fact has (status: a statement marked superseded claims nothing; environment;
+    version)."""
+    return Fact(kind=FactKind.STATEMENT, **_base(path, rng, text, heading, None))

@@ -1,12 +1,18 @@
-"""Fact conflicts as diagnostics: one warning per side, each quoting and pointing at the other;
-pairs the user chose to ignore are dropped."""
+"""Fact conflicts as findings: the certain ones as `fact-conflict` diagnostics (one warning per
+side, each quoting and pointing at the other), the uncertain ones as candidates for the model
+judge. Pairs the user chose to ignore are dropped from both."""
 
 from __future__ import annotations
 
-from ponder.index.knowledge.conflicts import conflict_diagnostic
-from ponder.index.knowledge.prohibitions import prohibition_conflicts
+from ponder.index.knowledge.conflicts import Conflict, conflict_diagnostic, pair_key
+from ponder.index.knowledge.prohibition import prohibition_conflicts
 from ponder.index.knowledge.view import VaultView
 from ponder.index.notes import Diagnostic
+
+
+def conflicts_of(vault: VaultView, path: str) -> list[Conflict]:
+    """Every conflict of `path`'s claims, certain or not, each with `path`'s side as `a`."""
+    return vault.facts.conflicts_of(path) + prohibition_conflicts(vault, path)
 
 
 def _dedupe_diags(items: list[Diagnostic]) -> list[Diagnostic]:
@@ -22,11 +28,18 @@ def _dedupe_diags(items: list[Diagnostic]) -> list[Diagnostic]:
 
 def fact_conflicts(vault: VaultView, paths: list[str]) -> list[Diagnostic]:
     """`fact-conflict` diagnostics located in `paths`, each pointing at the other side."""
-    fi = vault.facts
     ignored = vault.store.ignored_pairs()
     out: list[Diagnostic] = []
     for path in paths:
-        for c in fi.conflicts_of(path):
-            out.append(conflict_diagnostic(c.a, c.b.path, c.b.range, c.b.text, c.why))
-        out += prohibition_conflicts(vault, path)
+        for c in conflicts_of(vault, path):
+            if c.certain:
+                out.append(conflict_diagnostic(c.a, c.b.path, c.b.range, c.b.text, c.why))
     return [d for d in _dedupe_diags(out) if not d.data or d.data.get("pair") not in ignored]
+
+
+def fact_candidates(vault: VaultView, path: str) -> list[Conflict]:
+    """The uncertain conflicts of `path` (a prohibition against a use of its verb, two counts, two
+    orders, values whose subjects only share words): pairs for the judge, most likely first."""
+    ignored = vault.store.ignored_pairs()
+    found = [c for c in conflicts_of(vault, path) if not c.certain and pair_key(c.a.text, c.b.text) not in ignored]
+    return sorted(found, key=lambda c: -c.score)

@@ -14,6 +14,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 
+from ponder.index.knowledge.facts import FactKind
 from ponder.index.knowledge.view import VaultView
 from ponder.index.notes import Diagnostic, Range, Related
 from ponder.index.parsing.claims import LINK_SYNTAX
@@ -188,16 +189,16 @@ class Relatedness:
         """Notes with a fact about a subject `path` states a value for (the return value), found through
         the fact index by its rarer keys only (a key on more than 50 facts is skipped: bounded at
         20k notes); a step every `per_step` facts."""
-        from ponder.index.knowledge.conflicts import subjects_match
+        from ponder.index.knowledge.clash import subjects_match
 
         fi = self.vault.facts
         out: set[str] = set()
         done = 0
         for f in fi.facts_of(path):
-            if f.kind != "quantity":
+            if f.kind != FactKind.QUANTITY:
                 continue
             for g in fi.candidates(f, limit=20, common=50):
-                if g.path != path and g.kind == "quantity" and subjects_match(f, g):
+                if g.path != path and g.kind == FactKind.QUANTITY and subjects_match(f, g):
                     out.add(g.path)
             done += 1
             if done % per_step == 0:
@@ -209,12 +210,12 @@ class Relatedness:
         notes state a value for the same thing."""
         key = (a, b) if a < b else (b, a)
         if key not in self._shared:
-            from ponder.index.knowledge.conflicts import subjects_match
+            from ponder.index.knowledge.clash import subjects_match
 
             fi = self.vault.facts
-            fb = [g for g in fi.facts_of(b) if g.kind == "quantity"]
+            fb = [g for g in fi.facts_of(b) if g.kind == FactKind.QUANTITY]
             self._shared[key] = (
-                sum(1 for f in fi.facts_of(a) if f.kind == "quantity" and any(subjects_match(f, g) for g in fb))
+                sum(1 for f in fi.facts_of(a) if f.kind == FactKind.QUANTITY and any(subjects_match(f, g) for g in fb))
                 if fb
                 else 0
             )

@@ -26,6 +26,9 @@ STOP = set(
     зачем всех никогда можно при наконец два об другой хоть после над больше тот через эти нас про всего них какая
     много разве три эту моя впрочем хорошо свою этой перед иногда лучше чуть том нельзя такой им более всегда конечно
     всю между это см также
+    after before during within past due since ago later earlier yet still even ever every always never
+    ваш ваши вашего вашей ваших наш наши нашего их который которая которое которые которых которой котором
+    течение течении весь вся всё свой своя своё свои любой каждый каждая каждое
     """.split()
 )
 _IRREGULAR = {
@@ -114,6 +117,8 @@ def stem(word: str) -> str:
             if suf == "s" and w.endswith(("ss", "us", "is")):
                 break
             w = w[: -len(suf)] + ("i" if suf in ("ies", "ied") else "")
+            if suf in ("ed", "ing") and len(w) > 3 and w[-1] == w[-2] and w[-1] not in "lsz":
+                w = w[:-1]  # dropped -> drop, running -> run
             break
     if w.endswith("y") and len(w) > 3:
         w = w[:-1] + "i"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from ponder.index.knowledge.conflicts import pair_conflict
-from ponder.index.knowledge.facts import extract_facts, quantities
-from ponder.index.knowledge.prohibitions import prohibition_clash
+from ponder.index.knowledge.facts import extract_facts, quantities, statement_fact
+from ponder.index.knowledge.prohibition import prohibition_clash
+from ponder.index.notes import Range
 from ponder.index.parsing.markdown import parse_note
-from ponder.index.parsing.stems import content_stems
 
 
 def facts(text: str, path: str = "n.md", kind: str | None = None):
@@ -18,7 +18,8 @@ def facts(text: str, path: str = "n.md", kind: str | None = None):
 
 def conflict(a: str, b: str, pa: str = "a.md", pb: str = "b.md"):
     fa, fb = facts(a, pa), facts(b, pb)
-    return [pair_conflict(x, y) for x in fa for y in fb if x.kind == y.kind and pair_conflict(x, y)]
+    found = [pair_conflict(x, y) for x in fa for y in fb if x.kind == y.kind]
+    return [c for c in found if c is not None and c.certain]
 
 
 @pytest.mark.parametrize(
@@ -171,8 +172,8 @@ def test_different_subjects_do_not_conflict():
 )
 def test_prohibitions(rule, statement, clash):
     (p,) = facts(rule, kind="prohibition")
-    got = prohibition_clash(p, frozenset(content_stems(statement)), statement)
-    assert bool(got) is clash
+    got = prohibition_clash(p, statement_fact("other.md", Range.of(0, 0), statement))
+    assert bool(got and got.certain) is clash
 
 
 def test_russian_prohibition_is_extracted():
@@ -324,8 +325,133 @@ def test_front_matter_values_are_facts_about_their_note(note, row, other_note):
         ),
     ],
 )
-def test_counts_in_words_of_the_same_things(a, b, example):
+def test_counts_in_words_are_candidates_for_the_judge_not_findings(a, b, example):
     (q,) = [f.quantity for f in facts(a, kind="quantity")]
-    assert q.dim == "count" and q.value == 3
-    assert conflict(a, b)
+    assert q.dim == "count" and q.value == 3 and q.worded
+    # which things are counted is a guess ("two main changes" / "three main approaches")
+    assert conflict(a, b) == []
+    guesses = [pair_conflict(x, y) for x in facts(a, "a.md") for y in facts(b, "b.md") if x.kind == y.kind]
+    assert any(c is not None and not c.certain for c in guesses)
     assert conflict(a, example) == []  # an example list is not a count
+
+
+# --- what real notes taught: each pattern must stay silent, in English and Russian ----------
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        # 1. example values in code, placeholders and command-line flags
+        (
+            'Due dates: use `date + "1M"` for a month from now.',
+            'The refund window: a month, `date + "1w"` in the formula.',
+        ),
+        (
+            "Run `vegeta attack -duration={{30s}}` to load the API server.",
+            "Run `wait4x http --timeout {{60s}}` against the API server.",
+        ),
+        (
+            "Запустите `stress --timeout 60s` для нагрузки на сервер API.",
+            "Запустите `stress --timeout 30s` на сервере API.",
+        ),
+        # 2. two scopes in one paragraph or list
+        (
+            "Sync history: on the Standard plan notes are kept for 1 month.\nOn the Plus plan notes are kept for 12 months.",
+            "",
+        ),
+        ("История: на стандартном плане заметки хранятся 1 месяц.\nНа плане Plus заметки хранятся 12 месяцев.", ""),
+        # 3. a number suffix that is no unit
+        (
+            "The 14B model answers in Russian; the model loads fast.",
+            "The 32B model answers in Russian; the model loads slowly.",
+        ),
+        ("Split the archive with `--block 1M` chunks per volume.", "Each volume of the archive is kept for 1 month."),
+        # 6. counts of different things
+        ("There are two main motivations for this change.", "This RFC has three main motivations for the change."),
+    ],
+)
+def test_patterns_from_real_notes_are_not_findings(a, b):
+    if not b:  # one note: the two lines of one block
+        fs = facts(a, "a.md", "quantity")
+        assert all(pair_conflict(x, y) is None for x in fs for y in fs if x is not y)
+    else:
+        assert conflict(a, b) == []
+
+
+@pytest.mark.parametrize(
+    "rule, statement",
+    [
+        # 4. "never X" against an unrelated use of X
+        (
+            "Obsidian can never access your data with end-to-end encryption.",
+            "Clipboard access is needed to pass text to the app.",
+        ),
+        ("The [never type `!`] coerces to any type.", "Each type implements the trait."),
+        # 5. hedges and history are no prohibitions
+        ("Some options may not be available on macOS.", "More options are available on Linux."),
+        ("This design was never proposed before this RFC.", "This RFC proposes the design."),
+        ("Этот вариант никогда не рассматривали раньше.", "Мы рассматривали этот вариант на встрече."),
+        # 8. agreement read as a conflict: the other side is negated too
+        ("The importer never connects to Microsoft servers.", "The importer needs no connection to Microsoft servers."),
+        ("Импорт никогда не подключается к серверам Microsoft.", "Импорту не нужно подключение к серверам Microsoft."),
+    ],
+)
+def test_prohibitions_that_are_not_findings(rule, statement):
+    ps = facts(rule, kind="prohibition")
+    got = [prohibition_clash(p, statement_fact("other.md", Range.of(0, 0), statement)) for p in ps]
+    assert not any(c and c.certain for c in got)
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        # 7. steps of two unrelated procedures through a user interface
+        ("Type `[[` in the editor, then select the file to link.", "Select the text, then type `[[` to link it."),
+        ("Нажмите «Импорт», затем выберите файл архива.", "Выберите папку, затем нажмите «Импорт»."),
+    ],
+)
+def test_ui_steps_of_two_procedures_are_not_findings(a, b):
+    assert conflict(a, b) == []
+
+
+def test_imperative_steps_of_two_procedures_keep_their_own_values():
+    assert (
+        conflict("Heat the nozzle to 240 °C and push the filament through.", "Always heat the nozzle to 250 °C first.")
+        == []
+    )
+
+
+def test_a_table_value_is_about_its_column():
+    drying = "| Material | Drying temperature | Time |\n|---|---|---|\n| PETG | 65 °C | 180 min |\n"
+    printing = "| Material | Nozzle temperature |\n|---|---|\n| PETG | 240 °C |\n"
+    assert conflict(drying, printing) == []
+    assert conflict(printing, "PETG is printed with a nozzle temperature of 250 °C.")  # the same column, named
+    assert conflict(printing, "PETG is dried at 65 °C for four hours.") == []  # another attribute
+
+
+def test_a_statement_marked_superseded_clears_a_prohibition_conflict():
+    rule = "The master key is never written to disk unencrypted."
+    (p,) = facts(rule, kind="prohibition")
+    plain = "For unattended boots, write the master key to /etc/orbit/master.key in plain form."
+    assert prohibition_clash(p, statement_fact("d.md", Range.of(0, 0), plain)).certain
+    marked = plain + " *(superseded)*"
+    assert prohibition_clash(p, statement_fact("d.md", Range.of(0, 0), marked)) is None
+
+
+def test_fact_index_keeps_keys_it_was_asked_for(monkeypatch):
+    """Regression: a lookup holding cached keys and more new ones than the cache keeps raised
+    KeyError (the LRU evicted keys of the same call before reading them)."""
+    from ponder.index.knowledge import fact_index
+
+    class Store:
+        def fact_postings(self, keys):
+            return [(k, "n.md", 0, 0) for k in keys]
+
+    monkeypatch.setattr(fact_index, "POSTINGS_KEPT", 4)
+    fi = fact_index.FactIndex.__new__(fact_index.FactIndex)
+    from collections import OrderedDict
+
+    fi.store, fi._postings = Store(), OrderedDict()
+    fi._stored_entries([1, 2, 3])
+    got = fi._stored_entries([1, 2, 3, 4, 5, 6, 7, 8])  # 1-3 cached, 5 new: more than the cache keeps
+    assert sorted(e[0] for e in got) == [1, 2, 3, 4, 5, 6, 7, 8]
