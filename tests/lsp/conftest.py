@@ -142,7 +142,9 @@ async def start(tmp_path):
     """`await start(files_or_vault, init_options=..., caps=..., env=..., configuration=...)` -> Session."""
     clients: list[LanguageClient] = []
 
-    async def _start(files, init_options=None, caps=None, env=None, configuration=None, wait=True) -> Session:
+    async def _start(
+        files, init_options=None, caps=None, env=None, configuration=None, wait=True, no_root=False
+    ) -> Session:
         vault = files if isinstance(files, Vault) else write_vault(tmp_path / "vault", files)
         client = LanguageClient(configuration=configuration, converter_factory=default_converter)
         from pytest_lsp.client import DEFAULT_CLIENT_FEATURES
@@ -165,8 +167,9 @@ async def start(tmp_path):
         await client.initialize_session(
             t.InitializeParams(
                 capabilities=caps or capabilities(),
-                root_uri=from_fs_path(str(vault.root)),
-                workspace_folders=[t.WorkspaceFolder(from_fs_path(str(vault.root)), "vault")],
+                # no_root: an editor started on a lone file names no folder at all
+                root_uri=None if no_root else from_fs_path(str(vault.root)),
+                workspace_folders=None if no_root else [t.WorkspaceFolder(from_fs_path(str(vault.root)), "vault")],
                 initialization_options=NO_EMBED if init_options is None else init_options,
             )
         )

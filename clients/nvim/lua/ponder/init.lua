@@ -18,6 +18,38 @@ local function notify(msg, level)
   vim.notify('Ponder: ' .. msg, level or vim.log.levels.INFO)
 end
 
+--- Files or folders that mark a vault's root, nearest first.
+M.root_markers = { 'ponder.toml', '.obsidian', '.git' }
+
+local told_roots = {}
+
+--- The vault for buffer `bufnr`: the nearest folder holding a root marker; else the working
+--- directory when the note is under it (but never $HOME or /, which would index everything);
+--- else the note's folder. Without a marker the user is told once per folder.
+function M.root(bufnr)
+  local name = vim.api.nvim_buf_get_name(bufnr)
+  local marked = vim.fs.root(bufnr, M.root_markers)
+  if marked then
+    return marked
+  end
+  local file = vim.fs.normalize(vim.fn.fnamemodify(name, ':p'))
+  local dir = vim.fs.dirname(file)
+  local cwd = vim.fs.normalize(vim.fn.getcwd())
+  local home = vim.fs.normalize(vim.uv.os_homedir() or '')
+  local root = dir
+  if cwd ~= '/' and cwd ~= home and vim.startswith(file, cwd .. '/') then
+    root = cwd
+  end
+  if not told_roots[root] then
+    told_roots[root] = true
+    vim.schedule(function()
+      notify(('no ponder.toml, .obsidian or .git above %s: using %s as the vault. To pin it, add a ponder.toml '
+        .. "(or .git) there, or set root_dir in vim.lsp.config('ponder', { ... })"):format(vim.fn.fnamemodify(file, ':t'), root))
+    end)
+  end
+  return root
+end
+
 --- The Ponder client attached to `bufnr`, if any.
 function M.client(bufnr)
   return vim.lsp.get_clients({ bufnr = bufnr or 0, name = 'ponder' })[1]
