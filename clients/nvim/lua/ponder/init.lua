@@ -130,6 +130,14 @@ end
 
 --- Create the buffer-local commands for a buffer the Ponder client attached to.
 function M.attach(client, bufnr)
+  -- Completion items are snippets whose text is the whole name and the closing `]]`
+  -- (`[[Внутренние ссылки]]`). The menu inserts the label; accepting an item (<C-y>) then
+  -- applies the item's edit only where vim.lsp.completion is enabled for the buffer, also for
+  -- <C-x><C-o>. No autotrigger: typing stays as the user set it up.
+  -- `vim.g.ponder_lsp_completion = false` leaves completion to the user's own setup.
+  if vim.g.ponder_lsp_completion ~= false and vim.lsp.completion and vim.lsp.completion.enable then
+    vim.lsp.completion.enable(true, client.id, bufnr, { autotrigger = false })
+  end
   local function cmd(name, fn, opts)
     vim.api.nvim_buf_create_user_command(bufnr, name, fn, vim.tbl_extend('force', { desc = 'Ponder: ' .. M.commands[name] }, opts or {}))
   end
