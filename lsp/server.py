@@ -31,6 +31,7 @@ from ponder.lsp.events import Events
 from ponder.lsp.llm.service import ModelService
 from ponder.lsp.session import Session
 from ponder.lsp.settings import PonderSettings, load_settings
+from ponder.lsp.watcher import VaultWatcher
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -85,6 +86,8 @@ class PonderServer(LanguageServer):
         self.loop: asyncio.AbstractEventLoop | None = None  # the message loop, once serving
         self.events = Events()  # what changed; features subscribe (lsp/events.py)
         self.status_providers: dict[str, Callable[[], Any]] = {}  # ponder.status sections read on the loop
+        self.watcher = VaultWatcher(self)  # the vault's folder, watched here when the client does not
+        self.client_watches = False  # the client registered our file watchers
 
     # --- client facts -------------------------------------------------------------------
 
@@ -253,12 +256,15 @@ class PonderServer(LanguageServer):
         self.session = Session(self.root, self.settings.index, self.settings.embedding)
         self._session_ready.set()  # jobs queue behind the vault's opening
         await self.session.open()
+        if not self.client_watches:
+            self.watcher.start(self.root, self.settings.index)
         self.spawn(self.index_in_background())
 
     async def restart(self) -> None:
         old = self.session
         self.session = None
         self._session_ready.clear()
+        self.watcher.stop()
         await self.model.close()  # its result cache lives in the old index database
         if old is not None:
             await old.close()
@@ -339,6 +345,17 @@ class Reporter:
             self.server.work_done_progress.end(self.token, t.WorkDoneProgressEnd(message=message))
 
 
+async def register_watchers(ls: PonderServer, reg: t.Registration) -> None:
+    """Ask the client to watch the vault's notes; where it refuses, the server watches them."""
+    try:
+        await ls.client_register_capability_async(t.RegistrationParams([reg]))
+    except Exception as e:
+        log.warning("the client did not register file watchers (%s): watching the vault here", e)
+        ls.client_watches = False
+        if ls.session is not None and ls.root is not None:
+            ls.watcher.start(ls.root, ls.settings.index)
+
+
 def build() -> PonderServer:
     server = PonderServer()
 
@@ -373,7 +390,8 @@ def build() -> PonderServer:
                 t.WORKSPACE_DID_CHANGE_WATCHED_FILES,
                 t.DidChangeWatchedFilesRegistrationOptions(watchers),
             )
-            ls.spawn(ls.client_register_capability_async(t.RegistrationParams([reg])))
+            ls.client_watches = True
+            ls.spawn(register_watchers(ls, reg))
         if ls.root is not None:
             await ls.start_session()
         else:
@@ -392,6 +410,7 @@ def build() -> PonderServer:
 
     @server.feature(t.SHUTDOWN)
     async def shutdown(ls: PonderServer, params: Any) -> None:
+        ls.watcher.stop()
         for task in list(ls.background):
             task.cancel()
         await ls.model.close()
