@@ -90,8 +90,15 @@ function M.exec(bufnr, command, arguments, on_result)
   end)
 end
 
---- Show a server answer: markdown text in a float, anything else as a message.
+--- Show a server answer: markdown text in a float, an error the server has not already shown
+--- (window/showMessage; `shown`) as a warning, anything else as a message.
 local function show(result, fallback)
+  if type(result) == 'table' and type(result.error) == 'string' then
+    if result.shown ~= true then
+      notify(result.error, vim.log.levels.WARN)
+    end
+    return
+  end
   if type(result) == 'table' and type(result.markdown) == 'string' then
     result = result.markdown
   end
