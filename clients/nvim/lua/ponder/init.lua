@@ -119,9 +119,11 @@ local function format_status(s)
   if type(embedding) == 'table' then
     embedding = embedding.state or vim.inspect(embedding)
   end
-  return ('%s notes in %s; indexed: %s; embeddings: %s (%s/%s chunks); %s'):format(
-    tostring(s.notes), s.vault, tostring(s.indexed), tostring(embedding),
-    tostring(s.embedded), tostring(s.chunks), M.statusline() ~= '' and M.statusline() or 'idle')
+  if embedding ~= 'off' then  -- counts only when embeddings are on: "idle (0/146)" read as stuck
+    embedding = ('%s (%s/%s chunks)'):format(tostring(embedding), tostring(s.embedded), tostring(s.chunks))
+  end
+  return ('%s notes in %s; indexed: %s; embeddings: %s; %s'):format(
+    tostring(s.notes), s.vault, tostring(s.indexed), embedding, M.statusline() ~= '' and M.statusline() or 'idle')
 end
 
 --- The diagnostic under the cursor that a pair can be ignored for (a conflict between notes).
