@@ -247,3 +247,26 @@ def test_explain_with_no_model_says_so_once(editor, tmp_path):
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_help_and_status_with_the_minimal_init(editor, tmp_path):
+    """`:help ponder` works with the README's init (shipped doc/tags, kept current), and
+    :PonderStatus says embeddings are off when they are, not "idle (0/N chunks)"."""
+    import shutil
+    import subprocess
+
+    copy = tmp_path / "doc"
+    shutil.copytree(PLUGIN / "doc", copy)
+    (copy / "tags").unlink()
+    subprocess.run([find_nvim(), "--headless", "-c", f"helptags {copy}", "-c", "q"], timeout=60, check=True)
+    assert (copy / "tags").read_text("utf-8") == (PLUGIN / "doc" / "tags").read_text("utf-8"), "re-run helptags"
+
+    vault = write(tmp_path / "vault", {"ponder.toml": "", "a.md": "# A\n"})
+    ed = editor(vault, "a.md")
+    assert ed.attached() and ed.indexed()
+    ed.keys(":PonderStatus<CR>", 0.2)
+    said = ed.wait(lambda: "embeddings:" in ed.messages() and ed.messages(), 10)
+    assert "embeddings: off;" in said and "chunks" not in said, said
+    ed.keys(":help ponder-root<CR>", 0.3)
+    assert ed.lua("return vim.bo.buftype") == "help" and "E149" not in ed.messages(), ed.messages()
+    assert ed.lua("return vim.fn.expand('%:t')") == "ponder.txt"
