@@ -21,7 +21,7 @@ from pytest_lsp.client import register_lsp_features
 from ponder.index.parsing.positions import utf16_len
 
 REPO = Path(__file__).resolve().parents[2]
-VAULT_ORBIT = (REPO / "../shared/eval/vault-orbit").resolve()
+LABELLED_VAULT = REPO / "bench" / "eval" / "vault-dacha"  # the project's own, so a fresh clone runs every test
 CURSOR = "$0"
 
 
@@ -62,10 +62,8 @@ def write_vault(root: Path, files: dict[str, str]) -> Vault:
     return v
 
 
-def copy_orbit(dst: Path) -> Vault:
-    if not VAULT_ORBIT.is_dir():
-        pytest.skip(f"the shared eval vault is missing: {VAULT_ORBIT}")
-    shutil.copytree(VAULT_ORBIT, dst, ignore=shutil.ignore_patterns(".ponder"))
+def copy_labelled(dst: Path) -> Vault:
+    shutil.copytree(LABELLED_VAULT, dst, ignore=shutil.ignore_patterns(".ponder"))
     return Vault(dst)
 
 
