@@ -38,7 +38,7 @@ from ponder.index.parsing.positions import (
     utf16_to_utf8,
 )
 from ponder.index.settings import EmbeddingSettings, IndexSettings
-from ponder.index.store.files import walk
+from ponder.index.store.files import IgnoreRules, walk
 from ponder.index.vault import IndexReport, Vault
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "CodeBlock",
     "Diagnostic",
     "EmbeddingSettings",
+    "IgnoreRules",
     "IndexReport",
     "IndexSettings",
     "Link",

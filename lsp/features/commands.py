@@ -13,6 +13,15 @@ def register(server) -> None:
         ls.spawn(ls.index_in_background())
         return {"started": True}
 
+    @server.command("ponder.showDocument")
+    async def show_document(ls, *args):
+        """Open a note in the editor (after "Create note" made it)."""
+        uri = args[0] if args and isinstance(args[0], str) else None
+        if uri is None or not ls.client_has("window.show_document.support"):
+            return {"shown": False}
+        res = await ls.window_show_document_async(t.ShowDocumentParams(uri, take_focus=True))
+        return {"shown": bool(res and res.success)}
+
     @server.command("ponder.status")
     async def status(ls, *args):
         if ls.session is None:
@@ -25,7 +34,7 @@ def register(server) -> None:
                 "vault": str(vault.root),
                 "notes": len(vault.graph.notes),
                 "indexed": s.indexed,
-                "embedding": s.embedding_state,
+                "embedding": s.embedding_state if ls.settings.embedding.enabled else "off",
                 "chunks": counts.get("chunks"),
                 "embedded": counts.get("embedded"),
                 "open": sorted(s.versions),

@@ -18,6 +18,8 @@ def register(server) -> None:
             lines = split_lines(vault.read_text(path) or "")
             pos = conv.pos_in(path, params.position)
             line = lines[pos.line] if pos.line < len(lines) else ""
-            return completion_list(conv, path, complete(vault.graph, note, line, pos))
+            return completion_list(conv, path, complete(vault.graph, note, line, pos), snippets)
+
+        snippets = ls.client_has("text_document.completion.completion_item.snippet_support")
 
         return await ls.query_note(params.text_document.uri, job, t.TEXT_DOCUMENT_COMPLETION)

@@ -41,6 +41,7 @@ def register(server) -> None:
 
     @server.feature(t.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(ls, params: t.DidOpenTextDocumentParams) -> None:
+        await ls.adopt_root(params.text_document.uri)
         await sync(ls, params.text_document.uri, opened=True)  # no typing to wait for
 
     @server.feature(t.TEXT_DOCUMENT_DID_CHANGE)

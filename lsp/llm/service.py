@@ -18,9 +18,10 @@ from typing import Any
 
 from lsprotocol import types as t
 
+from ponder.runtime.backend import unavailable
 from ponder.runtime.client import ModelClient
 from ponder.runtime.protocol import Progress
-from ponder.runtime.tasks import Priority, Task, TaskResult, parse_output
+from ponder.runtime.tasks import ModelError, Priority, Task, TaskResult, parse_output
 
 log = logging.getLogger(__name__)
 _tokens = itertools.count(1)
@@ -37,6 +38,7 @@ class ModelService:
             str, str | bool
         ] = {}  # model settings (JSON) -> fingerprint ("" none, False computing)
         self._peek_lock = threading.Lock()
+        self._missing: dict[str, str | None] = {}  # model settings (JSON) -> why it cannot run
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         """Remember the server's loop (index-thread code schedules model work onto it) and start
@@ -68,6 +70,15 @@ class ModelService:
         if self.loop is not None:
             self.loop.call_soon_threadsafe(lambda: self.loop.run_in_executor(None, compute))
         return None
+
+    def unavailable(self) -> str | None:
+        """Why the configured model cannot run (not installed, no file), or None; remembered per
+        settings. Features ask before they promise or start model work: a missing model is one
+        clear message, not a worker's traceback."""
+        key = self.server.settings.model.model_dump_json()
+        if key not in self._missing:
+            self._missing[key] = unavailable(self.server.settings.model)
+        return self._missing[key]
 
     def _db_path(self) -> Path | None:
         s = self.server.session
@@ -117,7 +128,10 @@ class ModelService:
             return None
 
     async def run(self, task: Task, title: str, priority: Priority = Priority.INTERACTIVE) -> TaskResult:
-        """Run `task` with cancellable work-done progress (tokens generated so far)."""
+        """Run `task` with cancellable work-done progress (tokens generated so far); ModelError at
+        once when there is no model to run."""
+        if (why := self.unavailable()) is not None:
+            raise ModelError(why)
         progress = JobProgress(self.server, title)
         await progress.begin()
         try:

@@ -149,22 +149,24 @@ def test_code_server_shows_ponder_diagnostics_and_hover(eval_vault: Path, vsix: 
                 ).read_text()[-3000:]
                 time.sleep(0.3)
 
-        home = (eval_vault / "Home.md").read_text("utf-8").split("\n")
-        line = next(i for i, x in enumerate(home) if "[[chunking]]" in x)
+        home = (eval_vault / "Главная.md").read_text("utf-8").split("\n")
+        line = next(i for i, x in enumerate(home) if "[[котел|котёл]]" in x)
         steps = [
             {"action": "load", "url": f"http://127.0.0.1:{port}/?folder={eval_vault}"},
-            {"action": "open", "file": "ops/deployment.md"},
-            {"action": "problems", "expect": "Broken link [[runbook-upgrade]]", "filter": "runbook-upgrade"},
+            {"action": "open", "file": "инструкции/ранбук-нет-воды.md"},
+            {"action": "problems", "expect": "Broken link [[ранбук-замена-насоса]]", "filter": "ранбук-замена"},
             {"action": "statusbar", "expect": r"Ponder: \d+ notes"},
-            # "backlink" is Ponder's hover; "design/chunking.md (ctrl + click)" alone is VS Code's document-link hover
+            # "backlink" is Ponder's hover; the path alone is VS Code's document-link hover
             {
                 "action": "hover",
-                "file": "Home.md",
+                "file": "Главная.md",
                 "line": line + 1,
-                "column": home[line].index("[[chunking]]") + 4,
+                "column": home[line].index("[[котел|котёл]]") + 4,
                 "expect": "backlink",
             },
             {"action": "screenshot", "name": "vscode.png"},
+            # a name with spaces, accepted with Enter, is inserted whole with its closing ]]
+            {"action": "complete", "file": "Главная.md", "text": "См. [[2024-03-20 вст", "label": "2024-03-20 встреча"},
         ]
         e2e = subprocess.run(
             ["node", str(E2E)],
@@ -188,9 +190,11 @@ def test_code_server_shows_ponder_diagnostics_and_hover(eval_vault: Path, vsix: 
         assert result["errors"] == [], (result["errors"], f"see {out}/failure.png and {tmp_path}/code-server.log")
         s = {step["action"]: step for step in result["steps"]}
         rows = "\n".join(s["problems"]["rows"])
-        assert "Broken link [[runbook-upgrade]]" in rows and "ponder" in rows
+        assert "Broken link [[ранбук-замена-насоса]]" in rows and "ponder" in rows
         assert any("Ponder:" in item for item in s["statusbar"]["items"])
-        assert "design/chunking.md" in s["hover"]["hover"] and "backlinks" in s["hover"]["hover"]
+        assert "отопление/котел.md" in s["hover"]["hover"] and "backlinks" in s["hover"]["hover"]
+        assert "2024-03-20 встреча с электриком" in s["complete"]["first"], s["complete"]
+        assert s["complete"]["line"] == "См. [[2024-03-20 встреча с электриком]]", s["complete"]
         assert (out / "vscode.png").stat().st_size > 10_000
         if SCREENSHOTS:
             shutil.copy(out / "vscode.png", Path(SCREENSHOTS) / "vscode.png")

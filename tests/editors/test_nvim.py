@@ -1,6 +1,6 @@
-"""Real-editor test: headless Neovim with the plugin from clients/nvim, on vault-orbit and
-the bilingual example vault. `nvim/driver.lua` drives the editor and writes what it saw as
-JSON; the assertions live here."""
+"""Real-editor test: headless Neovim with the plugin from clients/nvim, on the project's
+labelled vault (bench/eval/vault-dacha) and the bilingual example vault. `nvim/driver.lua`
+drives the editor and writes what it saw as JSON; the assertions live here."""
 
 from __future__ import annotations
 
@@ -83,53 +83,54 @@ def said(step: dict) -> str:
     return "\n".join(step["said"])
 
 
-def test_nvim_vault_orbit(eval_vault: Path, tmp_path: Path):
+def test_nvim_labelled_vault(eval_vault: Path, tmp_path: Path):
     (eval_vault / "ponder.toml").write_text("# root marker for lsp/ponder.lua\n", "utf-8")
-    home = (eval_vault / "Home.md").read_text("utf-8").split("\n")
-    map_line = next(i for i, x in enumerate(home) if "[[chunking]]" in x)
+    home = (eval_vault / "Главная.md").read_text("utf-8").split("\n")
+    map_line = next(i for i, x in enumerate(home) if "[[котел|котёл]]" in x)
+    water = "инструкции/ранбук-нет-воды.md"
     steps = [
-        {"action": "diagnostics", "file": "ops/deployment.md", "min": 2},
-        {"action": "diagnostics", "file": "pseudo/restore.pseudo", "min": 1},
-        {"action": "diagnostics", "file": "design/architecture.md", "min": 2},
-        {"action": "hover", "file": "Home.md", "line": map_line, "find": "[[chunking]]", "offset": 3},
-        {"action": "definition", "file": "Home.md", "line": map_line, "find": "[[chunking]]", "offset": 3},
-        {"action": "references", "file": "design/chunking.md", "line": 0},
-        {"action": "completion", "file": "Home.md", "text": "See [["},
-        {"action": "code_actions", "file": "ops/deployment.md", "line": 29},
-        {"action": "code_actions", "file": "design/sync-protocol.md", "line": 34},
+        {"action": "diagnostics", "file": water, "min": 2},
+        {"action": "diagnostics", "file": "pseudo/питание.pseudo", "min": 1},
+        {"action": "diagnostics", "file": "теплица/полив-расписание.md", "min": 2},
+        {"action": "hover", "file": "Главная.md", "line": map_line, "find": "[[котел|котёл]]", "offset": 3},
+        {"action": "definition", "file": "Главная.md", "line": map_line, "find": "[[котел|котёл]]", "offset": 3},
+        {"action": "references", "file": "отопление/котел.md", "line": 0},
+        {"action": "completion", "file": "Главная.md", "text": "См. [[кот"},
+        {"action": "code_actions", "file": water, "line": 13},
+        {"action": "code_actions", "file": "автоматика/сценарии.md", "line": 26},
         {
             "action": "apply_fix",
-            "file": "ops/deployment.md",
-            "line": 29,
-            "find": "[[runbook-upgrade]]",
+            "file": "журнал/2024-10-05.md",
+            "line": 8,
+            "find": "[[2024-10-04]]",
             "offset": 3,
-            "title": "Change link to 'runbook-restore'",
+            "title": "Change link to '2024-03-23'",
             "code": "broken-link",
-            "gone": "runbook-upgrade",
+            "gone": "2024-10-04",
         },
-        {"action": "command", "file": "Home.md", "command": "PonderStatus"},
-        {"action": "command", "file": "Home.md", "command": "PonderGenerate python"},
+        {"action": "command", "file": "Главная.md", "command": "PonderStatus"},
+        {"action": "command", "file": "Главная.md", "command": "PonderGenerate python"},
     ]
     seen = run_nvim(eval_vault, steps, tmp_path)
     s = seen["steps"]
     assert seen["offset_encoding"] in ("utf-8", "utf-16")
 
-    assert {("broken-link", 29), ("fact-conflict", 21)} <= codes(s[0])
-    assert s[1]["filetype"] == "pseudo" and ("undefined-symbol", 30) in codes(s[1])
-    assert {("broken-link", 29), ("fact-conflict", 25)} <= codes(s[2])
+    assert {("broken-link", 13), ("fact-conflict", 12)} <= codes(s[0])
+    assert s[1]["filetype"] == "pseudo" and ("undefined-symbol", 12) in codes(s[1])
+    assert {("fact-conflict", 10), ("fact-conflict", 24)} <= codes(s[2])
 
-    assert "`design/chunking.md`" in s[3]["hover"]
-    assert files(s[4]) == {"design/chunking.md"}
-    assert {"Home.md", "glossary.md", "decisions/ADR-002-chunk-size.md"} <= files(s[5])
-    assert s[6]["count"] > 0 and any("chunking" in label for label in s[6]["labels"])
+    assert "`отопление/котел.md`" in s[3]["hover"]
+    assert files(s[4]) == {"отопление/котел.md"}
+    assert {"Главная.md", "электрика/щиток.md", "решения/ADR-03-электрокотел.md"} <= files(s[5])
+    assert s[6]["count"] > 0 and any("котел" in label for label in s[6]["labels"])
 
     assert s[7]["sent"] >= 1 and s[7]["actions"], s[7]  # broken link: fix target / create note
     assert s[8]["sent"] >= 1 and s[8]["actions"], s[8]  # pseudocode block in a note: define the missing function
 
     fix = s[9]
-    assert "See [[runbook-upgrade]] (TODO" in fix["before"]
-    assert fix["after"] == fix["before"].replace("[[runbook-upgrade]]", "[[runbook-restore]]") and fix["modified"]
-    assert fix["diagnostic_gone"] and ("broken-link", 29) not in codes(fix)
+    assert "[[2024-10-04]]" in fix["before"]
+    assert fix["after"] == fix["before"].replace("[[2024-10-04]]", "[[2024-03-23]]") and fix["modified"]
+    assert fix["diagnostic_gone"] and ("broken-link", 8) not in codes(fix)
 
     status = s[10]
     assert {"PonderReindex", "PonderGenerate", "PonderExplain", "PonderStatus", "PonderIgnorePair"} <= set(

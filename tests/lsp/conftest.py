@@ -21,7 +21,7 @@ from pytest_lsp.client import register_lsp_features
 from ponder.index.parsing.positions import utf16_len
 
 REPO = Path(__file__).resolve().parents[2]
-VAULT_ORBIT = (REPO / "../shared/eval/vault-orbit").resolve()
+LABELLED_VAULT = REPO / "bench" / "eval" / "vault-dacha"  # the project's own, so a fresh clone runs every test
 CURSOR = "$0"
 
 
@@ -62,10 +62,8 @@ def write_vault(root: Path, files: dict[str, str]) -> Vault:
     return v
 
 
-def copy_orbit(dst: Path) -> Vault:
-    if not VAULT_ORBIT.is_dir():
-        pytest.skip(f"the shared eval vault is missing: {VAULT_ORBIT}")
-    shutil.copytree(VAULT_ORBIT, dst, ignore=shutil.ignore_patterns(".ponder"))
+def copy_labelled(dst: Path) -> Vault:
+    shutil.copytree(LABELLED_VAULT, dst, ignore=shutil.ignore_patterns(".ponder"))
     return Vault(dst)
 
 
@@ -142,7 +140,9 @@ async def start(tmp_path):
     """`await start(files_or_vault, init_options=..., caps=..., env=..., configuration=...)` -> Session."""
     clients: list[LanguageClient] = []
 
-    async def _start(files, init_options=None, caps=None, env=None, configuration=None, wait=True) -> Session:
+    async def _start(
+        files, init_options=None, caps=None, env=None, configuration=None, wait=True, no_root=False
+    ) -> Session:
         vault = files if isinstance(files, Vault) else write_vault(tmp_path / "vault", files)
         client = LanguageClient(configuration=configuration, converter_factory=default_converter)
         from pytest_lsp.client import DEFAULT_CLIENT_FEATURES
@@ -165,8 +165,9 @@ async def start(tmp_path):
         await client.initialize_session(
             t.InitializeParams(
                 capabilities=caps or capabilities(),
-                root_uri=from_fs_path(str(vault.root)),
-                workspace_folders=[t.WorkspaceFolder(from_fs_path(str(vault.root)), "vault")],
+                # no_root: an editor started on a lone file names no folder at all
+                root_uri=None if no_root else from_fs_path(str(vault.root)),
+                workspace_folders=None if no_root else [t.WorkspaceFolder(from_fs_path(str(vault.root)), "vault")],
                 initialization_options=NO_EMBED if init_options is None else init_options,
             )
         )

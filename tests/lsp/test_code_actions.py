@@ -46,9 +46,17 @@ async def test_broken_heading_closest(start):
 async def test_create_missing_note(start):
     s, actions = await check_actions(start, {"notes/a.md": "[[Новая заметка]]\n"}, "notes/a.md", "broken-link")
     create = next(a for a in actions if a.title.startswith("Create note"))
-    changed = await resolve_and_apply(s, create)
+    resolved = await s.client.code_action_resolve_async(create)
+    changed = apply_edit(s.vault, resolved.edit)
     assert s.vault.text("notes/Новая заметка.md") == "# Новая заметка\n\n"
     assert "notes/Новая заметка.md" in changed
+    # then the client runs the action's command: the new note is shown (window/showDocument)
+    assert resolved.command and resolved.command.command == "ponder.showDocument"
+    res = await s.client.workspace_execute_command_async(
+        t.ExecuteCommandParams(resolved.command.command, resolved.command.arguments)
+    )
+    shown = [p.uri for p in s.client.shown_documents]
+    assert res == {"shown": True} and shown == [s.vault.uri("notes/Новая заметка.md")]
 
 
 async def test_no_create_outside_workspace(start):

@@ -174,3 +174,48 @@ def test_stdin_that_is_a_file_is_read_too(tmp_path):
         )
     assert b'"id": 1' in out.stdout and b'"name": "ponder"' in out.stdout
     assert b'"id": 2' in out.stdout
+
+
+async def test_no_root_the_first_opened_notes_folder_is_the_vault(start, tmp_path):
+    """A client that names no folder (`nvim a.md` outside any marker) gets the opened note's
+    folder as the vault: its notes are indexed, the broken link is reported, the user is told
+    which folder is used and how to pin it, and no temporary folder is created."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    files = {"a.md": "# A\n\n[[b]] [[Нет такой]]\n", "b.md": "# B\n\n[[a]]\n"}
+    s = await start(files, no_root=True, wait=False, env={"TMPDIR": str(tmp), "TEMP": str(tmp), "TMP": str(tmp)})
+    s.open("a.md")
+    ds = await s.diagnostics("a.md", lambda ds: len(ds) == 1, timeout=30)
+    assert "Нет такой" in ds[0].message  # [[b]] resolves: b.md, never opened, was indexed
+    told = [m.message for m in s.client.messages if "is the vault" in m.message]
+    assert len(told) == 1 and str(s.vault.root.resolve()) in told[0] and "ponder.toml" in told[0]
+    await s.wait_indexed()
+    res = await s.client.workspace_execute_command_async(t.ExecuteCommandParams("ponder.status"))
+    assert res["vault"] == str(s.vault.root.resolve()) and res["notes"] == 2
+    assert not any(tmp.iterdir()), list(tmp.iterdir())  # no ponder-novault-… left behind
+    assert sorted(p.name for p in s.vault.root.iterdir()) == [".ponder", "a.md", "b.md"]
+
+
+async def test_server_watches_the_vault_when_the_client_does_not(start):
+    """Neovim on Linux registers no file watchers: a note created, edited or deleted from a
+    shell must still be seen, through the server's own watch, within seconds; changes to
+    ignored places (.ponder, .git, `index.ignore`) must not reach the index."""
+    caps = capabilities()
+    caps.workspace.did_change_watched_files = t.DidChangeWatchedFilesClientCapabilities(dynamic_registration=False)
+    files = {"a.md": "# A\n\n[[новая заметка]] [[drafts/d]]\n", "ponder.toml": '[index]\nignore = ["drafts/**"]\n'}
+    s = await start(files, caps=caps)
+    assert not [r for r in s.client.registrations if r.method == t.WORKSPACE_DID_CHANGE_WATCHED_FILES]
+    s.open("a.md")
+    await s.diagnostics("a.md", lambda ds: len(ds) == 2)
+
+    (s.vault.root / "drafts").mkdir()
+    (s.vault.root / "drafts" / "d.md").write_text("# D\n", "utf-8")  # ignored: stays broken
+    t0 = time.monotonic()
+    (s.vault.root / "новая заметка.md").write_text("# Новая\n", "utf-8")
+    ds = await s.diagnostics("a.md", lambda ds: len(ds) == 1, timeout=5)
+    assert "drafts/d" in ds[0].message and time.monotonic() - t0 < 5
+
+    (s.vault.root / "новая заметка.md").unlink()
+    await s.diagnostics("a.md", lambda ds: len(ds) == 2, timeout=5)
+    res = await s.client.workspace_execute_command_async(t.ExecuteCommandParams("ponder.status"))
+    assert res["notes"] == 1

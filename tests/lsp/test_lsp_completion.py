@@ -80,3 +80,44 @@ async def test_completion_after_emoji_uses_utf16_columns(start):
 
 async def test_no_completion_in_plain_prose(start):
     await check_completion(start, "just words$0", [], exact=True)
+
+
+async def test_names_with_spaces_are_inserted_whole(start):
+    """Neovim inserts a plain-text edit only up to its first space: items are snippets (to a
+    client that supports them) whose whole text replaces what was typed after `[[`, closing
+    `]]` included, and whose filterText starts with what was typed, as typed."""
+    files = {
+        "Внутренние ссылки.md": "# Внутренние ссылки\n\n## Как это работает\n",
+        "Cost $5 {draft}.md": "# Cost\n",
+        "cur.md": "see [[внутр$0\n",
+    }
+    s = await start(files)
+    s.open("cur.md")
+    res = await s.client.text_document_completion_async(t.CompletionParams(s.doc(), s.vault.cursor))
+    item = next(i for i in res.items if i.label == "Внутренние ссылки")
+    assert item.insert_text_format == t.InsertTextFormat.Snippet
+    assert item.text_edit.new_text == "Внутренние ссылки]]"
+    assert (item.text_edit.range.start.character, item.text_edit.range.end.character) == (6, 11)
+    assert item.filter_text == "внутренние ссылки"  # what was typed, then the label's tail
+
+    s.change("cur.md", 2, [(t.Range(t.Position(0, 0), t.Position(0, 11)), "see [[Внутренние ссылки#как]]")])
+    res = await s.client.text_document_completion_async(t.CompletionParams(s.doc(), t.Position(0, 27)))
+    item = next(i for i in res.items if i.label == "Как это работает")
+    assert item.text_edit.new_text == "Как это работает" and item.filter_text == "как это работает"
+
+    s.change("cur.md", 3, [(t.Range(t.Position(0, 0), t.Position(0, 29)), "see [[cost")])
+    res = await s.client.text_document_completion_async(t.CompletionParams(s.doc(), t.Position(0, 10)))
+    item = next(i for i in res.items if i.label == "Cost $5 {draft}")
+    assert item.text_edit.new_text == "Cost \\$5 {draft\\}]]"  # a snippet that expands to the name
+
+
+async def test_plain_text_edits_for_clients_without_snippets(start):
+    from conftest import capabilities
+
+    caps = capabilities()
+    caps.text_document.completion.completion_item.snippet_support = False
+    s = await start({"Внутренние ссылки.md": "# В\n", "cur.md": "see [[ссыл$0\n"}, caps=caps)
+    res = await s.client.text_document_completion_async(t.CompletionParams(s.doc(), s.vault.cursor))
+    item = next(i for i in res.items if i.label == "Внутренние ссылки")
+    assert item.insert_text_format in (None, t.InsertTextFormat.PlainText)
+    assert item.text_edit.new_text == "Внутренние ссылки]]" and item.filter_text == "ссылВнутренние ссылки"

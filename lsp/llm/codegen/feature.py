@@ -262,8 +262,8 @@ def register(server) -> None:
         except JobCancelled:
             return {"cancelled": True}
         except ModelError as e:
-            ls.show(f"Ponder: no implementation ({e})")
-            return {"error": str(e)}
+            ls.show(f"Ponder: no implementation: {e}")
+            return {"error": str(e), "shown": True}
         impl = res.value
         status = {True: "ok", False: "failed", None: "unchecked"}[check.ok]
         mode = "file" if path.endswith(".pseudo") else settings.insert
@@ -329,8 +329,8 @@ def register(server) -> None:
         except JobCancelled:
             return {"cancelled": True}
         except ModelError as e:
-            ls.show(f"Ponder: no check ({e})")
-            return {"error": str(e)}
+            ls.show(f"Ponder: no check: {e}")
+            return {"error": str(e), "shown": True}
         diags = await ls.query(lambda v, c: finding_diagnostics(v, block, res.value), t.WORKSPACE_EXECUTE_COMMAND)
         findings.put(block, diags, "contradiction")
         await ls.events.findings_changed.emit_async({path}, True)

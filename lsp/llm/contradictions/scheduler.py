@@ -336,6 +336,6 @@ def register(server) -> None:
     server.events.document_changed.subscribe(lambda path, affected, opened: judge.changed(path))
     server.events.document_closed.subscribe(lambda path, affected: judge.closed(path))
     server.events.files_changed.subscribe(lambda changed, before: judge.files_changed(changed))
-    server.events.index_embedded.subscribe(lambda: server.spawn(judge.indexed()))
+    server.events.index_embedded.subscribe(lambda: server.spawn(judge.indexed()) and None)  # emit() takes no awaitable
     server.events.settings_changed.subscribe(judge.reconfigure)
     server.diagnostic_providers.append(judge.provider)

@@ -50,6 +50,8 @@ class HoverExplanations:
         uri_of = _uri_of(self.server.converter(vault))
         sections = [s for s in [ex.render_index(vault, ctx, uri_of)] if s]
         key = task.input_hash()
+        if self.server.model.unavailable():  # what the index knows, and no promise
+            return sections
         value = self.results.get(key) or self.server.model.cached(task)
         if value is not None:
             self.remember(key, value)
@@ -73,6 +75,9 @@ class HoverExplanations:
             res = await self.server.model.client().run(task, priority=Priority.INTERACTIVE)
             self.remember(key, res.value)
         except ModelError as e:
+            self.failed[key] = str(e)[:200]
+        except Exception as e:  # a model that cannot start: the hover says so instead of promising
+            log.warning("hover explanation failed: %s", e)
             self.failed[key] = str(e)[:200]
         finally:
             self.pending.discard(key)
@@ -125,8 +130,8 @@ def register(server) -> None:
         except JobCancelled:
             return {"cancelled": True}
         except ModelError as e:
-            ls.show(f"Ponder: no explanation ({e})")
-            return {"error": str(e)}
+            ls.show(f"Ponder: no explanation: {e}")
+            return {"error": str(e), "shown": True}  # the clients say nothing more
         hovers.remember(task.input_hash(), res.value)
 
         def finish(vault, conv):

@@ -103,6 +103,29 @@ const actions = {
     const items = await page.evaluate(() => [...document.querySelectorAll(".statusbar-item")].map((i) => i.textContent).filter((t) => t.includes("Ponder")));
     return { items };
   },
+  // Type `step.text` on a new line at the end of `step.file` as a person does, wait for the
+  // suggestion `step.label` and accept the selected one with Enter; return the line's text.
+  async complete(step) {
+    await openFile(step.file);
+    await page.locator(".editor-instance .monaco-editor .view-lines").first().click();
+    await page.keyboard.press(`${mod}+End`);
+    await page.keyboard.press("Enter");
+    await page.keyboard.type(step.text, { delay: 30 });
+    await waitFor(`a suggestion "${step.label}"`, (x) =>
+      [...document.querySelectorAll(".suggest-widget .monaco-list-row")].some((r) => r.textContent.includes(x)), step.label);
+    const first = await page.evaluate(() => document.querySelector(".suggest-widget .monaco-list-row.focused")?.textContent ?? "");
+    await page.keyboard.press("Enter");
+    await page.waitForTimeout(500);
+    // the cursor's line: the view line at the cursor's height (spaces render as U+00A0)
+    const line = await page.evaluate(() => {
+      const cursor = document.querySelector(".editor-instance .monaco-editor .cursor");
+      const top = cursor ? cursor.getBoundingClientRect().top : 0;
+      const lines = [...document.querySelectorAll(".editor-instance .monaco-editor .view-line")];
+      const at = lines.find((l) => { const r = l.getBoundingClientRect(); return r.top <= top + 2 && r.bottom >= top + 2; });
+      return (at ? at.textContent : "").replace(/\u00a0/g, " ");
+    });
+    return { first, line };
+  },
   async screenshot(step) {
     await page.screenshot({ path: join(out, step.name) });
     return {};

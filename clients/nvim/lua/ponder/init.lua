@@ -18,6 +18,38 @@ local function notify(msg, level)
   vim.notify('Ponder: ' .. msg, level or vim.log.levels.INFO)
 end
 
+--- Files or folders that mark a vault's root, nearest first.
+M.root_markers = { 'ponder.toml', '.obsidian', '.git' }
+
+local told_roots = {}
+
+--- The vault for buffer `bufnr`: the nearest folder holding a root marker; else the working
+--- directory when the note is under it (but never $HOME or /, which would index everything);
+--- else the note's folder. Without a marker the user is told once per folder.
+function M.root(bufnr)
+  local name = vim.api.nvim_buf_get_name(bufnr)
+  local marked = vim.fs.root(bufnr, M.root_markers)
+  if marked then
+    return marked
+  end
+  local file = vim.fs.normalize(vim.fn.fnamemodify(name, ':p'))
+  local dir = vim.fs.dirname(file)
+  local cwd = vim.fs.normalize(vim.fn.getcwd())
+  local home = vim.fs.normalize(vim.uv.os_homedir() or '')
+  local root = dir
+  if cwd ~= '/' and cwd ~= home and vim.startswith(file, cwd .. '/') then
+    root = cwd
+  end
+  if not told_roots[root] then
+    told_roots[root] = true
+    vim.schedule(function()
+      notify(('no ponder.toml, .obsidian or .git above %s: using %s as the vault. To pin it, add a ponder.toml '
+        .. "(or .git) there, or set root_dir in vim.lsp.config('ponder', { ... })"):format(vim.fn.fnamemodify(file, ':t'), root))
+    end)
+  end
+  return root
+end
+
 --- The Ponder client attached to `bufnr`, if any.
 function M.client(bufnr)
   return vim.lsp.get_clients({ bufnr = bufnr or 0, name = 'ponder' })[1]
@@ -58,8 +90,15 @@ function M.exec(bufnr, command, arguments, on_result)
   end)
 end
 
---- Show a server answer: markdown text in a float, anything else as a message.
+--- Show a server answer: markdown text in a float, an error the server has not already shown
+--- (window/showMessage; `shown`) as a warning, anything else as a message.
 local function show(result, fallback)
+  if type(result) == 'table' and type(result.error) == 'string' then
+    if result.shown ~= true then
+      notify(result.error, vim.log.levels.WARN)
+    end
+    return
+  end
   if type(result) == 'table' and type(result.markdown) == 'string' then
     result = result.markdown
   end
@@ -80,9 +119,11 @@ local function format_status(s)
   if type(embedding) == 'table' then
     embedding = embedding.state or vim.inspect(embedding)
   end
-  return ('%s notes in %s; indexed: %s; embeddings: %s (%s/%s chunks); %s'):format(
-    tostring(s.notes), s.vault, tostring(s.indexed), tostring(embedding),
-    tostring(s.embedded), tostring(s.chunks), M.statusline() ~= '' and M.statusline() or 'idle')
+  if embedding ~= 'off' then  -- counts only when embeddings are on: "idle (0/146)" read as stuck
+    embedding = ('%s (%s/%s chunks)'):format(tostring(embedding), tostring(s.embedded), tostring(s.chunks))
+  end
+  return ('%s notes in %s; indexed: %s; embeddings: %s; %s'):format(
+    tostring(s.notes), s.vault, tostring(s.indexed), embedding, M.statusline() ~= '' and M.statusline() or 'idle')
 end
 
 --- The diagnostic under the cursor that a pair can be ignored for (a conflict between notes).
@@ -98,6 +139,14 @@ end
 
 --- Create the buffer-local commands for a buffer the Ponder client attached to.
 function M.attach(client, bufnr)
+  -- Completion items are snippets whose text is the whole name and the closing `]]`
+  -- (`[[Внутренние ссылки]]`). The menu inserts the label; accepting an item (<C-y>) then
+  -- applies the item's edit only where vim.lsp.completion is enabled for the buffer, also for
+  -- <C-x><C-o>. No autotrigger: typing stays as the user set it up.
+  -- `vim.g.ponder_lsp_completion = false` leaves completion to the user's own setup.
+  if vim.g.ponder_lsp_completion ~= false and vim.lsp.completion and vim.lsp.completion.enable then
+    vim.lsp.completion.enable(true, client.id, bufnr, { autotrigger = false })
+  end
   local function cmd(name, fn, opts)
     vim.api.nvim_buf_create_user_command(bufnr, name, fn, vim.tbl_extend('force', { desc = 'Ponder: ' .. M.commands[name] }, opts or {}))
   end
