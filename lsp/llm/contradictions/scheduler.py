@@ -340,6 +340,7 @@ def register(server) -> None:
     server.events.document_changed.subscribe(lambda path, affected, opened: judge.changed(path))
     server.events.document_closed.subscribe(lambda path, affected: judge.closed(path))
     server.events.files_changed.subscribe(lambda changed, before: judge.files_changed(changed))
-    server.events.index_embedded.subscribe(lambda: server.spawn(judge.indexed()))
+    # a plain subscriber must not return the spawned task: `emit` refuses awaitable results
+    server.events.index_embedded.subscribe(lambda: server.spawn(judge.indexed()) and None)
     server.events.settings_changed.subscribe(judge.reconfigure)
     server.diagnostic_providers.append(judge.provider)
