@@ -38,10 +38,14 @@ from ponder.index.parsing.positions import (
     utf16_to_utf8,
 )
 from ponder.index.settings import EmbeddingSettings, IndexSettings
+from ponder.index.store.embed import Embedder
 from ponder.index.store.files import IgnoreRules, walk
+from ponder.index.store.schema import SCHEMA_VERSION
 from ponder.index.vault import IndexReport, Vault
 
 __all__ = [
+    "SCHEMA_VERSION",
+    "Embedder",
     "Candidate",
     "Change",
     "CodeBlock",

@@ -1,6 +1,7 @@
-"""The `ponder` command line: serve | index | search | check | plan | worker.
+"""The `ponder` command line: serve | index | search | check | plan | doctor | worker.
 
-Exit codes: 0 fine, 1 an error-severity diagnostic was found (check), 2 usage or I/O error.
+Exit codes: 0 fine, 1 an error-severity diagnostic was found (check) or a problem (doctor),
+2 usage or I/O error, or a crash of the doctor itself.
 """
 
 from __future__ import annotations
@@ -59,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--no-related", action="store_true", help="skip missing-link hints")
     _common(c)
+
+    d = sub.add_parser("doctor", help="check the installation, GPU, model file, embeddings, index and settings")
+    d.add_argument("path", type=Path, nargs="?", default=Path.cwd(), help="the vault (default: this folder)")
+    d.add_argument("--format", choices=["text", "json"], default="text")
+    d.add_argument("--no-embed", action="store_true", help="do not load the embedding model")
+    _common(d)
 
     sub.add_parser("plan", help="plan GPU/RAM placement of a GGUF model", add_help=False)
     sub.add_parser("worker", help="run the model worker process (used by the server)", add_help=False)
@@ -119,10 +126,30 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_search(args, err)
         if args.command == "check":
             return cmd_check(args, err)
+        if args.command == "doctor":
+            return cmd_doctor(args, err)
     except OSError as e:
         err.print(f"[red]error:[/] {e}")
         return 2
     return 2
+
+
+def cmd_doctor(args, err: Console) -> int:
+    """0 all well, 1 problems found, 2 the doctor itself crashed (with the traceback)."""
+    from ponder.lsp.doctor import main as doctor_main
+
+    overrides: dict = {}
+    if args.db:
+        overrides.setdefault("index", {})["db_path"] = str(Path(args.db).resolve())
+    if args.embedding_model:
+        overrides.setdefault("embedding", {})["model"] = args.embedding_model
+    try:
+        return doctor_main(args.path, args.format, not args.no_embed, overrides or None)
+    except Exception:
+        import traceback
+
+        sys.stderr.write("ponder doctor crashed (please report this):\n" + traceback.format_exc())
+        return 2
 
 
 def _progress(console: Console) -> Progress:

@@ -3,7 +3,8 @@
 Sources, later ones winning: defaults, `ponder.toml` in the vault, `PONDER_*`
 environment variables (`PONDER_EMBEDDING__MODEL=...`), then the editor's
 `initializationOptions` / `workspace/configuration` or CLI flags. An invalid value
-never stops anything: it is reported by field name and the default is used.
+never stops anything: it is reported by field name and the default is used. `load_settings`
+can also say where each field's value came from (`ponder doctor` shows it).
 """
 
 from __future__ import annotations
@@ -105,21 +106,49 @@ def _drop(data: dict, loc: tuple) -> None:
         node.pop(last)
 
 
+def _record(sources: dict[str, str], layer: dict, source: str, env: bool = False) -> None:
+    """Mark each `section.field` a layer sets (a field's own nested values count as the field)."""
+    for section, fields in layer.items():
+        if section in PonderSettings.model_fields and isinstance(fields, dict):
+            for name in fields:
+                where = f"env {ENV_PREFIX}{section.upper()}__{name.upper()}" if env else source
+                sources[f"{section}.{name}"] = where
+
+
 def load_settings(
-    root: Path | None = None, overrides: dict | None = None, environ: dict[str, str] | None = None
+    root: Path | None = None,
+    overrides: dict | None = None,
+    environ: dict[str, str] | None = None,
+    sources: dict[str, str] | None = None,
+    overrides_source: str = "editor",
 ) -> tuple[PonderSettings, list[str]]:
-    """Settings for the vault at `root`, plus messages about anything that was ignored."""
+    """Settings for the vault at `root`, plus messages about anything that was ignored.
+
+    With `sources`, also fills it with `section.field` -> where the value in force came from:
+    `default`, the `ponder.toml` path, `env PONDER_...`, or `overrides_source` (the editor, the CLI)."""
     data: dict = {}
     messages: list[str] = []
+    found: dict[str, str] = {}
     if root is not None:
         cfg = Path(root) / CONFIG_FILE
         if cfg.is_file():
             try:
                 data = tomllib.loads(cfg.read_text("utf-8"))
+                _record(found, data, str(cfg))
             except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
                 messages.append(f"{cfg}: cannot read ({e}); using defaults")
-    data = _deep_merge(data, _env_values(dict(os.environ if environ is None else environ)))
+    env = _env_values(dict(os.environ if environ is None else environ))
+    _record(found, env, "", env=True)
+    data = _deep_merge(data, env)
     if overrides:
         data = _deep_merge(data, overrides)
+        _record(found, overrides, overrides_source)
     settings, errors = validate(data)
+    if sources is not None:
+        for section, model in PonderSettings.model_fields.items():
+            for name in model.annotation.model_fields:  # type: ignore[union-attr]
+                key = f"{section}.{name}"
+                invalid = any(e.startswith(f"ponder.{key}:") or e.startswith(f"ponder.{key}.") for e in errors)
+                origin = found.get(key, "default")
+                sources[key] = f"default (invalid value in {origin})" if invalid else origin
     return settings, messages + errors

@@ -2,8 +2,10 @@
 
 One generation runs at a time. The worker starts lazily on the first job (or at `start()`),
 is unloaded after `idle_unload_s`, and is restarted with backoff when it dies, re-running the
-job that was in flight; after `max_restarts` consecutive deaths the job fails with
-`WorkerUnavailable`. Results are cached by (task input hash, model fingerprint).
+job that was in flight; a job the worker died on twice fails with `JobCrashed` (it is not run a
+third time: a job that crashes llama.cpp would crash every fresh worker too), and after
+`max_restarts` consecutive deaths the job fails with `WorkerUnavailable`. Results are cached
+by (task input hash, model fingerprint).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from ponder.runtime.settings import ModelSettings
 from ponder.runtime.tasks import (
     BackendFailure,
     JobCancelled,
+    JobCrashed,
+    LimitExceeded,
     ModelOutputError,
     Priority,
     Task,
@@ -39,6 +43,7 @@ from ponder.runtime.worker_process import WorkerDied, WorkerProcess
 log = logging.getLogger("ponder.runtime")
 
 ProgressCallback = Callable[[rpc.Progress], Any]
+CRASHES_PER_JOB = 2  # worker deaths one job may cause before it is failed instead of re-run
 
 
 @dataclass(order=True)
@@ -241,6 +246,8 @@ class ModelClient:
             else:
                 try:
                     value = parse_output(task.output, gen.text)
+                except LimitExceeded as exc:
+                    raise ModelOutputError(f"{task.name}: {exc}", gen.text) from exc
                 except ValueError as exc:
                     error = f"{exc} (finish: {gen.finish_reason}, {gen.completion_tokens} tokens)"
                     log.info("job %s attempt %d: %s", job.id, attempt, error)
@@ -265,6 +272,7 @@ class ModelClient:
             temperature=job.task.temperature,
             stop=job.task.stop,
         )
+        deaths = 0
         while True:
             if job.cancelled:
                 raise JobCancelled(f"job {job.id} cancelled")
@@ -274,18 +282,28 @@ class ModelClient:
                 self._failures = 0
                 return result
             except WorkerDied as exc:
-                await self._after_death(str(exc), worker)
+                deaths += 1
+                await self._after_death(str(exc), worker, job if deaths >= CRASHES_PER_JOB else None)
             except rpc.RpcError as exc:
                 if exc.code == rpc.CANCELLED:
                     raise JobCancelled(f"job {job.id} cancelled") from exc
                 raise BackendFailure(exc.message) from exc
 
-    async def _after_death(self, reason: str, worker: WorkerProcess) -> None:
+    async def _after_death(self, reason: str, worker: WorkerProcess, give_up: _Job | None = None) -> None:
+        """Record a death; raise when `give_up` (the job it died on, again) or too many deaths in a row."""
         self._failures += 1
         self.events.append(f"{time.strftime('%H:%M:%S')} worker died: {reason}")
         await worker.close(grace_s=0.1)
         if self._worker is worker:
             self._worker = None
+        if give_up is not None:
+            tail = " | ".join(list(worker.stderr_tail)[-3:])
+            msg = (
+                f"the model worker crashed {CRASHES_PER_JOB} times running {give_up.task.name}; the job was "
+                f"dropped, not re-run ({reason}; {tail})"
+            )
+            self.events.append(msg)
+            raise JobCrashed(msg)
         if self._failures > self.settings.max_restarts:
             self._failures = 0
             tail = " | ".join(list(worker.stderr_tail)[-5:])

@@ -47,6 +47,7 @@ class GGUFInfo:
     file_bytes: int
     metadata: dict[str, Any]
     tensors: list[TensorInfo] = field(default_factory=list)
+    short_bytes: int = 0  # how many bytes of tensor data the header promises beyond each part's end (a cut download)
 
     def _arch(self, key: str, default: Any = 0) -> Any:
         return self.metadata.get(f"{self.architecture}.{key}", default)
@@ -113,14 +114,22 @@ def _first(value: Any) -> int:
     return int(value[0] if isinstance(value, list) else value)
 
 
-def split_paths(path: Path) -> list[Path]:
-    """All parts of a split model, given any one of them (or just the one file)."""
+def split_parts(path: Path) -> tuple[list[Path], list[Path]]:
+    """(every part by name, the missing ones) of a split model given any part; just `path` otherwise."""
     m = _SPLIT.match(path.name)
     if not m:
-        return [path]
+        return [path], [] if path.exists() else [path]
     n = int(m.group("n"))
     parts = [path.with_name(f"{m.group('stem')}-{i:05d}-of-{n:05d}.gguf") for i in range(1, n + 1)]
-    missing = [p.name for p in parts if not p.exists()]
+    return parts, [p for p in parts if not p.exists()]
+
+
+def split_paths(path: Path) -> list[Path]:
+    """All parts of a split model, given any one of them (or just the one file)."""
+    parts, missing_parts = split_parts(path)
+    if not _SPLIT.match(path.name):
+        return parts
+    missing = [p.name for p in missing_parts]
     if missing:
         raise FileNotFoundError(f"split model is missing parts: {', '.join(missing)}")
     return parts
@@ -130,13 +139,15 @@ def read_gguf(path: str | Path) -> GGUFInfo:
     paths = split_paths(Path(path))
     metadata: dict[str, Any] = {}
     tensors: list[TensorInfo] = []
+    short = 0
     for i, part in enumerate(paths):
         with part.open("rb") as f:
-            meta, part_tensors = _read_header(f, part)
+            meta, part_tensors, end = _read_header(f, part)
         if i == 0:
             metadata = meta
         tensors.extend(part_tensors)
-    return GGUFInfo(paths, sum(p.stat().st_size for p in paths), metadata, tensors)
+        short += max(end - part.stat().st_size, 0)
+    return GGUFInfo(paths, sum(p.stat().st_size for p in paths), metadata, tensors, short)
 
 
 class _Reader:
@@ -176,7 +187,8 @@ class _Reader:
         raise ValueError(f"{self.path}: unknown GGUF value type {vtype} for {key}")
 
 
-def _read_header(f: BinaryIO, path: Path) -> tuple[dict[str, Any], list[TensorInfo]]:
+def _read_header(f: BinaryIO, path: Path) -> tuple[dict[str, Any], list[TensorInfo], int]:
+    """Metadata, tensors, and where the file's tensor data ends (by the header's offsets)."""
     r = _Reader(f, path)
     if r.take(4) != b"GGUF":
         raise ValueError(f"{path} is not a GGUF file")
@@ -191,13 +203,17 @@ def _read_header(f: BinaryIO, path: Path) -> tuple[dict[str, Any], list[TensorIn
         if value is not None:
             meta[key] = value
     tensors = []
+    data_end = 0
     for _ in range(n_tensors):
         name = r.string()
         dims = tuple(r.unpack("<Q") for _ in range(r.unpack("<I")))
         qtype = GGMLQuantizationType(r.unpack("<I"))
-        r.unpack("<Q")  # offset
+        offset = r.unpack("<Q")
         tensors.append(TensorInfo(name, qtype.name, dims, tensor_bytes(qtype, dims)))
-    return meta, tensors
+        data_end = max(data_end, offset + tensors[-1].n_bytes)
+    align = int(meta.get("general.alignment", 32))
+    data_start = -(-f.tell() // align) * align
+    return meta, tensors, data_start + data_end
 
 
 def tensor_bytes(qtype: GGMLQuantizationType, shape: tuple[int, ...]) -> int:

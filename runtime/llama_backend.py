@@ -10,13 +10,18 @@ One `Llama` lives as long as the worker's model, so its KV cache keeps the previ
 llama-cpp-python evaluates only what follows the longest shared prefix (the judge's system
 prompt and instructions are computed once). JSON-schema jobs ask the chat template for no
 reasoning (`enable_thinking=False`, which Qwen3 templates honour), since the grammar forbids it anyway.
+Their grammar is built from the schema without its large limits (schema_grammar.py) and tried by
+llama.cpp before generation: a grammar it refuses fails the job, not the worker.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -27,6 +32,7 @@ from ponder.runtime.gguf_info import read_gguf
 from ponder.runtime.load_report import captured_llama_log, parse_load_log
 from ponder.runtime.overrides import applied
 from ponder.runtime.protocol import GenerateParams, GenerateResult, LoadResult, Progress
+from ponder.runtime.schema_grammar import simplify_schema
 from ponder.runtime.settings import ModelSettings
 
 log = logging.getLogger("ponder.worker")
@@ -57,6 +63,23 @@ def flash_attn_auto(lib: Any) -> Iterator[None]:
         yield
     finally:
         lib.llama_init_from_model = original
+
+
+@contextlib.contextmanager
+def captured_stderr() -> Iterator[list[str]]:
+    """What C code prints on fd 2 inside this block (llama.cpp's grammar parser uses fprintf)."""
+    out: list[str] = []
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield out
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            out.append(tmp.read().decode("utf-8", "replace"))
 
 
 def without_thinking(messages: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -193,11 +216,38 @@ class LlamaBackend:
         callback = self._abort_cb if on else lib.ggml_abort_callback()
         lib.llama_set_abort_callback(self.llm._ctx.ctx, callback, None)
 
+    def _grammar(self, schema: dict[str, Any]) -> Any:
+        """The job's grammar, built once by llama.cpp itself before any token is generated: a
+        grammar it refuses is this job's error. (llama-cpp-python 0.3.x would sample with the null
+        grammar llama.cpp returns and the worker would die with SIGSEGV, job after job.)"""
+        from llama_cpp import llama_cpp as lib
+        from llama_cpp.llama_grammar import LlamaGrammar, json_schema_to_gbnf
+
+        dropped: list[str] = []
+        simple = simplify_schema(schema, dropped)
+        if dropped:
+            log.info("grammar without %s (checked after generation)", ", ".join(dropped))
+        try:
+            gbnf = json_schema_to_gbnf(json.dumps(simple))
+        except Exception as exc:  # an unsupported schema construct
+            raise BackendError(f"the output schema cannot be turned into a grammar: {exc}") from exc
+        with captured_stderr() as printed:  # a refusal prints the reason and the whole grammar there
+            sampler = lib.llama_sampler_init_grammar(self.llm._model.vocab, gbnf.encode(), b"root")
+        if not sampler:
+            lines = printed[0].splitlines() if printed else []
+            reason = next((line.strip() for line in lines if "error" in line), "no reason given")
+            raise BackendError(
+                f"llama.cpp refused the grammar of this job's output schema ({reason[:240]}); "
+                f"the job was not run ({len(gbnf)} grammar characters)"
+            )
+        lib.llama_sampler_free(sampler)
+        return LlamaGrammar.from_string(gbnf)
+
     def generate(self, params: GenerateParams, cancelled: threading.Event, progress: ProgressSink) -> GenerateResult:
         if self.llm is None:
             raise BackendError("model not loaded")
         started = time.monotonic()
-        response_format = {"type": "json_object", "schema": params.json_schema} if params.json_schema else None
+        grammar = self._grammar(params.json_schema) if params.json_schema else None
         self._cancelled = cancelled  # what the abort callback reads
         self._set_abort(True)
         stream = None
@@ -211,7 +261,7 @@ class LlamaBackend:
             max_tokens=params.max_tokens,
             temperature=params.temperature,
             stop=params.stop or None,
-            response_format=response_format,
+            grammar=grammar,
             seed=self.settings.seed,
             stream=True,
         )

@@ -97,6 +97,10 @@ class BackendFailure(ModelError):
     """The backend reported an error for this job (bad request, refused endpoint, ...)."""
 
 
+class JobCrashed(BackendFailure):
+    """The worker died twice running this job; it was dropped rather than run a third time."""
+
+
 _THINK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL)
 
 
@@ -105,8 +109,30 @@ def strip_reasoning(text: str) -> str:
     return _THINK.sub("", text).strip()
 
 
+_LIMITS = {"string_too_long", "string_too_short", "too_long", "too_short"}
+
+
+class LimitExceeded(ValueError):
+    """The answer has the right shape but breaks a length or count limit: limits the grammar does
+    not carry (schema_grammar.py) are checked here. Not worth a retry: the same prompt at
+    temperature 0 gives the same answer."""
+
+
+def _limit_message(exc: ValidationError) -> str | None:
+    errors = exc.errors()
+    if not errors or any(e["type"] not in _LIMITS for e in errors):
+        return None
+    parts = []
+    for e in errors:
+        where = ".".join(str(p) for p in e["loc"]) or "answer"
+        size = len(e["input"]) if isinstance(e.get("input"), (str, list)) else None
+        parts.append(f"{where}: {e['msg'].lower()}" + (f" (got {size})" if size is not None else ""))
+    return "; ".join(parts)
+
+
 def parse_output(output: type[BaseModel], text: str) -> BaseModel:
-    """Parse the model's text into `output`; raise ValueError with the reason when it is not valid."""
+    """Parse the model's text into `output`; raise ValueError with the reason when it is not valid
+    (LimitExceeded when only a length or count limit is broken)."""
     body = strip_reasoning(text)
     start = body.find("{")
     if start < 0:
@@ -118,4 +144,7 @@ def parse_output(output: type[BaseModel], text: str) -> BaseModel:
     try:
         return output.model_validate(value)
     except ValidationError as exc:
+        limits = _limit_message(exc)
+        if limits is not None:
+            raise LimitExceeded(f"the answer exceeds the {output.__name__} limits: {limits}") from exc
         raise ValueError(f"JSON does not match {output.__name__}: {exc}") from exc

@@ -123,7 +123,7 @@ class WorkerProcess:
         assert self.proc.stderr is not None
         while line := await self.proc.stderr.readline():
             text = line.decode(errors="replace").rstrip()
-            self.stderr_tail.append(text)
+            self.stderr_tail.append(text if len(text) <= 300 else text[:300] + "…")  # a grammar is one huge line
             log.debug("%s", text)
 
     async def close(self, grace_s: float = 2.0) -> None:

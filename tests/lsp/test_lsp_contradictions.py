@@ -17,7 +17,7 @@ from test_lsp_explain import until
 from ponder.index import Candidate
 from ponder.index.settings import EmbeddingSettings
 from ponder.index.vault import Vault as Index
-from ponder.lsp.llm.contradictions.judge import judge_task, oriented
+from ponder.lsp.llm.contradictions.judge import EXPLAIN, explain_task, judge_task, oriented
 from ponder.runtime.scripted_backend import messages_hash
 
 DESIGN = (
@@ -37,8 +37,12 @@ RULES = [
 ]
 
 
-def verdict(label: str, why: str) -> str:
-    return json.dumps({"label": label, "explanation": why, "quote_a": "", "quote_b": ""})
+def verdict(label: str) -> str:
+    return json.dumps({"label": label})
+
+
+def reason(why: str) -> str:
+    return json.dumps({"explanation": why})
 
 
 def judge_script(
@@ -58,13 +62,16 @@ def judge_script(
                 label for a, b, label in rules if a in c.a_text and b in c.b_text or a in c.b_text and b in c.a_text
             )
             why = "The limits differ: 256 MB vs 512 MB." if "256" in c.a_text + c.b_text else "Now 128 MB vs 512 MB."
-            by_hash.setdefault(messages_hash(judge_task(index, c).messages), verdict(label, why))
+            first = judge_task(index, c)
+            by_hash.setdefault(messages_hash(first.messages), verdict(label))
+            if label == "contradiction":  # the explanation is asked for contradictions only
+                by_hash.setdefault(messages_hash(explain_task(first).messages), reason(why))
         index.close()
     log = tmp_path / "calls.jsonl"
     path = tmp_path / "judge-script.json"
     script = {
         "by_hash": by_hash,
-        "answers": [verdict("unsure", "?")] * 50,
+        "answers": [verdict("unsure")] * 50,
         "token_delay_s": token_delay_s,
         "calls_log": str(log),
     }
@@ -76,8 +83,9 @@ def calls(log: Path) -> list[dict]:
     return [json.loads(x) for x in log.read_text("utf-8").splitlines()] if log.exists() else []
 
 
-def generated(log: Path) -> list[str]:
-    return [c["user"] for c in calls(log) if c["event"] == "generate"]
+def generated(log: Path, explanations: bool = False) -> list[str]:
+    """The last user message of each model call: the label requests (or the explanation requests)."""
+    return [c["user"] for c in calls(log) if c["event"] == "generate" and (c["user"] == EXPLAIN) == explanations]
 
 
 def options(script: Path, **contradictions) -> dict:
@@ -125,6 +133,7 @@ async def test_judged_on_both_sides_cached_rejudged_per_sentence_and_ignored(sta
     assert st["from_model"] == len(first) >= 3 and st["failed"] == 0  # the compatible pairs were judged too...
     assert len(contradictions(s.client.diagnostics[s.vault.uri("design.md")])) == 1  # ...and show nothing
     assert len(set(first)) == len(first)  # each pair asked once
+    assert len(generated(log, explanations=True)) == 1  # the explanation only for the one contradiction
 
     # editing the sentence re-judges only the pairs that touch it
     s.change("design.md", 2, [(R(2, 26, 2, 29), "128")])

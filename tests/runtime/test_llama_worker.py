@@ -11,12 +11,12 @@ import time
 from pathlib import Path
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ponder.runtime.client import ModelClient
 from ponder.runtime.protocol import Progress
 from ponder.runtime.settings import ModelSettings
-from ponder.runtime.tasks import JobCancelled, Task
+from ponder.runtime.tasks import BackendFailure, JobCancelled, Task
 
 pytestmark = pytest.mark.model
 
@@ -126,3 +126,38 @@ llama_cpp.Llama({str(gemma_path)!r}, n_ctx=256, verbose=True)  # the patch is go
     moved = [line for line in out.stderr.splitlines() if "buffer type overridden" in line]
     assert len(moved) == 2, moved
     assert all(("blk.1.ffn_up." in m or "blk.1.ffn_down." in m) and m.endswith("to CPU") for m in moved)
+
+
+class Implementation(BaseModel):
+    """The shape and limits of the codegen output schema with default settings (issue 17)."""
+
+    path: str = Field(max_length=160)
+    code: str = Field(max_length=8000)
+    assumptions: str = Field(max_length=600)
+
+
+async def test_default_codegen_schema_runs_in_the_worker(gemma_path: Path) -> None:
+    """maxLength 8000 became a grammar llama.cpp refused, and the worker died with SIGSEGV."""
+    client = ModelClient(settings(gemma_path))
+    try:
+        got = await client.run(ask("Write hello world in Python as the JSON object.", output=Implementation))
+        pid = client.worker_pid
+    finally:
+        await client.close()
+    assert isinstance(got.value, Implementation) and client.restarts == 0 and pid is not None
+
+
+async def test_refused_grammar_fails_the_job_and_keeps_the_worker(gemma_path: Path) -> None:
+    class Refused(BaseModel):  # a pattern repetition the grammar keeps, and llama.cpp refuses
+        word: str = Field(pattern="^[a-z]{0,3000}$")
+
+    client = ModelClient(settings(gemma_path))
+    try:
+        await client.run(ask("hi", max_tokens=2))
+        pid = client.worker_pid
+        with pytest.raises(BackendFailure, match="llama.cpp refused the grammar .*exceeds sane defaults"):
+            await client.run(ask("A word as JSON.", output=Refused))
+        after = await client.run(ask("Describe a person as JSON.", output=Person, max_tokens=64))
+        assert client.worker_pid == pid and client.restarts == 0 and isinstance(after.value, Person)
+    finally:
+        await client.close()

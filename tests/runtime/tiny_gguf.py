@@ -88,14 +88,22 @@ def printable_ids(tokens: list[str]) -> np.ndarray:
     return np.array([t in printable for t in tokens], dtype=np.int8)
 
 
-def write_tiny(path: Path, spec: TinySpec = MOE) -> Path:
-    """Write `spec` as a GGUF at `path` (nothing is written if it is there already)."""
-    if path.exists():
+def write_tiny(path: Path, spec: TinySpec = MOE, split_max_tensors: int = 0) -> Path:
+    """Write `spec` as a GGUF at `path` (nothing is written if it is there already). With
+    `split_max_tensors`, as llama.cpp's gguf-split does: `<stem>-0000i-of-0000n.gguf` parts (split.*
+    keys, the metadata in the first); the first part's path is returned."""
+    if split_max_tensors:
+        first = path.with_name(f"{path.stem}-00001-of-")
+        done = sorted(path.parent.glob(first.name + "*.gguf"))
+        if done:
+            return done[0]
+    elif path.exists():
         return path
     s = spec
     rng = np.random.default_rng(s.seed)
-    tmp = path.with_suffix(".part")
-    w = GGUFWriter(tmp, s.arch)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path if split_max_tensors else path.with_suffix(".part")
+    w = GGUFWriter(tmp, s.arch, split_max_tensors=split_max_tensors)
     w.add_name(path.stem)
     w.add_file_type(LlamaFileType.MOSTLY_F16)
     w.add_block_count(s.n_layers)
@@ -160,6 +168,8 @@ def write_tiny(path: Path, spec: TinySpec = MOE) -> Path:
     w.write_kv_data_to_file()
     w.write_tensors_to_file()
     w.close()
+    if split_max_tensors:
+        return sorted(path.parent.glob(f"{path.stem}-00001-of-*.gguf"))[0]
     tmp.rename(path)
     return path
 

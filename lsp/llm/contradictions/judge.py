@@ -1,20 +1,29 @@
 """The model's judgement of candidate pairs: is this a contradiction?
 
-One pair at a time (pairwise judging is where models are strong), with both sentences,
-their notes' heading paths and status/date front matter, asking for a JSON verdict.
-Only `contradiction` becomes a diagnostic. Verdicts are cached by the runtime under
-(the prompt's inputs, the model fingerprint, PROMPT_VERSION): the prompt holds only the
-two sentences and their own context, so an edit invalidates exactly the pairs that
-touch the edited sentences, and a restart repeats no model work. A pair is always asked
-in one orientation (A is the smaller of (path, text)), whichever note found it, so the
-editor, `ponder check --semantic` and the vault sweep share their cached verdicts.
+One pair at a time (pairwise judging is where models are strong), in two requests: the label
+alone first (`{"label": ...}`, a handful of output tokens), and only for a `contradiction` a
+second request for the explanation (the same conversation plus one turn, so the model's KV
+cache computes only that turn). Most pairs are not contradictions, so most verdicts cost one
+short prompt and ~6 output tokens instead of a 100-token explanation. The prompt is kept short
+(measured with `bench/judge_cost.py`). Only `contradiction` becomes a diagnostic.
+
+Verdicts are cached by the runtime under (the prompt's inputs, the model fingerprint,
+PROMPT_VERSION), each request separately: the prompt holds only the two sentences and their own
+context, so an edit invalidates exactly the pairs that touch the edited sentences, and a restart
+repeats no model work. A pair is always asked in one orientation (A is the smaller of (path,
+text)), whichever note found it, so the editor, `ponder check --semantic` and the vault sweep
+share their cached verdicts. Pairs are judged most suspicious first (`suspicion`: close in
+meaning, sharing words, stating different numbers, one side negated), so a bounded sweep spends
+the model on the likeliest contradictions.
 
 This lives in `lsp/` because it needs both the index (candidates) and the runtime.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -31,20 +40,19 @@ from ponder.index import (
     pair_key,
 )
 from ponder.runtime.client import ModelClient
-from ponder.runtime.tasks import ModelError, Priority, Task
+from ponder.runtime.tasks import JobCancelled, ModelError, Priority, Task
 
 log = logging.getLogger(__name__)
 
-PROMPT_VERSION = 1
+PROMPT_VERSION = 2  # 2: label first, explanation only for a contradiction; shorter prompt
 
 SYSTEM = (
-    "You check a personal knowledge base for contradictions. You get two statements from the "
-    "user's notes (possibly in different languages) with where they stand. Decide whether both "
-    "can be true at once. Answer 'contradiction' only when they cannot both hold for the same "
-    "thing in the same scope. Different environments, components, versions or points in time, "
-    "a rejected or superseded proposal, a question, or a value inside an allowed range are "
-    "'different_scope' or 'compatible'. If unsure, say 'unsure'. Quote the conflicting words."
+    "Two statements from a user's notes (any language). Label them: contradiction only if both "
+    "cannot hold for the same thing in the same scope; different_scope for other environments, "
+    "components, versions or times, or a rejected or superseded proposal; compatible if both can "
+    "hold (a question, a value inside an allowed range); unsure otherwise."
 )
+EXPLAIN = "Why? One or two sentences, in the language of statement A, quoting the conflicting words."
 
 
 class ContradictionSettings(BaseModel):
@@ -65,6 +73,13 @@ class ContradictionSettings(BaseModel):
         "verdicts are always shown.",
     )
     top_k: int = Field(5, ge=1, le=50, description="Nearest claims in other notes considered per sentence.")
+    sweep_pairs_per_note: int = Field(
+        3,
+        ge=1,
+        le=100,
+        description="Candidate pairs the vault sweep judges per note, the most suspicious first (similar, "
+        "sharing words, different numbers, one side negated). Bounds a first sweep: 20,000 notes x 3 pairs.",
+    )
     min_similarity: float = Field(
         0.35,
         ge=0.0,
@@ -76,13 +91,18 @@ class ContradictionSettings(BaseModel):
     )
 
 
-class Verdict(BaseModel):
+class Label(BaseModel):
+    """The first request's answer: the label alone."""
+
     label: Literal["contradiction", "compatible", "different_scope", "unsure"]
-    # Length limits are part of the grammar: a rambling model must still close the JSON
-    # within the token budget instead of being cut off mid-string.
+
+
+class Reason(BaseModel):
+    """The second request's answer, asked only for a contradiction."""
+
+    # The limit is part of the grammar: a rambling model must still close the JSON within the
+    # token budget instead of being cut off mid-string.
     explanation: str = Field(description="One or two sentences, in the language of statement A.", max_length=240)
-    quote_a: str = Field(description="The words of A that conflict (empty if none).", max_length=120)
-    quote_b: str = Field(description="The words of B that conflict (empty if none).", max_length=120)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,33 +130,95 @@ class Judged:
 
 
 def _context(vault: Vault, path: str, rng: Range) -> str:
+    """Where a statement stands, briefly: `path > heading > sub`, then status/date/version front matter."""
     note = vault.note(path)
     if note is None:
-        return f"note {path}"
+        return path
     heading = max((i for i, h in enumerate(note.headings) if h.range.start.line <= rng.start.line), default=None)
-    parts = [f"note '{note.title}' ({path})"]
-    if heading is not None:
-        parts.append("section " + " > ".join(note.heading_path(heading)))
-    for key in ("status", "date", "version", "updated"):
-        if key in note.front_matter:
-            parts.append(f"{key}: {note.front_matter[key]}")
-    return "; ".join(parts)
+    where = " > ".join([path, *(note.heading_path(heading) if heading is not None else [])])
+    meta = [f"{k}: {note.front_matter[k]}" for k in ("status", "date", "version", "updated") if k in note.front_matter]
+    return where + (f" ({', '.join(meta)})" if meta else "")
 
 
 def judge_task(vault: Vault, c: Candidate) -> Task:
+    """The first request: the pair, asking for the label only."""
     user = (
-        f"Statement A — {_context(vault, c.a_path, c.a_range)}:\n{c.a_text}\n\n"
-        f"Statement B — {_context(vault, c.b_path, c.b_range)}:\n{c.b_text}\n\n"
-        "Can A and B both be true? Answer with the JSON verdict."
+        f"A [{_context(vault, c.a_path, c.a_range)}]: {c.a_text}\n"
+        f"B [{_context(vault, c.b_path, c.b_range)}]: {c.b_text}"
     )
     return Task(
         name="judge",
         messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}],
-        output=Verdict,
+        output=Label,
         version=PROMPT_VERSION,
-        max_tokens=320,
+        max_tokens=16,
         temperature=0.0,
     )
+
+
+def explain_task(first: Task, label: str = "contradiction") -> Task:
+    """The second request: the first conversation, its answer (canonical, so the cache key does not
+    depend on the model's spacing) and one more question."""
+    answer = json.dumps({"label": label})
+    messages = [*first.messages, {"role": "assistant", "content": answer}, {"role": "user", "content": EXPLAIN}]
+    return Task("judge-explain", messages, Reason, PROMPT_VERSION, max_tokens=160, temperature=0.0)
+
+
+def cached_verdict(lookup: Callable[[Task], object], first: Task) -> tuple[str, str] | None:
+    """(label, explanation) from the cache alone, or None when a request of it is missing."""
+    got = lookup(first)
+    if got is None:
+        return None
+    label = got.label  # type: ignore[attr-defined]
+    if label != "contradiction":
+        return label, ""
+    reason = lookup(explain_task(first, label))
+    return None if reason is None else (label, reason.explanation.strip())  # type: ignore[attr-defined]
+
+
+async def run_verdict(
+    client: ModelClient, first: Task, priority: Priority, track: Callable[[str], None] | None = None
+) -> tuple[str, str, bool]:
+    """(label, explanation, cached): the label, then the explanation only for a contradiction.
+    A contradiction whose explanation fails keeps its label (with no explanation): the label is
+    the verdict; `track` gets each job id (the scheduler cancels the one in flight)."""
+    job = client.submit(first, priority)
+    if track:
+        track(job)
+    res = await client.wait(job)
+    label = res.value.label
+    if label != "contradiction":
+        return label, "", res.cached
+    job = client.submit(explain_task(first, label), priority)
+    if track:
+        track(job)
+    try:
+        why = await client.wait(job)
+    except JobCancelled:
+        raise
+    except ModelError as e:
+        log.warning("a contradiction without explanation: %s", e)
+        return label, "", res.cached
+    return label, why.value.explanation.strip(), res.cached and why.cached
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_WORD = re.compile(r"\w{4,}")
+_NEGATION = {"not", "never", "no", "none", "nor", "cannot", "without", "не", "нет", "никогда", "нельзя", "без", "ни"}
+
+
+def suspicion(c: Candidate) -> float:
+    """How likely a pair is a contradiction, before asking the model (for ordering, not judging):
+    its cosine similarity, plus the share of longer words the shorter statement has in common,
+    plus 0.3 when both state numbers and they differ, plus 0.2 when exactly one side is negated."""
+    a, b = c.a_text.lower(), c.b_text.lower()
+    wa, wb = set(_WORD.findall(a)), set(_WORD.findall(b))
+    shared = len(wa & wb) / max(min(len(wa), len(wb)), 1)
+    na, nb = set(_NUMBER.findall(a)), set(_NUMBER.findall(b))
+    numbers = 0.3 if na and nb and na != nb else 0.0
+    negated = lambda text: bool(set(re.findall(r"\w+", text)) & _NEGATION)
+    negation = 0.2 if negated(a) != negated(b) else 0.0
+    return c.similarity + 0.3 * shared + numbers + negation
 
 
 def oriented(c: Candidate) -> Candidate:
@@ -163,15 +245,23 @@ def sentence_ranges(vault: Vault, path: str, open_paths) -> dict[str, Range]:
 
 
 def pairs_to_judge(
-    vault: Vault, paths: list[str], k: int = 5, min_similarity: float = 0.35, limit: int | None = None
+    vault: Vault,
+    paths: list[str],
+    k: int = 5,
+    min_similarity: float = 0.35,
+    limit: int | None = None,
+    per_note: int | None = None,
 ) -> list[Candidate]:
     """Candidate pairs of `paths`, unordered, unique and `oriented`, minus pairs the facts already
-    settled or the user ignored; closest first, so a bounded sweep judges the likeliest pairs."""
+    settled or the user ignored; across notes first, then most suspicious first, so a bounded
+    sweep judges the likeliest pairs. `per_note`: at most that many pairs found from each note."""
     settled = {d.data["pair"] for d in vault.fact_conflicts(paths) if d.data}
     ignored = vault.store.ignored_pairs()
     seen: set[tuple] = set()
     out: list[Candidate] = []
+    order = lambda c: (c.a_path == c.b_path, -suspicion(c))
     for p in paths:
+        found: list[Candidate] = []
         for c in candidates(vault, p, k=k, min_similarity=min_similarity):
             if c.a_path == c.b_path and c.a_path.endswith(".pseudo"):
                 continue  # two lines of one pseudocode file: steps of one algorithm, not claims
@@ -180,8 +270,10 @@ def pairs_to_judge(
             if key in seen or pk in settled or pk in ignored:
                 continue
             seen.add(key)
-            out.append(oriented(c))
-    out.sort(key=lambda c: (c.a_path == c.b_path, -c.similarity))  # across notes first
+            found.append(oriented(c))
+        found.sort(key=order)
+        out += found[:per_note] if per_note else found
+    out.sort(key=order)
     return out[:limit] if limit else out
 
 
@@ -196,7 +288,7 @@ async def judge(
     out: list[Judged] = []
     for i, c in enumerate(pairs):
         try:
-            res = await client.run(judge_task(vault, c), priority=priority)
+            label, why, cached = await run_verdict(client, judge_task(vault, c), priority)
         except ModelError as e:
             log.warning(
                 "no verdict for %s:%d / %s:%d: %s",
@@ -209,8 +301,7 @@ async def judge(
             if on_pair:
                 on_pair(i + 1, len(pairs), None)
             continue
-        v: Verdict = res.value
-        j = Judged(c, v.label, v.explanation.strip(), res.cached)
+        j = Judged(c, label, why, cached)
         out.append(j)
         if on_pair:
             on_pair(i + 1, len(pairs), j)

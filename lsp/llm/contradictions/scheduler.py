@@ -19,7 +19,7 @@ import logging
 from collections import deque
 
 from ponder.index import Candidate, Diagnostic, Vault
-from ponder.lsp.llm.contradictions.judge import Judged, judge_task, pairs_to_judge
+from ponder.lsp.llm.contradictions.judge import Judged, cached_verdict, judge_task, pairs_to_judge, run_verdict
 from ponder.lsp.llm.contradictions.sweep import Sweep
 from ponder.lsp.llm.contradictions.verdicts import Sentences, Verdicts, choose
 from ponder.runtime.tasks import (
@@ -164,20 +164,22 @@ class Contradictions:
 
     # --- planning (what to judge) -----------------------------------------------------------
 
-    def plan_note(self, vault: Vault, path: str, open_paths) -> tuple[list[Judged], list[Candidate], set[str]]:
-        """(index thread) `path`'s pairs whose sentences exist now: the cached verdicts, the pairs
-        still to judge, and the note's sentences."""
+    def plan_note(
+        self, vault: Vault, path: str, open_paths, per_note: int | None = None
+    ) -> tuple[list[Judged], list[Candidate], set[str]]:
+        """(index thread) `path`'s pairs whose sentences exist now (at most `per_note`, the most
+        suspicious): the cached verdicts, the pairs still to judge, and the note's sentences."""
         s = self.settings
         where = Sentences(vault, open_paths)
         known: list[Judged] = []
         todo: list[Candidate] = []
-        for c in pairs_to_judge(vault, [path], k=s.top_k, min_similarity=s.min_similarity):
+        for c in pairs_to_judge(vault, [path], k=s.top_k, min_similarity=s.min_similarity, per_note=per_note):
             if where.range(c.a_path, c.a_text) is None or where.range(c.b_path, c.b_text) is None:
                 continue  # the other side is open and its stored copy (where candidates come from) is stale
             task = judge_task(vault, c)
-            value = self.server.model.cached(task)
+            value = cached_verdict(self.server.model.cached, task)
             if value is not None:
-                known.append(Judged(c, value.label, value.explanation.strip(), True))
+                known.append(Judged(c, value[0], value[1], True))
             elif task.input_hash() not in self.failed:
                 todo.append(c)
         return known, todo, set(where.of(path))
@@ -284,10 +286,12 @@ class Contradictions:
         if task is None:
             return
         client = self.server.model.client()
-        try:
-            job = client.submit(task, priority)
+
+        def track(job: str) -> None:
             self.inflight = (c, job, client, from_sweep)
-            res = await client.wait(job)
+
+        try:
+            label, why, cached = await run_verdict(client, task, priority, track)
         except JobCancelled:
             return
         except WorkerUnavailable as e:
@@ -308,9 +312,9 @@ class Contradictions:
         if from_sweep and self.sweep is not None:
             self.sweep.judged += 1
             self.sweep.report()
-        if not res.cached:  # a hit in the runtime's own look-up is counted by `learn`
+        if not cached:  # a hit in the runtime's own look-up is counted by `learn`
             self.stats["from_model"] += 1
-        self.learn([Judged(c, res.value.label, res.value.explanation.strip(), res.cached)])
+        self.learn([Judged(c, label, why, cached)])
 
     def _pause(self, e: Exception) -> None:
         """The model cannot run: stop judging until its settings change; say so once."""
@@ -336,6 +340,7 @@ def register(server) -> None:
     server.events.document_changed.subscribe(lambda path, affected, opened: judge.changed(path))
     server.events.document_closed.subscribe(lambda path, affected: judge.closed(path))
     server.events.files_changed.subscribe(lambda changed, before: judge.files_changed(changed))
-    server.events.index_embedded.subscribe(lambda: server.spawn(judge.indexed()) and None)  # emit() takes no awaitable
+    # a plain subscriber must not return the spawned task: `emit` refuses awaitable results
+    server.events.index_embedded.subscribe(lambda: server.spawn(judge.indexed()) and None)
     server.events.settings_changed.subscribe(judge.reconfigure)
     server.diagnostic_providers.append(judge.provider)

@@ -2,7 +2,10 @@
 
 Every note's candidate pairs at BACKGROUND priority, one note planned at a time on the index
 thread, so requests and open notes' pairs always get in between; `$/progress` that the
-editor can cancel, which stops the sweep and its pair in flight, never the server.
+editor can cancel, which stops the sweep and its pair in flight, never the server. Each note
+gives at most `sweep_pairs_per_note` pairs (its most suspicious), and the pairs of every
+`CHUNK` notes planned are judged most suspicious first, so the model's first hours go to the
+likeliest contradictions of the whole vault rather than to the alphabetically first notes.
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ from typing import TYPE_CHECKING
 from lsprotocol import types as t
 
 from ponder.index import Candidate
+from ponder.lsp.llm.contradictions.judge import suspicion
 
 if TYPE_CHECKING:
     from ponder.lsp.llm.contradictions.scheduler import Contradictions
 
 _sweeps = itertools.count(1)
+CHUNK = 32  # notes planned before their pairs are ordered by suspicion and judged
 
 
 class Sweep:
@@ -63,18 +68,24 @@ class Sweep:
             if not self.paths:
                 self.end(f"{self.judged} pairs judged")
                 return None
-            path = self.paths.popleft()
-            open_paths = set(self.owner.server.open_paths())
-            known, todo, _ = await self.owner.server.query(
-                lambda v, c, path=path, open_paths=open_paths: self.owner.plan_note(v, path, open_paths),
-                default=([], [], set()),
-            )
-            if self.over:
-                return None
-            self.owner.learn(known)
-            self.buffer.extend(todo)
-            self.planned += 1
-            self.report()
+            chunk: list[Candidate] = []
+            cap = self.owner.settings.sweep_pairs_per_note
+            for _ in range(min(CHUNK, len(self.paths))):
+                path = self.paths.popleft()
+                open_paths = set(self.owner.server.open_paths())
+                known, todo, _ = await self.owner.server.query(
+                    lambda v, c, path=path, open_paths=open_paths, cap=cap: self.owner.plan_note(
+                        v, path, open_paths, cap
+                    ),
+                    default=([], [], set()),
+                )
+                if self.over:
+                    return None
+                self.owner.learn(known)
+                chunk += todo
+                self.planned += 1
+                self.report()
+            self.buffer.extend(sorted(chunk, key=suspicion, reverse=True))
         return self.buffer.popleft()
 
     def add(self, paths: list[str]) -> None:
