@@ -120,8 +120,10 @@ def main(vault, labels=None):
         if len(listed) > len(items):
             print(f"labels list {len(listed)} {key}, found {len(items)}")
             bad += 1
-    print(f"{len(notes)} notes, {len(files) - len(notes)} other files, {len(defs)} pseudo definitions, "
-          f"{len(pseudo_lines)} pseudo lines: " + ("FAIL" if bad else "OK"))
+    print(
+        f"{len(notes)} notes, {len(files) - len(notes)} other files, {len(defs)} pseudo definitions, "
+        f"{len(pseudo_lines)} pseudo lines: " + ("FAIL" if bad else "OK")
+    )
     return 1 if bad else 0
 
 

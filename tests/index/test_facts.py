@@ -356,7 +356,8 @@ def test_counts_in_words_are_candidates_for_the_judge_not_findings(a, b, example
         ),
         # 2. two scopes in one paragraph or list
         (
-            "Sync history: on the Standard plan notes are kept for 1 month.\nOn the Plus plan notes are kept for 12 months.",
+            "Sync history: on the Standard plan notes are kept for 1 month.\nOn the Plus plan "
+            "notes are kept for 12 months.",
             "",
         ),
         ("История: на стандартном плане заметки хранятся 1 месяц.\nНа плане Plus заметки хранятся 12 месяцев.", ""),
