@@ -46,12 +46,16 @@ class Rarity:
         self.store = store
         self._counts: dict[str, int] = {}
         self._limit: float | None = None
+        self._total = 0
 
-    def telling(self, words: set[str]) -> set[str]:
+    def telling(self, words: set[str], share: float | None = None) -> set[str]:
+        """The words of `words` in at most FLOOR sentences or `share` (default SHARE) of them."""
         if self.store is None or not words:
             return set(words)
         if self._limit is None:
-            self._limit = max(self.FLOOR, self.SHARE * self.store.sentence_count())
+            self._total = self.store.sentence_count()
+            self._limit = max(self.FLOOR, self.SHARE * self._total)
+        limit = self._limit if share is None else max(self.FLOOR, share * self._total)
         todo = [w for w in words if w not in self._counts]
         if todo:
             got = self.store.stem_sentence_counts(todo)
@@ -59,7 +63,7 @@ class Rarity:
                 self._counts[w] = got.get(w, 0)
             if len(self._counts) > 100_000:
                 self._counts.clear()
-        return {w for w in words if self._counts.get(w, 0) <= self._limit}
+        return {w for w in words if self._counts.get(w, 0) <= limit}
 
 
 EVERY_WORD_TELLS = Rarity()

@@ -50,6 +50,16 @@ def _around(text: str, verb: str) -> tuple[frozenset[str], str, frozenset[str]] 
     return None
 
 
+@lru_cache(maxsize=65536)
+def _may_clash(text: str, verb: str, local: frozenset[str]) -> bool:
+    """The cheap half of `prohibition_clash`, on text alone: affirmative, and the forbidden verb
+    with a word of the rule near it (most sentences a stem search finds stop here)."""
+    if _NEGATED.search(text) or _HEDGED.search(text) or text.rstrip().endswith("?"):
+        return False
+    found = _around(text, verb)
+    return found is not None and bool((local & found[0]) - GENERIC - {verb})
+
+
 def prohibition_clash(p: Fact, statement: Fact, rarity: Rarity = EVERY_WORD_TELLS) -> Conflict | None:
     """A prohibition ("never deletes X") against a sentence that does it ("delete ... X"), with
     the prohibition as `a`; None when the statement negates, hedges or asks, or shares nothing."""
@@ -121,6 +131,8 @@ def prohibition_conflicts(vault: VaultView, path: str) -> list[Conflict]:
                 abs(rng.start.line - p.range.start.line) <= 3 or _same_section(vault, path, rng, p)
             ):
                 continue  # the sentences around a rule qualify it ("not allowed … in this mode")
+            if not _may_clash(text, p.verb, p.local):
+                continue
             c = prohibition_clash(
                 p, statement_fact(other_path, rng, text, _headings(vault, other_path, rng)), fi.rarity
             )
@@ -133,6 +145,8 @@ def prohibition_conflicts(vault: VaultView, path: str) -> list[Conflict]:
         for verb in stems:
             for p in prohibitions.get(verb, ()):
                 if p.path == path:
+                    continue
+                if not _may_clash(text, p.verb, p.local):
                     continue
                 c = prohibition_clash(p, statement_fact(path, rng, text, _headings(vault, path, rng)), fi.rarity)
                 if c is not None:

@@ -15,6 +15,7 @@ from ponder.index.knowledge.clash import (
     subjects_match,
 )
 from ponder.index.knowledge.facts import Fact, Quantity, is_instruction
+from ponder.index.parsing.stems import content_stems
 
 # Values of one subject that differ by more than this factor are almost always about
 # different things (a 1.4 TB data set and a 256 MiB memory limit), not a contradiction.
@@ -65,11 +66,14 @@ def named_identity(a: Fact, b: Fact) -> bool:
         return a.name == b.name
     for x, y in ((a, b), (b, a)):
         core = set(x.ident) - GENERIC
-        if core and core <= y.local:
+        if core and core <= y.local and (x.name or not x.row_key):  # a setting's name, not a row's label
             return True
         key = x.row_key - GENERIC
         attr = x.attribute - GENERIC
-        if key and key <= y.local and (not attr or attr & (y.local | y.attribute)):
+        if x.attribute and not attr and x.heading:
+            # a generic column ("Temperature") takes its meaning from the table's section ("Drying")
+            attr = frozenset(content_stems(x.heading[-1])) - GENERIC
+        if key and key <= y.local and (not attr or attr & (y.local | y.attribute | y.stems)):
             return True
     return False
 

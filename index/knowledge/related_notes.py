@@ -13,6 +13,7 @@ import re
 from collections import Counter, OrderedDict
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
 
 from ponder.index.knowledge.facts import FactKind
 from ponder.index.knowledge.view import VaultView
@@ -25,13 +26,26 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")  # daily notes: a date in prose rarely 
 
 
 def linked(vault: VaultView, a: str, b: str) -> bool:
-    """Whether either note links the other."""
+    """Whether either note links the other, by any link form (a URL ending in its path counts)."""
     g = vault.graph
     for src, dst in ((a, b), (b, a)):
         note = g.notes.get(src)
-        if note and any(l.kind != "url" and g.resolve_note(l, src) == dst for l in note.links):
+        if note and any(_link_target(g, l, src) == dst for l in note.links):
             return True
     return False
+
+
+def _link_target(g, link, src: str) -> str | None:
+    """The note a link reaches: resolved like the editor does, or, for a URL (a repository's web
+    address of a note, `…/blob/main/text/0132-ufcs.md`), the vault path its address ends in."""
+    if link.kind != "url":
+        return g.resolve_note(link, src)
+    parts = [unquote(x) for x in urlsplit(link.target).path.split("/") if x]
+    for k in range(len(parts)):
+        tail = "/".join(parts[k:])
+        if tail in g.notes:
+            return tail
+    return None
 
 
 # --- related notes -------------------------------------------------------------------------
@@ -309,11 +323,7 @@ class Relatedness:
         if path not in self._out:
             g = self.vault.graph
             note = self.vault.note(path)
-            self._out[path] = {
-                t
-                for l in (note.links if note else ())
-                if l.kind != "url" and (t := g.resolve_note(l, path)) and t != path
-            }
+            self._out[path] = {t for l in (note.links if note else ()) if (t := _link_target(g, l, path)) and t != path}
         return self._out[path]
 
     def connected(self, a: str, b: str) -> bool:
@@ -397,6 +407,13 @@ def missing_links(
     return out
 
 
+MENTION_SHARE = 0.02  # a name's word in more than this share of the vault's sentences says little
+
+# a table row (terse labels), a callout's title, a heading in a quote
+_NOT_PROSE = re.compile(r"^\s*(?:\||(?:>\s*)+(?:\[![^\]]*\]|#))")
+_CODE_OR_URL = re.compile(r"(`+).*?\1|\b[a-z][a-z+.-]*://\S+|\{\{.*?\}\}")
+
+
 def unlinked_mentions(vault: VaultView, path: str) -> dict[str, tuple[int, Range]]:
     """Other notes whose title or alias (two words, or 6+ letters) appears in `path`'s prose unlinked."""
     note = vault.note(path)
@@ -404,23 +421,36 @@ def unlinked_mentions(vault: VaultView, path: str) -> dict[str, tuple[int, Range
     if note is None or not text:
         return {}
     names = vault.graph.names()
+    rarity = vault.facts.rarity
     skip_lines = {l.range.start.line for l in note.links}
     if note.front_matter_range:
         skip_lines.update(range(note.front_matter_range.end.line + 1))
     for b in note.code_blocks:
         skip_lines.update(range(b.range.start.line, b.range.end.line + 1))
+    skip_lines.update(h.range.start.line for h in note.headings)  # a heading names its own section
     out: dict[str, tuple[int, Range]] = {}
     for i, line in enumerate(text.splitlines()):
-        if i in skip_lines:
+        if i in skip_lines or _NOT_PROSE.match(line):
             continue
-        words = re.findall(r"[\w][\w'-]*", fold(line))
+        # code spans and addresses name commands and files, not notes
+        words = re.findall(r"[\w][\w'-]*", fold(_CODE_OR_URL.sub(" ", line)))
         for n in range(1, 5):
             for j in range(len(words) - n + 1):
                 key = " ".join(words[j : j + n])
                 # one-word names count only when distinctive (ADR-002-chunk-size), not 'monitoring'
                 if (n == 1 and not re.search(r"[-_\d]", key)) or key not in names or _DATE.fullmatch(key):
                     continue
+                stems = set(content_stems(key))
                 for other in names[key]:
-                    if other != path:
-                        out.setdefault(other, (i, Range.of(i, 0, i, len(line))))
+                    if other == path or other in out:
+                        continue
+                    target = vault.graph.notes.get(other)
+                    # a title needs one word that is not everywhere in the vault ("command palette");
+                    # an alias, every word ("local vault" in a vault about vaults names nothing)
+                    if target is not None and fold(target.title) == key:
+                        ok = rarity.telling(stems, MENTION_SHARE)
+                    else:
+                        ok = rarity.telling(stems, MENTION_SHARE) == stems
+                    if ok:
+                        out[other] = (i, Range.of(i, 0, i, len(line)))
     return out
