@@ -43,7 +43,7 @@ Progress = Callable[[str, int, int], None]  # (phase, done, total)
 COMMIT_EVERY = 500
 # Bump when parsing, chunking or fact extraction changes what is derived from a file:
 # every file is then re-derived once, although its content hash did not change.
-DERIVED_VERSION = "2026-12-06.18"
+DERIVED_VERSION = "2026-12-06.19"
 
 
 @dataclass

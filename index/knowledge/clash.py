@@ -70,8 +70,11 @@ EVERY_WORD_TELLS = Rarity()
 
 
 def shared_words(a: Fact, b: Fact) -> set[str]:
-    """The meaningful stems both claims use near their values."""
-    return (a.local & b.local) - GENERIC
+    """The meaningful stems both claims use near their values; a hyphenated word counts once
+    (`libs-fcp` and its parts are one word)."""
+    shared = (a.local & b.local) - GENERIC
+    parts = {stem(p) for w in shared if "-" in w for p in w.split("-")}
+    return shared - parts
 
 
 def subjects_match(a: Fact, b: Fact) -> bool:

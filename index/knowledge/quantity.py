@@ -66,7 +66,7 @@ def named_identity(a: Fact, b: Fact) -> bool:
         return a.name == b.name
     for x, y in ((a, b), (b, a)):
         core = set(x.ident) - GENERIC
-        if core and core <= y.local and (x.name or not x.row_key):  # a setting's name, not a row's label
+        if core and core <= y.local and (x.name or x.about_note or not x.row_key):  # a setting, not a row label
             return True
         key = x.row_key - GENERIC
         attr = x.attribute - GENERIC
@@ -95,5 +95,8 @@ def clash(a: Fact, b: Fact, rarity: Rarity = EVERY_WORD_TELLS) -> Clash | None:
         return Clash(why, True)
     if a.path != b.path and is_instruction(a.text) and is_instruction(b.text):
         return Clash(why, False, 0.5)  # two steps of two procedures, each with its own parameters
-    shared = rarity.telling(shared_words(a, b))
+    shared = shared_words(a, b)
+    if a.path == b.path:  # in its own note, the note's topic ("libs team") is in every sentence
+        shared -= set(content_stems(a.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]))
+    shared = rarity.telling(shared)
     return Clash(why, len(shared) >= 2, 0.5 + 0.1 * len(shared))

@@ -141,8 +141,13 @@ def _word_stems(word: str) -> tuple[str, ...]:
     low = fold(word)
     if len(low) < 3 or low in STOP:
         return ()
-    parts = re.split(r"[_\-]", low) if "_" in low else (low,)
-    return tuple(stem(p) for p in parts if len(p) >= 3 and p not in STOP)
+    if "_" in low:
+        parts = re.split(r"[_\-]", low)
+    elif "-" in low:  # "CO2-трубка" is about the tube too: the whole word, then its parts
+        parts = [low, *low.split("-")]
+    else:
+        parts = [low]
+    return tuple(dict.fromkeys(stem(p) for p in parts if len(p) >= 3 and p not in STOP))
 
 
 def ident_parts(name: str) -> tuple[str, ...]:
