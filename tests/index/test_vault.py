@@ -233,3 +233,36 @@ def test_fact_lookups_from_the_store_agree_with_the_whole_index_in_memory(eval_v
     v.close_document(path)
     assert v.fact_conflicts([path]) == diags
     v.close()
+
+
+def test_a_prohibition_conflict_is_shown_on_both_sides_with_each_sides_words(tmp_path):
+    root = write_vault(
+        tmp_path / "v",
+        {
+            "design.md": "# Encryption\n\nThe master key is never written to disk unencrypted.\n",
+            "deploy.md": "# Deployment\n\nFor unattended boots, write the master key to the boot disk in plain form.\n",
+        },
+    )
+    v = Vault(root, embedding=no_embed())
+    v.update()
+    found = {d.path: d for d in v.check() if d.code == "fact-conflict"}
+    assert set(found) == {"design.md", "deploy.md"}
+    assert found["design.md"].message.startswith("Conflicting statements: never written here; write in deploy.md:3")
+    assert found["deploy.md"].message.startswith("Conflicting statements: write here; never written in design.md:3")
+    assert found["design.md"].data["pair"] == found["deploy.md"].data["pair"]
+
+
+def test_check_survives_a_note_with_more_words_than_the_fact_index_caches(tmp_path):
+    """Regression (rfcs, issue 15): a long note whose subject keys outnumber the postings cache
+    crashed `check` with a KeyError in the fact index."""
+    words = " ".join(f"w{i}x" for i in range(9000))
+    root = write_vault(
+        tmp_path / "v",
+        {
+            "long.md": f"# Long\n\nThe queue never deletes {words}.\n\nThe cache holds 5 MB of {words}.\n",
+            "other.md": "# Other\n\nThe cache holds 8 MB of w1x w2x w3x entries.\n",
+        },
+    )
+    v = Vault(root, embedding=no_embed())
+    v.update()
+    v.check()  # no KeyError
