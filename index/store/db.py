@@ -414,6 +414,7 @@ class Store:
             return note_from_json(row[0])
         except ValueError as e:  # a garbled row reads as a note not indexed yet, never as a crash
             log.warning("stored summary of %s is unreadable (%s); it is re-read on the next update", path, e)
+            self._mark_stale(path)
             return None
 
     def titles(self, paths: list[str]) -> dict[str, str | None]:
@@ -512,8 +513,16 @@ class Store:
         try:
             return self._facts_codec.loads(path, blob)
         except ValueError as e:
-            log.warning("stored facts of %s are unreadable (%s)", path, e)
+            log.warning("stored facts of %s are unreadable (%s); they are re-derived on the next update", path, e)
+            self._mark_stale(path)
             return []
+
+    def _mark_stale(self, path: str) -> None:
+        """Make the next update re-read `path` (its stat no longer matches)."""
+        try:
+            self.conn.execute("UPDATE files SET hash=NULL, mtime_ns=-1 WHERE path=?", (path,))
+        except sqlite3.Error as e:
+            log.debug("cannot mark %s stale: %s", path, e)
 
     def fact_key_counts(self, keys: list[int], cap: int) -> dict[int, int]:
         """How many facts are filed under each of these subject keys, counted up to `cap` + 1

@@ -35,8 +35,9 @@ UPDATE files SET hash=NULL WHERE kind='note';
 """
 # 9: note summaries and facts were pickles, which run code when loaded: a `.ponder/index.db`
 # planted in a vault could. They are JSON now (store.codec, knowledge.fact_codec); the pickled rows
-# are dropped unread and re-derived on the next update, as for 8
-V9 = V8
+# are dropped unread and re-derived on the next update (the stat reset makes every note differ,
+# whatever DERIVED_VERSION says)
+V9 = V8 + "UPDATE files SET mtime_ns=-1 WHERE kind='note';\n"
 MIGRATIONS = {6: V7, 7: V8, 8: V9}
 
 
