@@ -90,7 +90,7 @@ def _settings(args, console: Console) -> PonderSettings:
         overrides.setdefault("embedding", {})["enabled"] = False
     settings, messages = load_settings(args.path, overrides)
     for m in messages:
-        console.print(f"[yellow]warning:[/] {escape(m)}", highlight=False)
+        console.print(f"[yellow]warning:[/] {escape(m)}", highlight=False, soft_wrap=True)
     return settings
 
 
@@ -98,7 +98,7 @@ def _open_vault(args, console: Console):
     from ponder.index import Vault
 
     if not args.path.is_dir():
-        console.print(f"[red]error:[/] {escape(str(args.path))} is not a folder", highlight=False)
+        console.print(f"[red]error:[/] {escape(str(args.path))} is not a folder", highlight=False, soft_wrap=True)
         raise SystemExit(2)
     s = _settings(args, console)
     return Vault(args.path, s.index, s.embedding)
@@ -114,12 +114,12 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit:
         raise
     except KeyboardInterrupt:
-        err.print("[red]error:[/] interrupted", highlight=False)
+        err.print("[red]error:[/] interrupted", highlight=False, soft_wrap=True)
         return 2
     except Exception as e:  # the edge of the program: nothing below may crash it with a traceback
         if os.environ.get("PONDER_DEBUG"):
             traceback.print_exc()
-        err.print(f"[red]error:[/] {escape(_explain(e))}", highlight=False)
+        err.print(f"[red]error:[/] {escape(_explain(e))}", highlight=False, soft_wrap=True)
         return 2
 
 
@@ -161,7 +161,7 @@ def _main(argv: list[str] | None, err: Console) -> int:
         if args.command == "doctor":
             return cmd_doctor(args, err)
     except OSError as e:
-        err.print(f"[red]error:[/] {escape(str(e))}", highlight=False)
+        err.print(f"[red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
         return 2
     return 2
 
@@ -242,9 +242,9 @@ def cmd_index(args, err: Console) -> int:
             table.add_row(k, str(v))
         out.print(table)
         for w in report.warnings:
-            err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
+            err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False, soft_wrap=True)
         for path, reason in report.skipped:
-            out.print(f"skipped {path}: {reason}", highlight=False, markup=False)
+            out.print(f"skipped {path}: {reason}", highlight=False, markup=False, soft_wrap=True)
         return 0
     finally:
         vault.close()
@@ -286,9 +286,9 @@ def cmd_check(args, err: Console) -> int:
     try:
         report = vault.update()
         for w in report.warnings:
-            err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
+            err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False, soft_wrap=True)
         for path, reason in report.skipped:
-            err.print(f"[yellow]skipped[/] {escape(path)}: {escape(reason)}", highlight=False)
+            err.print(f"[yellow]skipped[/] {escape(path)}: {escape(reason)}", highlight=False, soft_wrap=True)
         if args.semantic and vault.embedding.enabled:
             run_index(vault, err)  # candidates need the claim vectors
         diags = vault.check(related_notes=not args.no_related)
@@ -335,7 +335,11 @@ def _semantic(vault, args, err: Console) -> list:
     settings = _settings(args, err)
     judged = asyncio.run(judge_vault(vault, settings.model, console=err, limit=args.max_pairs))
     fresh = sum(1 for j in judged if not j.cached)
-    err.print(f"model judged {len(judged)} pairs ({fresh} new, {len(judged) - fresh} from cache)", highlight=False)
+    err.print(
+        f"model judged {len(judged)} pairs ({fresh} new, {len(judged) - fresh} from cache)",
+        highlight=False,
+        soft_wrap=True,
+    )
     return contradiction_diagnostics(judged)
 
 
