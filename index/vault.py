@@ -235,7 +235,9 @@ class Vault:
         """Paths an update must touch: gone from disk, new, changed, or derived by an older Ponder."""
         stored = self.store.files()
         force = self.outdated
-        gone = [p for p in stored if p not in known]
+        # what the scan skipped and is not a file is a folder it could not read: keep its notes
+        folders = [p for p in known if p not in on_disk]
+        gone = [p for p in stored if p not in known and not _under_any(p, folders)]
         return gone + [p for p, f in on_disk.items() if (force and f.is_note) or differs(stored.get(p), f)]
 
     def _stat(self, rel: str) -> FileInfo | None:
@@ -393,7 +395,7 @@ class Vault:
 
 
 def _under_any(path: str, folders: list[str]) -> bool:
-    return any(f == "" or path.startswith(f + "/") for f in folders)
+    return any(f in ("", ".") or path.startswith(f + "/") for f in folders)
 
 
 def differs(row, info: FileInfo) -> bool:

@@ -160,6 +160,10 @@ def test_an_unreadable_folder_is_skipped_and_its_notes_kept(tmp_path, monkeypatc
     assert "cannot read folder" in s["архив"] and "Permission denied" in s["lost+found"]
     assert r.deleted == 0 and "архив/старое.md" in v.graph.notes
     assert not [d for d in v.check() if d.code == "broken-link"]
+    # the server's path: its own scan, then `stale_paths`
+    found, scan_skipped = files_module.walk(v.root, v.settings)
+    on_disk = {f.path: f for f in found}
+    assert v.stale_paths(on_disk, set(on_disk) | {p for p, _ in scan_skipped}) == []
     v.close()
     # a fresh index of a vault with an unreadable folder still indexes the rest
     fresh = Vault(root, embedding=no_embed())
