@@ -14,17 +14,11 @@ from ponder.index.store.codec import range_from, range_to
 
 def _words_to(words) -> str | list[str]:
     """Stems as one space-joined string (half the JSON to parse of a list of strings); a list when
-    a word holds a space or is empty, so any value round-trips."""
+    there are none, or a word holds a space or is empty, so any value round-trips."""
     words = list(words)
-    if all(w and " " not in w for w in words):
+    if words and all(w and " " not in w for w in words):
         return " ".join(words)
     return words
-
-
-def _words_from(v) -> list[str]:
-    if isinstance(v, str):
-        return v.split(" ") if v else []
-    return v
 
 
 def quantity_to(q: Quantity) -> list:
@@ -61,23 +55,25 @@ def fact_to(f: Fact) -> list:
 
 
 def fact_from(path: str, a: list) -> Fact:
+    # inlined `str.split` for the word fields: this runs once per fact on every full load
+    stems, local, ident, order, row_key = a[3], a[4], a[5], a[8], a[14]
     return Fact(
         path,
         range_from(a[0]),
         a[1],
         a[2],
-        frozenset(_words_from(a[3])),
-        frozenset(_words_from(a[4])),
-        tuple(_words_from(a[5])),
+        frozenset(stems.split(" ") if type(stems) is str else stems),
+        frozenset(local.split(" ") if type(local) is str else local),
+        tuple(ident.split(" ") if type(ident) is str else ident),
         None if a[6] is None else quantity_from(a[6]),
         a[7],
-        tuple(tuple(_words_from(o)) for o in a[8]),
+        tuple(tuple(o.split(" ") if type(o) is str else o) for o in order) if order else (),
         a[9],
         a[10],
         a[11],
         tuple(a[12]),
         a[13],
-        frozenset(_words_from(a[14])),
+        frozenset(row_key.split(" ") if type(row_key) is str else row_key),
     )
 
 

@@ -34,8 +34,25 @@ def range_to(r: Range) -> list[int]:
     return [r.start.line, r.start.character, r.end.line, r.end.character]
 
 
+# Positions are immutable values and a vault repeats them (a link's range and its target's end,
+# facts of one line): decoding shares them, which halves the cost of a range (a frozen
+# dataclass's constructor is most of a summary's load time). Bounded: cleared when full.
+_POSITIONS: dict[tuple, Position] = {}
+_POSITIONS_KEPT = 200_000
+
+
+def _position(line, character) -> Position:
+    key = (line, character)
+    p = _POSITIONS.get(key)
+    if p is None:
+        if len(_POSITIONS) >= _POSITIONS_KEPT:
+            _POSITIONS.clear()
+        p = _POSITIONS[key] = Position(int(line), int(character))  # int(): a tampered row fails here
+    return p
+
+
 def range_from(a: list) -> Range:
-    return Range(Position(int(a[0]), int(a[1])), Position(int(a[2]), int(a[3])))
+    return Range(_position(a[0], a[1]), _position(a[2], a[3]))
 
 
 def plain(v: object, depth: int = 0) -> object:
