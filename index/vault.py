@@ -163,11 +163,19 @@ class Vault:
         try:
             return self._update(progress, paths)
         except Exception as e:
-            if not is_corruption(e):
+            if not self.recover(e):
                 raise
-            self.store.rebuild(str(e))
-            self._graph = self._facts = self._definitions = None
             return self._update(progress, None)
+
+    def recover(self, error: BaseException) -> bool:
+        """Call with what a query raised: when SQLite reported the index damaged, start it over
+        (empty until the next `update()`, which re-indexes every file) and return True; False
+        for any other error. So a damaged page fails one request, not every request."""
+        if not is_corruption(error):
+            return False
+        self.store.rebuild(str(error))
+        self._graph = self._facts = self._definitions = None
+        return True
 
     def _update(self, progress: Progress | None, paths: list[str] | None) -> IndexReport:
         t0 = time.perf_counter()

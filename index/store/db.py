@@ -109,6 +109,7 @@ class Store:
             return self._in_memory(f"index folder {self.path.parent} is read-only", state)
         if state == "sqlite":
             ours = dbfile.at_default_place(self.path)
+            clean = dbfile.unchanged_since_close(self.path)  # before connecting: that makes a WAL
             try:
                 conn = connect(self.path)
                 try:
@@ -128,7 +129,8 @@ class Store:
                             + f"\nUPDATE meta SET value='{version}' WHERE key='schema_version';",
                         )
                     if version == SCHEMA_VERSION:
-                        dbfile.quick_check(conn)
+                        if not clean:
+                            dbfile.quick_check(conn)
                         self._pragmas(conn)
                         return conn
                 except BaseException:
@@ -230,6 +232,8 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
+        if not self.read_only:
+            dbfile.stamp_clean_close(self.path)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -272,6 +272,7 @@ def test_garbage_in_the_middle_of_the_index_is_rebuilt_on_open(tmp_path):
     v.close()
     db = root / ".ponder" / "index.db"
     assert db.stat().st_size > 8 * 4096
+    time.sleep(0.05)  # past the file system's timestamp tick: the write must change the mtime
     with open(db, "r+b") as f:  # the header page stays valid
         f.seek(2 * 4096)
         f.write(os.urandom(4 * 4096))
@@ -282,6 +283,32 @@ def test_garbage_in_the_middle_of_the_index_is_rebuilt_on_open(tmp_path):
     assert r.parsed == 62 and not [d for d in v.check() if d.code == "broken-link"]
     assert digest(root) == before
     v.close()
+
+
+def test_a_clean_close_skips_the_full_check_and_anything_else_does_not(tmp_path, monkeypatch):
+    from ponder.index.store import dbfile
+
+    checks = []
+    real = dbfile.quick_check
+    monkeypatch.setattr(dbfile, "quick_check", lambda conn: checks.append(1) or real(conn))
+    root = write_vault(tmp_path / "v", NOTES)
+    first = Vault(root, embedding=no_embed())
+    first.update()
+    first.store.conn.close()  # closed without `close()`, as by a crash: no stamp
+    v = Vault(root, embedding=no_embed())
+    assert len(checks) == 1
+    v.close()
+    v = Vault(root, embedding=no_embed())
+    assert len(checks) == 1  # as the last clean close left it
+    v.update()
+    v.close()
+    time.sleep(0.05)
+    db = root / ".ponder" / "index.db"
+    with open(db, "r+b") as f:  # someone else wrote to it
+        f.seek(db.stat().st_size - 10)
+        f.write(b"x")
+    Vault(root, embedding=no_embed()).close()
+    assert len(checks) == 2
 
 
 def test_damage_found_in_use_rebuilds_with_a_warning(tmp_path, monkeypatch):
@@ -302,6 +329,18 @@ def test_damage_found_in_use_rebuilds_with_a_warning(tmp_path, monkeypatch):
     r = v.update(paths=["beta.md"])
     assert any("damaged" in w and "malformed" in w for w in r.warnings), r.warnings
     assert r.parsed == 2 and v.store.load("beta.md") is not None
+    v.close()
+
+
+def test_a_query_that_meets_damage_starts_the_index_over(tmp_path):
+    root = write_vault(tmp_path / "v", NOTES)
+    v = Vault(root, embedding=no_embed())
+    v.update()
+    assert not v.recover(sqlite3.OperationalError("database is locked"))
+    assert v.recover(sqlite3.DatabaseError("database disk image is malformed"))
+    r = v.update()
+    assert r.parsed == 2 and any("damaged" in w for w in r.warnings)
+    assert v.search("retry", 3)
     v.close()
 
 
