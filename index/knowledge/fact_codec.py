@@ -56,12 +56,12 @@ def fact_to(f: Fact) -> list:
 
 def fact_from(path: str, a: list) -> Fact:
     # inlined `str.split` for the word fields: this runs once per fact on every full load
-    stems, local, ident, order, row_key = a[3], a[4], a[5], a[8], a[14]
+    stems, local, ident, order, row_key, attribute = a[3], a[4], a[5], a[8], a[14], a[16]
     return Fact(
         path,
         range_from(a[0]),
         a[1],
-        a[2],
+        FactKind(a[2]),
         frozenset(stems.split(" ") if type(stems) is str else stems),
         frozenset(local.split(" ") if type(local) is str else local),
         tuple(ident.split(" ") if type(ident) is str else ident),
@@ -74,6 +74,9 @@ def fact_from(path: str, a: list) -> Fact:
         tuple(a[12]),
         a[13],
         frozenset(row_key.split(" ") if type(row_key) is str else row_key),
+        int(a[15]),
+        frozenset(attribute.split(" ") if type(attribute) is str else attribute),
+        bool(a[17]),
     )
 
 
