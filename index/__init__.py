@@ -38,6 +38,7 @@ from ponder.index.parsing.positions import (
     utf16_to_utf8,
 )
 from ponder.index.settings import EmbeddingSettings, IndexSettings
+from ponder.index.store.dbfile import IndexFileError, describe_store_error
 from ponder.index.store.embed import Embedder
 from ponder.index.store.files import IgnoreRules, walk
 from ponder.index.store.schema import SCHEMA_VERSION
@@ -52,6 +53,7 @@ __all__ = [
     "Diagnostic",
     "EmbeddingSettings",
     "IgnoreRules",
+    "IndexFileError",
     "IndexReport",
     "IndexSettings",
     "Link",
@@ -68,6 +70,7 @@ __all__ = [
     "affected_by_edit",
     "candidates",
     "complete",
+    "describe_store_error",
     "dependents",
     "fixes",
     "fold",

@@ -24,6 +24,7 @@ from ponder.index.knowledge.definitions import (
     Definitions,
     open_definition_rows,
 )
+from ponder.index.knowledge.fact_codec import FactsCodec
 from ponder.index.knowledge.fact_index import FactIndex, postings
 from ponder.index.knowledge.facts import extract_facts
 from ponder.index.knowledge.related_notes import Relatedness, missing_links
@@ -32,8 +33,9 @@ from ponder.index.parsing.chunks import chunk_note
 from ponder.index.parsing.markdown import parse_note
 from ponder.index.settings import EmbeddingSettings, IndexSettings
 from ponder.index.store.db import Store
+from ponder.index.store.dbfile import is_corruption
 from ponder.index.store.embed import Embedder
-from ponder.index.store.files import FileInfo, decode, read_note, walk
+from ponder.index.store.files import FileInfo, decode, read_note, stat_file, walk
 from ponder.index.store.search import hybrid_search
 
 log = logging.getLogger(__name__)
@@ -43,7 +45,7 @@ Progress = Callable[[str, int, int], None]  # (phase, done, total)
 COMMIT_EVERY = 500
 # Bump when parsing, chunking or fact extraction changes what is derived from a file:
 # every file is then re-derived once, although its content hash did not change.
-DERIVED_VERSION = "2026-12-06.19"
+DERIVED_VERSION = "2026-12-06.20"  # .20: summaries and facts stored as JSON, not pickles
 
 
 @dataclass
@@ -78,7 +80,7 @@ class Vault:
         self.embedding = embedding or EmbeddingSettings()
         db = Path(self.settings.db_path) if self.settings.db_path else Path(".ponder/index.db")
         self.db_path = db if db.is_absolute() else self.root / db
-        self.store = Store(self.db_path)
+        self.store = Store(self.db_path, FactsCodec())
         self.embedder = Embedder(self.embedding)
         self._graph: Graph | None = None
         self._facts: FactIndex | None = None
@@ -149,22 +151,44 @@ class Vault:
         """An open document's text, else the file's, decoded as the index reads it."""
         if path in self._open:
             return self._open[path].text
-        res = read_note(self.root / path, self.settings.max_file_bytes)
+        res = read_note(self.root / path, self.settings.max_file_bytes, self.root)
         return res.text
 
     # --- updates ------------------------------------------------------------------------
 
     def update(self, progress: Progress | None = None, paths: list[str] | None = None) -> IndexReport:
-        """Bring the index in line with the disk; `paths` limits the scan to those files."""
+        """Bring the index in line with the disk; `paths` limits the scan to those files. Damage
+        to the index file found on the way is repaired: the index is rebuilt (a full scan) with a
+        warning, not failed on every request until someone deletes `.ponder`."""
+        try:
+            return self._update(progress, paths)
+        except Exception as e:
+            if not self.recover(e):
+                raise
+            return self._update(progress, None)
+
+    def recover(self, error: BaseException) -> bool:
+        """Call with what a query raised: when SQLite reported the index damaged, start it over
+        (empty until the next `update()`, which re-indexes every file) and return True; False
+        for any other error. So a damaged page fails one request, not every request."""
+        if not is_corruption(error):
+            return False
+        self.store.rebuild(str(error))
+        self._graph = self._facts = self._definitions = None
+        return True
+
+    def _update(self, progress: Progress | None, paths: list[str] | None) -> IndexReport:
         t0 = time.perf_counter()
         report = IndexReport(warnings=list(self.store.warnings))
         self.store.warnings.clear()
         stored = self.store.files(paths)
         force = self.outdated  # derived by another version of Ponder: re-derive every note once
         if paths is None:
-            found, report.skipped = walk(self.root, self.settings)
+            unreadable: list[str] = []
+            found, report.skipped = walk(self.root, self.settings, unreadable)
             on_disk = {f.path: f for f in found}
-            gone = [p for p in stored if p not in on_disk]
+            # a folder that cannot be read now keeps what was indexed of it: no false broken links
+            gone = [p for p in stored if p not in on_disk and not _under_any(p, unreadable)]
         else:
             on_disk, gone = {}, []
             for p in paths:
@@ -183,6 +207,7 @@ class Vault:
                 report.deleted += 1
                 report.changed_paths.append(p)
         changed = [f for f in on_disk.values() if differs(stored.get(f.path), f)]
+        scan_skipped = len(report.skipped)  # skipped by the scan: not among `on_disk`
         report.files = len(on_disk)
         for start in range(0, len(changed), COMMIT_EVERY):
             with self.store.transaction():
@@ -194,7 +219,7 @@ class Vault:
             progress("parse", len(changed), len(changed))
         if paths is None and force:
             self.mark_derived_current()
-        report.unchanged = len(on_disk) - report.parsed - len(report.skipped)
+        report.unchanged = len(on_disk) - report.parsed - (len(report.skipped) - scan_skipped)
         if paths is None:  # counting a large index costs tens of milliseconds: not per edit
             report.notes = self.store.counts()["notes"]
         report.assets = sum(1 for f in on_disk.values() if not f.is_note)
@@ -218,19 +243,16 @@ class Vault:
         """Paths an update must touch: gone from disk, new, changed, or derived by an older Ponder."""
         stored = self.store.files()
         force = self.outdated
-        gone = [p for p in stored if p not in known]
+        # what the scan skipped and is not a file is a folder it could not read: keep its notes
+        folders = [p for p in known if p not in on_disk]
+        gone = [p for p in stored if p not in known and not _under_any(p, folders)]
         return gone + [p for p, f in on_disk.items() if (force and f.is_note) or differs(stored.get(p), f)]
 
     def _stat(self, rel: str) -> FileInfo | None:
-        p = self.root / rel
-        try:
-            st = p.stat()
-        except OSError:
-            return None
-        if not p.is_file():
-            return None
-        is_note = p.name.lower().endswith(tuple(e.lower() for e in self.settings.extensions))
-        return FileInfo(rel, st.st_mtime_ns, st.st_size, is_note)
+        """The file at `rel` as the scan would find it; None for a file the scan would skip (a
+        link out of the vault, a FIFO) or that is gone."""
+        info = stat_file(self.root, rel, tuple(e.lower() for e in self.settings.extensions))
+        return info if isinstance(info, FileInfo) else None
 
     def _index_file(self, info: FileInfo, stored: dict, report: IndexReport) -> None:
         if not info.is_note:
@@ -239,7 +261,7 @@ class Vault:
                 self._graph.add_asset(info.path)
             report.changed_paths.append(info.path)
             return
-        res = read_note(self.root / info.path, self.settings.max_file_bytes)
+        res = read_note(self.root / info.path, self.settings.max_file_bytes, self.root)
         if res.text is None:
             self.store.put_other(info.path, "skipped", info.mtime_ns, info.size, res.skip_reason)
             self._graph_remove(info.path)
@@ -378,6 +400,10 @@ class Vault:
 
     def search(self, query: str, k: int = 10) -> list[SearchHit]:
         return hybrid_search(self.store, self.embedder if self.embedding.enabled else None, query, k)
+
+
+def _under_any(path: str, folders: list[str]) -> bool:
+    return any(f in ("", ".") or path.startswith(f + "/") for f in folders)
 
 
 def differs(row, info: FileInfo) -> bool:

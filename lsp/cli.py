@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -87,7 +90,7 @@ def _settings(args, console: Console) -> PonderSettings:
         overrides.setdefault("embedding", {})["enabled"] = False
     settings, messages = load_settings(args.path, overrides)
     for m in messages:
-        console.print(f"[yellow]warning:[/] {m}", highlight=False)
+        console.print(f"[yellow]warning:[/] {escape(m)}", highlight=False, soft_wrap=True)
     return settings
 
 
@@ -95,13 +98,43 @@ def _open_vault(args, console: Console):
     from ponder.index import Vault
 
     if not args.path.is_dir():
-        console.print(f"[red]error:[/] {args.path} is not a folder")
+        console.print(f"[red]error:[/] {escape(str(args.path))} is not a folder", highlight=False, soft_wrap=True)
         raise SystemExit(2)
     s = _settings(args, console)
     return Vault(args.path, s.index, s.embedding)
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. Exit codes are a contract for scripts and CI (1 means "problems found"), so
+    a crash is never allowed to look like one: every failure is one clear line and exit 2, with the
+    traceback only when PONDER_DEBUG=1."""
+    err = Console(stderr=True)
+    try:
+        return _main(argv, err)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        err.print("[red]error:[/] interrupted", highlight=False, soft_wrap=True)
+        return 2
+    except Exception as e:  # the edge of the program: nothing below may crash it with a traceback
+        if os.environ.get("PONDER_DEBUG"):
+            traceback.print_exc()
+        err.print(f"[red]error:[/] {escape(_explain(e))}", highlight=False, soft_wrap=True)
+        return 2
+
+
+def _explain(e: Exception) -> str:
+    """One line for a failure: a known kind in words, else its type and message."""
+    from ponder.index import describe_store_error
+
+    known = describe_store_error(e)
+    if known:
+        return known
+    hint = "" if os.environ.get("PONDER_DEBUG") else " (set PONDER_DEBUG=1 for the traceback)"
+    return f"unexpected {type(e).__name__}: {e}{hint}"
+
+
+def _main(argv: list[str] | None, err: Console) -> int:
     argv = sys.argv[1:] if argv is None else argv
     # plan and worker own their arguments (they live in the runtime package)
     if argv and argv[0] == "plan":
@@ -114,7 +147,6 @@ def main(argv: list[str] | None = None) -> int:
         return worker_main(argv[1:])
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr)
-    err = Console(stderr=True)
     try:
         if args.command == "serve":
             from ponder.lsp.server import serve
@@ -129,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "doctor":
             return cmd_doctor(args, err)
     except OSError as e:
-        err.print(f"[red]error:[/] {e}")
+        err.print(f"[red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
         return 2
     return 2
 
@@ -190,7 +222,7 @@ def cmd_index(args, err: Console) -> int:
         g = vault.graph
         counts = vault.store.counts()
         out = Console()
-        table = Table(title=f"Ponder index of {vault.root}", show_header=False)
+        table = Table(title=f"Ponder index of {escape(str(vault.root))}", show_header=False)
         links = sum(len(n.links) for n in g.notes.values())
         symbols = sum(len(n.functions) for n in g.notes.values())
         for k, v in [
@@ -210,9 +242,9 @@ def cmd_index(args, err: Console) -> int:
             table.add_row(k, str(v))
         out.print(table)
         for w in report.warnings:
-            err.print(f"[yellow]warning:[/] {w}", highlight=False)
+            err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False, soft_wrap=True)
         for path, reason in report.skipped:
-            out.print(f"skipped {path}: {reason}", highlight=False)
+            out.print(f"skipped {path}: {reason}", highlight=False, markup=False, soft_wrap=True)
         return 0
     finally:
         vault.close()
@@ -254,7 +286,9 @@ def cmd_check(args, err: Console) -> int:
     try:
         report = vault.update()
         for w in report.warnings:
-            err.print(f"[yellow]warning:[/] {w}", highlight=False)
+            err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False, soft_wrap=True)
+        for path, reason in report.skipped:
+            err.print(f"[yellow]skipped[/] {escape(path)}: {escape(reason)}", highlight=False, soft_wrap=True)
         if args.semantic and vault.embedding.enabled:
             run_index(vault, err)  # candidates need the claim vectors
         diags = vault.check(related_notes=not args.no_related)
@@ -301,7 +335,11 @@ def _semantic(vault, args, err: Console) -> list:
     settings = _settings(args, err)
     judged = asyncio.run(judge_vault(vault, settings.model, console=err, limit=args.max_pairs))
     fresh = sum(1 for j in judged if not j.cached)
-    err.print(f"model judged {len(judged)} pairs ({fresh} new, {len(judged) - fresh} from cache)", highlight=False)
+    err.print(
+        f"model judged {len(judged)} pairs ({fresh} new, {len(judged) - fresh} from cache)",
+        highlight=False,
+        soft_wrap=True,
+    )
     return contradiction_diagnostics(judged)
 
 

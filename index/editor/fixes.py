@@ -8,9 +8,11 @@ the vault). `undefined-symbol`: a stub definition appended to the pseudocode blo
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from ponder.index.editor.rename import Change, TextEdit, anchor_range
 from ponder.index.graph.graph import Graph
@@ -59,8 +61,9 @@ class Fix:
     preferred: bool = False
 
 
-def broken_link_fixes(graph: Graph, note: Note, data: dict, k: int = 3) -> list[Fix]:
-    """Replacement targets for link number `data["link"]`, then "create the note"."""
+def broken_link_fixes(graph: Graph, note: Note, data: dict, k: int = 3, root: Path | None = None) -> list[Fix]:
+    """Replacement targets for link number `data["link"]`, then "create the note" (checked
+    against the disk under `root`, the vault's resolved root, when given)."""
     i = data.get("link")
     if not isinstance(i, int) or i >= len(note.links):
         return []
@@ -91,7 +94,7 @@ def broken_link_fixes(graph: Graph, note: Note, data: dict, k: int = 3) -> list[
                     f"Change link to '{text}'", Change([TextEdit(note.path, link.target_range, text)]), preferred=j == 0
                 )
             )
-        create = create_note_fix(graph, note, link.target, link.kind)
+        create = create_note_fix(graph, note, link.target, link.kind, root)
         if create:
             out.append(create)
         return out
@@ -110,10 +113,20 @@ def broken_link_fixes(graph: Graph, note: Note, data: dict, k: int = 3) -> list[
     return out
 
 
-def new_note_location(graph: Graph, from_path: str, target: str, kind: str) -> str | None:
-    """Where `[[target]]` / `[](target)` expects the note; None when that is outside the vault."""
+# folders a quick fix never writes into: Ponder's index and git's repository
+_PRIVATE_FOLDERS = (".ponder", ".git")
+MAX_NAME_BYTES = 255  # per path component (ext4, APFS, NTFS)
+MAX_PATH_CHARS = 1024
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def new_note_location(graph: Graph, from_path: str, target: str, kind: str, root: Path | None = None) -> str | None:
+    """Where `[[target]]` / `[](target)` expects the note; None when no note should be created
+    there: outside the vault (also through a folder link: checked on disk when `root`, the
+    vault's resolved root, is given), in `.git/` or `.ponder/`, or under a name no file system
+    takes (control characters, a component over 255 bytes, an absurd length)."""
     t = target.strip().replace("\\", "/")
-    if not t:
+    if not t or len(t) > MAX_PATH_CHARS or _CONTROL.search(t):
         return None
     if kind == "markdown" or t.startswith(("./", "../")):
         path = posixpath.normpath(posixpath.join(posixpath.dirname(from_path), t))
@@ -127,11 +140,31 @@ def new_note_location(graph: Graph, from_path: str, target: str, kind: str) -> s
         if "." in path.rsplit("/", 1)[-1] and kind == "markdown":
             return None  # a missing asset, not a note
         path += ".md"
+    parts = path.split("/")
+    if any(p.lower() in _PRIVATE_FOLDERS for p in parts[:-1]):
+        return None
+    if any(len(p.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES or p in ("", ".", "..") for p in parts):
+        return None
+    if root is not None and not _stays_inside(root, path):
+        return None
     return None if path in graph.notes else path
 
 
-def create_note_fix(graph: Graph, note: Note, target: str, kind: str) -> Fix | None:
-    path = new_note_location(graph, note.path, target, kind)
+def _stays_inside(root: Path, rel: str) -> bool:
+    """The deepest existing folder on the way to `rel` is really inside `root` (a folder link
+    pointing out of the vault would put the new note outside it)."""
+    folder = (root / rel).parent
+    while not folder.exists() and folder != root and root in folder.parents:
+        folder = folder.parent
+    try:
+        real = Path(os.path.realpath(folder))
+    except OSError:
+        return False
+    return real == root or root in real.parents
+
+
+def create_note_fix(graph: Graph, note: Note, target: str, kind: str, root: Path | None = None) -> Fix | None:
+    path = new_note_location(graph, note.path, target, kind, root)
     if path is None:
         return None
     title = posixpath.basename(path).rsplit(".", 1)[0]

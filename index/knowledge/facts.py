@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cache, lru_cache
 
-from ponder.index.notes import Note, Range, reduce_by_fields
+from ponder.index.notes import Note, Range
 from ponder.index.parsing.stems import content_stems, ident_parts, stem
 
 # --- units --------------------------------------------------------------------------------
@@ -249,8 +249,6 @@ class Quantity:
     at: int = 0  # where in the sentence the number stands
     worded: bool = False  # a count in words ("three zones"): which things are counted is a guess
 
-    __reduce__ = reduce_by_fields  # loading facts is on the diagnostics path (see notes.Position)
-
 
 @dataclass(frozen=True, slots=True)
 class Fact:
@@ -273,8 +271,6 @@ class Fact:
     block: int = -1  # first line of the paragraph, list or table the claim is in (-1: its own)
     attribute: frozenset[str] = frozenset()  # a table value's column header: which attribute of the row's subject
     about_note: bool = False  # a front-matter value: its subject is the note itself
-
-    __reduce__ = reduce_by_fields
 
     @property
     def line(self) -> int:

@@ -27,6 +27,7 @@ from ponder.index.notes import (
     Sentence,
     Tag,
 )
+from ponder.index.parsing import front_matter
 from ponder.index.parsing.positions import cp_to_utf16, github_slugs, slugify, split_lines, utf16_len
 from ponder.index.parsing.pseudo import parse_pseudocode
 from ponder.index.parsing.sentences import split_sentences
@@ -131,7 +132,7 @@ def _front_matter(note: Note, lines: list[str]) -> int:
     note.front_matter_range = Range.of(0, 0, end, utf16_len(lines[end]))
     raw = "\n".join(lines[1:end])
     try:
-        data = yaml.safe_load(raw) if raw.strip() else {}
+        data = front_matter.load(raw) if raw.strip() else {}
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = 1 + (mark.line if mark is not None else 0)

@@ -13,7 +13,6 @@ import hashlib
 import json
 import logging
 import os
-import pickle
 import struct
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -28,6 +27,8 @@ from ponder.index.parsing.claims import sentence_hash
 from ponder.index.parsing.keys import link_key, note_keys, note_symbols
 from ponder.index.parsing.positions import fold
 from ponder.index.parsing.stems import content_stems
+from ponder.index.store import dbfile
+from ponder.index.store.codec import note_from_json, note_to_json
 from ponder.index.store.schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
@@ -54,11 +55,13 @@ class ChunkRow:
 
 
 CHANGES_KEPT = 4096
+# how long a connection waits for another process's write lock (two servers and a CLI on one vault)
+BUSY_TIMEOUT_MS = 5000
 
 
 def connect(path: Path | str) -> sqlite3.Connection:
     """A connection that can load sqlite-vec (the stdlib sqlite3 often cannot)."""
-    conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+    conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     conn.enable_load_extension(True)
     sqlite_vec.load(conn)
     conn.enable_load_extension(False)
@@ -66,16 +69,17 @@ def connect(path: Path | str) -> sqlite3.Connection:
 
 
 class Store:
-    """Owner of the index database connection."""
+    """Owner of the index database connection.
 
-    def __init__(self, path: Path):
+    Opening never deletes or rewrites a file that is not provably Ponder's index (see
+    `dbfile`); a damaged index is rebuilt with a warning; a read-only index folder degrades to an
+    in-memory copy (`read_only`), so a session still works but saves nothing."""
+
+    def __init__(self, path: Path, facts_codec=None):
         self.path = path
         self.warnings: list[str] = []
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.chmod(path.parent, 0o700)
-        except OSError:
-            pass
+        self.read_only = False
+        self._facts_codec = facts_codec or _NoFacts()
         self.conn = self._open()
         # every change to a file's rows bumps `generation` and records the path, so that a
         # reader caching what it read can tell what to read again (`changed_since`)
@@ -85,34 +89,119 @@ class Store:
     # --- lifecycle ----------------------------------------------------------------------
 
     def _open(self) -> sqlite3.Connection:
-        fresh = not self.path.exists()
+        default = dbfile.at_default_place(self.path)
+        if default and dbfile.links_out(self.path):
+            return self._in_memory(f"index {self.path} (or its folder) is a symbolic link", "absent")
+        state = dbfile.inspect(self.path)  # IndexFileError: not a regular file, refused untouched
+        if state in ("empty", "other") and not default:
+            raise dbfile.IndexFileError(
+                f"index database {self.path} is not an SQLite file (it may be a note); refusing to overwrite "
+                "or delete it: point index.db_path at another file"
+            )
+        if state == "other":
+            self._discard(f"index database {self.path} is unreadable (not an SQLite file); rebuilding")
+            state = "absent"
         try:
-            conn = connect(self.path)
-            conn.execute("PRAGMA journal_mode=WAL")
-            if not fresh:
-                version = self._schema_version(conn)
-                while version in MIGRATIONS:
-                    conn.executescript(MIGRATIONS[version])
-                    version += 1
-                    conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(version),))
-                if version == SCHEMA_VERSION:
-                    self._pragmas(conn)
-                    return conn
-                reason = f"schema version {version} != {SCHEMA_VERSION}"
+            dbfile.make_folder(self.path.parent)
+        except OSError as e:
+            return self._in_memory(f"index folder {self.path.parent} cannot be created ({e.strerror or e})", state)
+        if not dbfile.writable(self.path):
+            return self._in_memory(f"index folder {self.path.parent} is read-only", state)
+        if state == "sqlite":
+            ours = dbfile.at_default_place(self.path)
+            clean = dbfile.unchanged_since_close(self.path)  # before connecting: that makes a WAL
+            try:
+                conn = connect(self.path)
+                try:
+                    ours = dbfile.is_ponder_index(conn)
+                    if not ours:
+                        raise dbfile.IndexFileError(
+                            f"index database {self.path} is an SQLite database but not a Ponder index; refusing "
+                            "to overwrite or delete it: point index.db_path at another file"
+                        )
+                    conn.execute("PRAGMA journal_mode=WAL")
+                    version = self._schema_version(conn)
+                    while version in MIGRATIONS:
+                        version += 1
+                        _script(
+                            conn,
+                            MIGRATIONS[version - 1]
+                            + f"\nUPDATE meta SET value='{version}' WHERE key='schema_version';",
+                        )
+                    if version == SCHEMA_VERSION:
+                        if not clean:
+                            dbfile.quick_check(conn)
+                        self._pragmas(conn)
+                        return conn
+                except BaseException:
+                    conn.close()
+                    raise
                 conn.close()
-                self._discard(f"index database was built by another version ({reason}); rebuilding")
-        except sqlite3.DatabaseError as e:
-            self._discard(f"index database {self.path} is unreadable ({e}); rebuilding")
-        conn = connect(self.path)
-        conn.execute("PRAGMA journal_mode=WAL")
+                self._discard(
+                    f"index database was built by another version (schema version {version} != "
+                    f"{SCHEMA_VERSION}); rebuilding"
+                )
+            except sqlite3.DatabaseError as e:
+                if not dbfile.is_corruption(e):
+                    raise
+                if not ours:
+                    raise dbfile.IndexFileError(
+                        f"index database {self.path} is a damaged SQLite file Ponder cannot identify as its own "
+                        f"({e}); refusing to delete it"
+                    ) from e
+                self._discard(f"index database {self.path} is damaged ({e}); rebuilding")
+        return self._create(self.path)
+
+    def _create(self, path: Path | str) -> sqlite3.Connection:
+        conn = connect(path)
+        if path != ":memory:":
+            conn.execute("PRAGMA journal_mode=WAL")
         self._pragmas(conn)
-        conn.executescript(SCHEMA)
-        conn.execute("INSERT INTO meta VALUES('schema_version', ?)", (str(SCHEMA_VERSION),))
-        try:
-            os.chmod(self.path, 0o600)
-        except OSError:
-            pass
+        _script(conn, SCHEMA + f"\nINSERT INTO meta VALUES('schema_version', '{SCHEMA_VERSION}');")
+        if path != ":memory:":
+            try:
+                os.chmod(path, 0o600)
+            except OSError:
+                pass
         return conn
+
+    def _in_memory(self, why: str, state: str) -> sqlite3.Connection:
+        """The session's index in memory: a copy of the stored one when it can be read, else empty."""
+        self.read_only = True
+        mem = None
+        if state == "sqlite":
+            try:
+                disk = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True)
+                try:
+                    if dbfile.is_ponder_index(disk) and self._schema_version(disk) == SCHEMA_VERSION:
+                        mem = connect(":memory:")
+                        disk.backup(mem)
+                finally:
+                    disk.close()
+            except sqlite3.DatabaseError as e:
+                log.debug("cannot copy the read-only index: %s", e)
+                mem = None
+        if mem is None:
+            mem = self._create(":memory:")
+        else:
+            self._pragmas(mem)
+        self._warn(f"{why}: the index is kept in memory for this session and not saved")
+        return mem
+
+    def rebuild(self, why: str) -> None:
+        """Start over with an empty index after damage found in use (the file was opened as Ponder's)."""
+        try:
+            self.conn.close()
+        except sqlite3.Error:
+            pass
+        if self.read_only:
+            self._warn(f"in-memory index is damaged ({why}); starting it over")
+            self.conn = self._create(":memory:")
+        else:
+            self._discard(f"index database {self.path} is damaged ({why}); rebuilding")
+            self.conn = self._create(self.path)
+        self.generation += CHANGES_KEPT + 1  # every cached reader reads again
+        self._changed.clear()
 
     @staticmethod
     def _schema_version(conn: sqlite3.Connection) -> int | None:
@@ -120,35 +209,37 @@ class Store:
             row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         except sqlite3.OperationalError:
             return None
-        return int(row[0]) if row else None
+        try:
+            return int(row[0]) if row else None
+        except ValueError:
+            return None
 
     @staticmethod
     def _pragmas(conn: sqlite3.Connection) -> None:
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA temp_store=MEMORY")
 
-    def _discard(self, warning: str) -> None:
+    def _warn(self, warning: str) -> None:
         log.warning(warning)
         self.warnings.append(warning)
-        for suffix in ("", "-wal", "-shm"):
-            try:
-                os.remove(f"{self.path}{suffix}")
-            except FileNotFoundError:
-                pass
+
+    def _discard(self, warning: str) -> None:
+        """Delete the index file: only ever called once it is known to be Ponder's."""
+        self._warn(warning)
+        dbfile.remove_files(self.path)
 
     def close(self) -> None:
         self.conn.close()
+        if not self.read_only:
+            dbfile.stamp_clean_close(self.path)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        self.conn.execute("BEGIN")
-        try:
+        """A write transaction, taking the write lock up front (see `_immediate`)."""
+        with _immediate(self.conn):
             yield
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
 
     # --- meta ---------------------------------------------------------------------------
 
@@ -217,32 +308,9 @@ class Store:
         file_id = self._upsert_file(note.path, "note", hash_, mtime_ns, size, None)
         self._clear_derived(file_id)
         self._changed_path(note.path)
-        summary = Note(
-            path=note.path,
-            title=note.title,
-            text="",
-            front_matter=_jsonable(note.front_matter),
-            front_matter_range=note.front_matter_range,
-            aliases=note.aliases,
-            tags=note.tags,
-            headings=note.headings,
-            links=note.links,
-            block_ids=note.block_ids,
-            anchors=note.anchors,
-            code_blocks=note.code_blocks,
-            functions=note.functions,
-            calls=note.calls,
-            sentences=[],
-            problems=note.problems,
-        )
         self.conn.execute(
             "INSERT INTO notes(file_id, title, aliases, summary) VALUES(?,?,?,?)",
-            (
-                file_id,
-                note.title,
-                json.dumps(note.aliases, ensure_ascii=False),
-                pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL),
-            ),
+            (file_id, note.title, json.dumps(note.aliases, ensure_ascii=False), note_to_json(note)),
         )
         self.conn.executemany("INSERT INTO keys VALUES(?,?,?)", [(file_id, k, v) for k, v in note_keys(note)])
         self.conn.executemany(
@@ -278,9 +346,7 @@ class Store:
         )
         self.conn.executemany("INSERT INTO sentence_stems(rowid, stems) VALUES(?, ?)", stems)
         if facts:
-            self.conn.execute(
-                "INSERT INTO facts VALUES(?, ?)", (file_id, pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL))
-            )
+            self.conn.execute("INSERT INTO facts VALUES(?, ?)", (file_id, self._facts_codec.dumps(facts)))
             self.conn.executemany(
                 "INSERT INTO fact_keys VALUES(?,?,?,?)", [(k, file_id, i, flag) for k, i, flag in fact_keys]
             )
@@ -346,7 +412,14 @@ class Store:
         row = self.conn.execute(
             "SELECT n.summary FROM notes n JOIN files f ON f.id=n.file_id WHERE f.path=?", (path,)
         ).fetchone()
-        return pickle.loads(row[0]) if row else None
+        if row is None:
+            return None
+        try:
+            return note_from_json(row[0])
+        except ValueError as e:  # a garbled row reads as a note not indexed yet, never as a crash
+            log.warning("stored summary of %s is unreadable (%s); it is re-read on the next update", path, e)
+            self._mark_stale(path)
+            return None
 
     def titles(self, paths: list[str]) -> dict[str, str | None]:
         """The stored title of each of `paths` that is a note (None: it has none)."""
@@ -432,13 +505,28 @@ class Store:
         for path, blob in self.conn.execute(
             "SELECT f.path, x.facts FROM facts x JOIN files f ON f.id=x.file_id"
         ).fetchall():
-            yield path, pickle.loads(blob)
+            yield path, self._decode_facts(path, blob)
 
     def facts_for(self, path: str) -> list:
         row = self.conn.execute(
             "SELECT x.facts FROM facts x JOIN files f ON f.id=x.file_id WHERE f.path=?", (path,)
         ).fetchone()
-        return pickle.loads(row[0]) if row else []
+        return self._decode_facts(path, row[0]) if row else []
+
+    def _decode_facts(self, path: str, blob) -> list:
+        try:
+            return self._facts_codec.loads(path, blob)
+        except ValueError as e:
+            log.warning("stored facts of %s are unreadable (%s); they are re-derived on the next update", path, e)
+            self._mark_stale(path)
+            return []
+
+    def _mark_stale(self, path: str) -> None:
+        """Make the next update re-read `path` (its stat no longer matches)."""
+        try:
+            self.conn.execute("UPDATE files SET hash=NULL, mtime_ns=-1 WHERE path=?", (path,))
+        except sqlite3.Error as e:
+            log.debug("cannot mark %s stale: %s", path, e)
 
     def fact_key_counts(self, keys: list[int], cap: int) -> dict[int, int]:
         """How many facts are filed under each of these subject keys, counted up to `cap` + 1
@@ -736,6 +824,43 @@ class Store:
         }
 
 
+@contextmanager
+def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE: a deferred transaction that reads first and then writes cannot wait for
+    another writer (SQLite answers "database is locked" at once, the busy timeout unused)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _script(conn: sqlite3.Connection, sql: str) -> None:
+    """Run a DDL script as one write transaction (`executescript` commits whatever is open first,
+    so the BEGIN goes inside the script)."""
+    try:
+        conn.executescript(f"BEGIN IMMEDIATE;\n{sql}\nCOMMIT;")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+class _NoFacts:
+    """The codec of a store that is given no facts (a store opened without `Vault`)."""
+
+    @staticmethod
+    def dumps(facts: list) -> str:
+        raise TypeError("this Store was opened without a facts codec")
+
+    @staticmethod
+    def loads(path: str, text) -> list:
+        return []
+
+
 def fts_any(terms: Iterable[str]) -> str:
     """Terms as an FTS5 OR query, each quoted (so punctuation and FTS keywords are harmless)."""
     return " OR ".join(f'"{t}"' for t in dict.fromkeys(terms) if t and '"' not in t)
@@ -750,8 +875,3 @@ def _range_json(r: Range) -> str:
     return (
         f'{{"start":{{"line":{s.line},"character":{s.character}}},"end":{{"line":{e.line},"character":{e.character}}}}}'
     )
-
-
-def _jsonable(v: object) -> object:
-    """Front matter as plain JSON types (YAML dates become ISO strings)."""
-    return json.loads(json.dumps(v, default=str, ensure_ascii=False))

@@ -3,7 +3,7 @@ bring an older store up to date."""
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 V7 = """
@@ -33,7 +33,12 @@ DELETE FROM facts;
 DELETE FROM fact_keys;
 UPDATE files SET hash=NULL WHERE kind='note';
 """
-MIGRATIONS = {6: V7, 7: V8}
+# 9: note summaries and facts were pickles, which run code when loaded: a `.ponder/index.db`
+# planted in a vault could. They are JSON now (store.codec, knowledge.fact_codec); the pickled rows
+# are dropped unread and re-derived on the next update (the stat reset makes every note differ,
+# whatever DERIVED_VERSION says)
+V9 = V8 + "UPDATE files SET mtime_ns=-1 WHERE kind='note';\n"
+MIGRATIONS = {6: V7, 7: V8, 8: V9}
 
 
 SCHEMA = (
@@ -43,7 +48,7 @@ CREATE TABLE files(
     id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
     hash TEXT, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL, reason TEXT);
 CREATE TABLE notes(file_id INTEGER PRIMARY KEY REFERENCES files(id) ON DELETE CASCADE,
-    title TEXT NOT NULL, aliases TEXT NOT NULL, summary BLOB NOT NULL);
+    title TEXT NOT NULL, aliases TEXT NOT NULL, summary BLOB NOT NULL);  -- JSON (store.codec)
 -- what a note refers to or defines, by folded name: links by target name, pseudocode
 -- calls and definitions, tags; so cross-note questions need no note loaded
 CREATE TABLE keys(file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
@@ -63,7 +68,7 @@ CREATE TABLE sentence_vectors(id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE)
 -- sentence stems, to find the statements a prohibition ("never deletes") speaks about
 CREATE VIRTUAL TABLE sentence_stems USING fts5(stems, content='', contentless_delete=1,
     tokenize="unicode61 remove_diacritics 0 tokenchars '-'");
--- facts extracted from a note (index.knowledge.facts), pickled per file
+-- facts extracted from a note (index.knowledge.facts), as JSON per file (knowledge.fact_codec)
 CREATE TABLE facts(file_id INTEGER PRIMARY KEY REFERENCES files(id) ON DELETE CASCADE, facts BLOB NOT NULL);
 -- conflict pairs the user chose to ignore, by the hash of both sentences' text
 CREATE TABLE ignored_pairs(key TEXT PRIMARY KEY, a TEXT NOT NULL, b TEXT NOT NULL,

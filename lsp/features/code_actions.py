@@ -18,7 +18,7 @@ def _fixes(vault, path: str, code: str, data: dict) -> list[fixes.Fix]:
     if note is None or not isinstance(data, dict):
         return []
     if code == "broken-link":
-        return fixes.broken_link_fixes(vault.graph, note, data)
+        return fixes.broken_link_fixes(vault.graph, note, data, root=vault.root)
     if code == "undefined-symbol":
         fix = fixes.undefined_symbol_fix(note, vault.read_text(path) or "", data)
         return [fix] if fix else []
