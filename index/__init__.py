@@ -38,7 +38,8 @@ from ponder.index.parsing.positions import (
     utf16_to_utf8,
 )
 from ponder.index.settings import EmbeddingSettings, IndexSettings
-from ponder.index.store.dbfile import IndexFileError, describe_store_error
+from ponder.index.store.dbfile import IndexFileError, at_default_place, describe_store_error
+from ponder.index.store.dbfile import inspect as inspect_index_file
 from ponder.index.store.embed import Embedder
 from ponder.index.store.files import IgnoreRules, walk
 from ponder.index.store.schema import SCHEMA_VERSION
@@ -54,6 +55,8 @@ __all__ = [
     "EmbeddingSettings",
     "IgnoreRules",
     "IndexFileError",
+    "at_default_place",
+    "inspect_index_file",
     "IndexReport",
     "IndexSettings",
     "Link",

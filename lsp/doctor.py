@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ponder.index import SCHEMA_VERSION, Embedder
+from ponder.index import SCHEMA_VERSION, Embedder, IndexFileError, at_default_place, inspect_index_file
 from ponder.lsp.settings import CONFIG_FILE, PonderSettings, load_settings
 
 GIB = 1024**3
@@ -241,6 +241,17 @@ def check_index(root: Path, s: PonderSettings, report: Report) -> None:
     if not path.exists():
         report.notes.append(f"no index yet at {path}: the server builds it, or run `ponder index {root}`")
         return
+    try:
+        kind = inspect_index_file(path)  # never opens a FIFO or a device (it would hang)
+    except IndexFileError as exc:
+        report.problem(str(exc), "point index.db_path at a file of its own, or leave it unset")
+        return
+    if kind not in ("sqlite", "empty") and not at_default_place(path):
+        # never advise deleting a file Ponder did not make: db_path may point at a note
+        report.problem(
+            f"{path} is not an index database", "point index.db_path at a file of its own, or leave it unset"
+        )
+        return
     out["bytes"] = sum(p.stat().st_size for p in path.parent.glob(path.name + "*") if p.is_file())
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -251,7 +262,12 @@ def check_index(root: Path, s: PonderSettings, report: Report) -> None:
         finally:
             conn.close()
     except sqlite3.Error as exc:
-        report.problem(f"the index {path} cannot be read: {exc}", f"delete {path}; the next `ponder index` rebuilds it")
+        fix = (
+            f"delete {path}; the next `ponder index` rebuilds it"
+            if at_default_place(path)
+            else f"run `ponder index {root}` to rebuild it, or point index.db_path elsewhere"
+        )
+        report.problem(f"the index {path} cannot be read: {exc}", fix)
         return
     out["expected_schema_version"] = SCHEMA_VERSION
     if out["schema_version"] != SCHEMA_VERSION:

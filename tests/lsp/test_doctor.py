@@ -117,3 +117,18 @@ def test_index_is_described(tmp_path):
     report = diagnose(root, environ={}, load_embedding=False)
     idx = report.sections["index"]
     assert idx["notes"] == 1 and idx["schema_version"] == idx["expected_schema_version"] and idx["bytes"] > 0
+
+
+def test_an_index_path_that_is_a_note_or_a_fifo_is_a_problem_never_a_delete(tmp_path):
+    import os
+
+    root = vault(tmp_path)
+    note = root / "требования.md"
+    note.write_text("# Требования\n\nСервер хранит снимки 30 дней.\n", "utf-8")
+    report = diagnose(root, environ={"PONDER_INDEX__DB_PATH": str(note)}, load_embedding=False)
+    (found,) = [p for p in report.problems if "not an index database" in p["problem"]]
+    assert "delete" not in found["fix"] and note.read_text("utf-8").startswith("# Требования")
+    fifo = tmp_path / "index.fifo"
+    os.mkfifo(fifo)
+    report = diagnose(root, environ={"PONDER_INDEX__DB_PATH": str(fifo)}, load_embedding=False)  # must not block
+    assert any("not a regular file" in p["problem"] for p in report.problems)
