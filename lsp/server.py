@@ -253,7 +253,9 @@ class PonderServer(LanguageServer):
 
     async def start_session(self) -> None:
         self.loop = self.model.loop = asyncio.get_running_loop()  # index-thread code may schedule work at once
-        self.session = Session(self.root, self.settings.index, self.settings.embedding)
+        # the index thread's messages reach the user through the loop (window/showMessage)
+        tell = lambda message: self.soon(lambda: self.show(message))
+        self.session = Session(self.root, self.settings.index, self.settings.embedding, tell)
         self._session_ready.set()  # jobs queue behind the vault's opening
         await self.session.open()
         if not self.client_watches:

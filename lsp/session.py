@@ -22,10 +22,12 @@ from typing import Any, TypeVar
 
 from ponder.index import (
     EmbeddingSettings,
+    IndexFileError,
     IndexSettings,
     SymbolRows,
     SymbolTable,
     Vault,
+    describe_store_error,
     walk,
 )
 
@@ -66,8 +68,15 @@ Progress = Callable[[str, int, int], None]
 
 
 class Session:
-    def __init__(self, root: Path, index: IndexSettings, embedding: EmbeddingSettings):
+    def __init__(
+        self,
+        root: Path,
+        index: IndexSettings,
+        embedding: EmbeddingSettings,
+        tell: Callable[[str], None] | None = None,
+    ):
         self.root = Path(root)
+        self.tell = tell or (lambda message: log.warning("%s", message))  # a message for the user
         self.index_settings = index
         self.embedding_settings = embedding
         self._index = ThreadPoolExecutor(1, thread_name_prefix="ponder-index")
@@ -109,6 +118,11 @@ class Session:
                     checkpoint()
                     time.sleep(0.01)
                 return fn(self.vault, *args)
+            except Exception as e:
+                # a damaged index fails this request and is started over, not every request after
+                if self.vault is not None and self.vault.recover(e):
+                    self.tell(f"Ponder: {describe_store_error(e)}; re-indexing the vault")
+                raise
             finally:
                 _current.ticket = None
                 ms = (time.perf_counter() - t0) * 1000
@@ -184,7 +198,15 @@ class Session:
 
     async def open(self) -> None:
         def make(_):
-            self.vault = Vault(self.root, self.index_settings, self.embedding_settings)
+            try:
+                self.vault = Vault(self.root, self.index_settings, self.embedding_settings)
+            except IndexFileError as e:
+                # a configured index path that is not Ponder's (a note, a FIFO): never touch it
+                self.tell(f"Ponder: {e}; using the vault's own .ponder/index.db instead")
+                self.index_settings = self.index_settings.model_copy(update={"db_path": None})
+                self.vault = Vault(self.root, self.index_settings, self.embedding_settings)
+            for warning in self.vault.store.warnings:
+                self.tell(f"Ponder: {warning}")
 
         await self.run(make)
 
