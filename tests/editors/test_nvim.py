@@ -91,7 +91,7 @@ def test_nvim_labelled_vault(eval_vault: Path, tmp_path: Path):
     steps = [
         {"action": "diagnostics", "file": water, "min": 2},
         {"action": "diagnostics", "file": "pseudo/питание.pseudo", "min": 1},
-        {"action": "diagnostics", "file": "теплица/полив-расписание.md", "min": 2},
+        {"action": "diagnostics", "file": "теплица/полив-расписание.md", "min": 1},
         {"action": "hover", "file": "Главная.md", "line": map_line, "find": "[[котел|котёл]]", "offset": 3},
         {"action": "definition", "file": "Главная.md", "line": map_line, "find": "[[котел|котёл]]", "offset": 3},
         {"action": "references", "file": "отопление/котел.md", "line": 0},
@@ -117,7 +117,10 @@ def test_nvim_labelled_vault(eval_vault: Path, tmp_path: Path):
 
     assert {("broken-link", 13), ("fact-conflict", 12)} <= codes(s[0])
     assert s[1]["filetype"] == "pseudo" and ("undefined-symbol", 12) in codes(s[1])
-    assert {("fact-conflict", 10), ("fact-conflict", 24)} <= codes(s[2])
+    assert ("fact-conflict", 24) in codes(s[2])
+    # "три зоны" against "Зон четыре": which things a count in words counts is a guess, so the
+    # pair goes to the model judge, not into the editor as a finding
+    assert ("fact-conflict", 10) not in codes(s[2])
 
     assert "`отопление/котел.md`" in s[3]["hover"]
     assert files(s[4]) == {"отопление/котел.md"}
