@@ -77,6 +77,7 @@ class PonderServer(LanguageServer):
         self.session: Session | None = None
         self._session_ready = asyncio.Event()
         self.startup_messages: list[str] = []
+        self._settings_shown: set[str] = set()  # each settings message is shown once per session
         self.hover_providers: list[Callable] = []  # (vault, path, spot, conv) -> list[HoverSection]
         self.diagnostic_providers: list[Callable] = []  # (vault, path) -> list[Diagnostic]
         self.code_action_providers: list[Callable] = []  # (vault, conv, path, CodeActionParams) -> list[CodeAction]
@@ -196,6 +197,12 @@ class PonderServer(LanguageServer):
 
     # --- settings -----------------------------------------------------------------------
 
+    def show_settings_message(self, message: str) -> None:
+        """A settings problem, shown once: a configuration change must not repeat the popup."""
+        if message not in self._settings_shown:
+            self._settings_shown.add(message)
+            self.show(message)
+
     def read_settings(self, client: dict | None) -> list[str]:
         overrides = dict(self.init_options)
         if isinstance(client, dict):
@@ -222,7 +229,7 @@ class PonderServer(LanguageServer):
         previous = self.settings
         before = (self.settings.index, self.settings.embedding)
         for m in self.read_settings(client):
-            self.show(m)
+            self.show_settings_message(m)
         if self.session is not None and (self.settings.index, self.settings.embedding) != before:
             await self.restart()
         self.events.settings_changed.emit(previous)
@@ -340,12 +347,11 @@ def build() -> PonderServer:
     @server.feature(t.INITIALIZED)
     async def initialized(ls: PonderServer, params: t.InitializedParams) -> None:
         for m in ls.startup_messages:
-            ls.show(m)
+            ls.show_settings_message(m)
         client = await ls.pull_configuration()
         if client:
             for m in ls.read_settings(client):
-                if m not in ls.startup_messages:
-                    ls.show(m)
+                ls.show_settings_message(m)
         if ls.client_has("workspace.did_change_watched_files.dynamic_registration"):
             watchers = [t.FileSystemWatcher(glob_pattern=g) for g in WATCH_GLOBS]
             reg = t.Registration(
