@@ -19,10 +19,19 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
+from cattrs import BaseValidationError, transform_error
 from lsprotocol import types as t
 from pygls.capabilities import get_capability
+from pygls.exceptions import (
+    FeatureRequestError,
+    JsonRpcInternalError,
+    JsonRpcInvalidParams,
+    JsonRpcInvalidRequest,
+    JsonRpcServerNotInitialized,
+)
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
+from pygls.protocol.json_rpc import RPCRequest
 from pygls.uris import to_fs_path
 
 from ponder.index import Note, Vault
@@ -39,12 +48,58 @@ VERSION = "0.1.0"
 PROGRESS_TOKEN = "ponder/index"
 WATCH_GLOBS = ["**/*.md", "**/*.markdown", "**/*.pseudo"]
 STARTUP_WAIT_S = 10.0
+SHUTDOWN_WAIT_S = 5.0
+
+
+_ANSWERED = object()  # a message already answered (with an error) while it was read
 
 
 class PonderProtocol(LanguageServerProtocol):
+    """pygls's protocol with every request answered: malformed params get InvalidParams (pygls
+    would pop up "Error in server" and leave the request open), requests before `initialize`
+    get ServerNotInitialized, requests after `shutdown` get InvalidRequest."""
+
+    initialize_received = False
+
+    def structure_message(self, data: dict[str, Any]):
+        try:
+            _check_strings(data)
+            return super().structure_message(data)
+        except (JsonRpcInvalidParams, JsonRpcInternalError) as exc:
+            method = data.get("method")
+            why = _short_error(exc.__cause__ or exc)
+            if "id" in data and isinstance(method, str):
+                log.warning("invalid params in %s request %r: %s", method, data.get("id"), why)
+                self._send_error(data["id"], JsonRpcInvalidParams.CODE, f"invalid params for {method}: {why}")
+            else:
+                log.warning("dropped a malformed message (%s): %s", method or "no method", why)
+            return _ANSWERED
+
+    def handle_message(self, message):
+        if message is _ANSWERED:
+            return
+        method = getattr(message, "method", None)
+        if isinstance(message, RPCRequest) and method is not None:
+            if not self.initialize_received and method != t.INITIALIZE:
+                self._send_error(message.id, JsonRpcServerNotInitialized.CODE, "the server is not initialized yet")
+                return
+            if self._shutdown:
+                self._send_error(message.id, JsonRpcInvalidRequest.CODE, "the server is shutting down")
+                return
+        elif method is not None and not self.initialize_received and method != t.EXIT:
+            log.warning("dropped %s: it came before initialize", method)
+            return
+        super().handle_message(message)
+
+    def _send_error(self, msg_id: Any, code: int, message: str) -> None:
+        if not isinstance(msg_id, (int, str)) or isinstance(msg_id, bool):
+            msg_id = None  # JSON-RPC: an id we cannot echo is answered with null
+        self._send_data({"jsonrpc": self.VERSION, "id": msg_id, "error": {"code": code, "message": message}})
+
     @lsp_method(t.INITIALIZE)
     def lsp_initialize(self, params: t.InitializeParams):
         """Negotiate positions: UTF-8 whenever the client offers it, else UTF-16 (never UTF-32)."""
+        self.initialize_received = True
         general = params.capabilities.general
         if general is not None and general.position_encodings:
             offered = [getattr(e, "value", e) for e in general.position_encodings]
@@ -65,19 +120,44 @@ class PonderProtocol(LanguageServerProtocol):
             super()._send_response(msg_id, result, error)
 
 
+# Fields that cattrs would coerce to a string from anything (`"newName": null` renames a note
+# to "None.md"): checked before structuring. lsprotocol's generated hooks inline `str(...)`.
+_STRING_PARAMS = {t.TEXT_DOCUMENT_RENAME: ("newName",), t.WORKSPACE_SYMBOL: ("query",)}
+
+
+def _check_strings(data: dict[str, Any]) -> None:
+    params = data.get("params")
+    for name in _STRING_PARAMS.get(data.get("method"), ()):  # type: ignore[arg-type]
+        if isinstance(params, dict) and not isinstance(params.get(name), str):
+            raise JsonRpcInvalidParams(f"{name} must be a string")
+
+
+def _short_error(exc: BaseException) -> str:
+    """One line about what was wrong with a message's params (cattrs' paths, e.g. `$.params.position`)."""
+    if isinstance(exc, BaseValidationError):
+        return "; ".join(transform_error(exc))[:300]
+    return f"{type(exc).__name__}: {exc}"[:300]
+
+
 class PonderServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__(
-            "ponder", VERSION, protocol_cls=PonderProtocol, text_document_sync_kind=t.TextDocumentSyncKind.Incremental
+            "ponder",
+            VERSION,
+            protocol_cls=PonderProtocol,
+            text_document_sync_kind=t.TextDocumentSyncKind.Incremental,
         )
         self.settings = PonderSettings()
         self.init_options: dict = {}
         self.root: Path | None = None  # None until a workspace folder, or the first opened note's folder
         self.client_settings: dict | None = None  # the client's `ponder` section, once pulled
+        self.client_pid: int | None = None  # `processId` of initialize: we exit when it dies
         self.paths: Paths | None = None
         self.session: Session | None = None
         self._session_ready = asyncio.Event()
         self.startup_messages: list[str] = []
+        self._settings_shown: set[str] = set()  # each settings message is shown once per session
+        self._errors_shown: set[str] = set()  # kinds of out-of-band errors already shown
         self.hover_providers: list[Callable] = []  # (vault, path, spot, conv) -> list[HoverSection]
         self.diagnostic_providers: list[Callable] = []  # (vault, path) -> list[Diagnostic]
         self.code_action_providers: list[Callable] = []  # (vault, conv, path, CodeActionParams) -> list[CodeAction]
@@ -194,10 +274,27 @@ class PonderServer(LanguageServer):
         if not task.cancelled() and task.exception() is not None:
             log.error("background task failed", exc_info=task.exception())
 
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Errors nobody waits for (a malformed message, a failing notification handler) are
+        logged; the editor hears of them once per kind, not with a popup per message."""
+        log.error("%s: %s", getattr(source, "__name__", source), error, exc_info=error)
+        kind = getattr(source, "__name__", str(source))
+        if source is FeatureRequestError:
+            return  # the request was answered with the error already
+        if kind not in self._errors_shown:
+            self._errors_shown.add(kind)
+            self.show(f"Ponder: {error} (further errors of this kind go to the log only)", t.MessageType.Error)
+
     def show(self, message: str, kind: t.MessageType = t.MessageType.Warning) -> None:
         self.window_show_message(t.ShowMessageParams(kind, message))
 
     # --- settings -----------------------------------------------------------------------
+
+    def show_settings_message(self, message: str) -> None:
+        """A settings problem, shown once: a configuration change must not repeat the popup."""
+        if message not in self._settings_shown:
+            self._settings_shown.add(message)
+            self.show(message)
 
     def read_settings(self, client: dict | None) -> list[str]:
         overrides = dict(self.init_options)
@@ -225,7 +322,7 @@ class PonderServer(LanguageServer):
         previous = self.settings
         before = (self.settings.index, self.settings.embedding)
         for m in self.read_settings(client):
-            self.show(m)
+            self.show_settings_message(m)
         if self.session is not None and (self.settings.index, self.settings.embedding) != before:
             await self.restart()
         self.events.settings_changed.emit(previous)
@@ -373,18 +470,18 @@ def build() -> PonderServer:
         # no root: the first opened note's folder becomes the vault (`adopt_root`)
         ls.root = Path(root).resolve() if root else None
         ls.paths = Paths(ls.root) if ls.root else None
+        ls.client_pid = params.process_id if isinstance(params.process_id, int) and params.process_id > 0 else None
         ls.init_options = params.initialization_options if isinstance(params.initialization_options, dict) else {}
         ls.startup_messages = ls.read_settings(None)
 
     @server.feature(t.INITIALIZED)
     async def initialized(ls: PonderServer, params: t.InitializedParams) -> None:
         for m in ls.startup_messages:
-            ls.show(m)
+            ls.show_settings_message(m)
         client = ls.client_settings = await ls.pull_configuration()
         if client:
             for m in ls.read_settings(client):
-                if m not in ls.startup_messages:
-                    ls.show(m)
+                ls.show_settings_message(m)
         if ls.client_has("workspace.did_change_watched_files.dynamic_registration"):
             watchers = [t.FileSystemWatcher(glob_pattern=g) for g in WATCH_GLOBS]
             reg = t.Registration(
@@ -412,12 +509,22 @@ def build() -> PonderServer:
 
     @server.feature(t.SHUTDOWN)
     async def shutdown(ls: PonderServer, params: Any) -> None:
+        """Always answered within about `2 * SHUTDOWN_WAIT_S`: an index thread stuck in a slow
+        job is left behind (`exit` ends the process regardless)."""
         ls.watcher.stop()
         for task in list(ls.background):
             task.cancel()
-        await ls.model.close()
-        if ls.session is not None:
-            await ls.session.close()
+        closing = [ls.model.close()] + ([ls.session.close()] if ls.session is not None else [])
+        for step in closing:
+            try:
+                await asyncio.wait_for(step, SHUTDOWN_WAIT_S)
+            except TimeoutError:
+                log.warning("shutdown: a step did not finish in %.0fs; going on", SHUTDOWN_WAIT_S)
+
+    @server.feature(t.EXIT)
+    def exit_(ls: PonderServer, params: Any) -> None:
+        """End the process now, whatever the index thread is doing (pygls's `sys.exit` waits for it)."""
+        _exit_now(0 if ls.protocol._shutdown else 1)
 
     from ponder.lsp.features import register_all
 
@@ -460,7 +567,12 @@ class _PipeReader:
 
 def start_stdio(server: PonderServer) -> None:
     """`server.start_io()`, reading stdin on the event loop where it is a pipe or socket (what
-    an editor gives a language server); anything else is read as pygls does."""
+    an editor gives a language server); anything else is read as pygls does.
+
+    The process ends promptly, whatever its threads are doing (a long parse, a blocked read),
+    when stdin reaches its end, when the parent or the client process named in `initialize`
+    dies, or on `exit`: the index and pool threads are not daemons and would keep an orphaned
+    process alive."""
     from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
 
     stdin = sys.stdin.buffer
@@ -475,22 +587,75 @@ def start_stdio(server: PonderServer) -> None:
             reader = _PipeReader(stream)
         except (ValueError, OSError, NotImplementedError):  # a regular file, or a loop without pipes
             reader = StdinAsyncReader(stdin, server.thread_pool)
-        await run_async(
-            stop_event=server._stop_event,
-            reader=reader,
-            protocol=server.protocol,
-            logger=log,
-            error_handler=server.report_server_error,
+        serving = asyncio.ensure_future(
+            run_async(
+                stop_event=server._stop_event,
+                reader=reader,
+                protocol=server.protocol,
+                logger=log,
+                error_handler=server.report_server_error,
+            )
         )
+        watch = asyncio.ensure_future(_watch_parent(server))
+        done, _ = await asyncio.wait({serving, watch}, return_when=asyncio.FIRST_COMPLETED)
+        log.warning("%s: exiting", "the client is gone" if watch in done else "end of input")
+        await _leave(server, 0 if server.protocol._shutdown else 1)
 
     try:
         asyncio.run(main())
     except BrokenPipeError:
         log.error("Connection to the client is lost! Shutting down the server.")
+        _exit_now(1)
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
-        server.shutdown()
+        server._stop_event.set()
+
+
+PARENT_POLL_S = 1.0
+LEAVE_GRACE_S = 3.0
+
+
+async def _watch_parent(server: PonderServer) -> None:
+    """Return when our parent (the editor, or the shell that started us) or the client process
+    that `initialize` named has gone: a vanished editor must not leave a server running."""
+    parent = os.getppid()
+    while True:
+        await asyncio.sleep(PARENT_POLL_S)
+        if os.getppid() != parent:
+            return
+        pid = server.client_pid
+        if pid and pid != os.getpid() and not _alive(pid):
+            return
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+async def _leave(server: PonderServer, code: int) -> None:
+    """Stop the model worker (a process group of its own), briefly; then end the process."""
+    try:
+        await asyncio.wait_for(server.model.close(), LEAVE_GRACE_S)
+    except BaseException:
+        log.warning("the model did not close in %.0fs", LEAVE_GRACE_S)
+    _exit_now(code)
+
+
+def _exit_now(code: int) -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    logging.shutdown()
+    os._exit(code)
 
 
 def serve(tcp: str | None = None) -> int:

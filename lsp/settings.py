@@ -1,10 +1,16 @@
 """`PonderSettings`: the one settings model, and where its values come from.
 
-Sources, later ones winning: defaults, `ponder.toml` in the vault, `PONDER_*`
-environment variables (`PONDER_EMBEDDING__MODEL=...`), then the editor's
-`initializationOptions` / `workspace/configuration` or CLI flags. An invalid value
-never stops anything: it is reported by field name and the default is used. `load_settings`
-can also say where each field's value came from (`ponder doctor` shows it).
+Sources, later ones winning: defaults, the user's own `$XDG_CONFIG_HOME/ponder/config.toml`,
+`ponder.toml` in the vault, `PONDER_*` environment variables (`PONDER_EMBEDDING__MODEL=...`),
+then the editor's `initializationOptions` / `workspace/configuration` or CLI flags. An invalid
+value never stops anything: it is reported by field name and the default is used.
+
+A vault is untrusted input (someone else's repository, a shared folder): its `ponder.toml` may
+tune how notes are read and checked, but not widen what Ponder may do. The keys in `USER_ONLY`
+(where the model runs, what may be downloaded or connected to, where the index is written) are
+taken from the user's sources only; a vault that sets one is ignored for that key and told so,
+as editors do for workspace trust.
+`load_settings` can also say where each field's value came from (`ponder doctor` shows it).
 """
 
 from __future__ import annotations
@@ -23,7 +29,24 @@ from ponder.lsp.llm.contradictions.judge import ContradictionSettings
 from ponder.runtime.settings import ModelSettings
 
 CONFIG_FILE = "ponder.toml"
+USER_CONFIG = Path("ponder") / "config.toml"
 ENV_PREFIX = "PONDER_"
+
+# Settings that widen what Ponder may do: run or load a program or model, connect, download,
+# write outside the vault. Only the user's own settings may set them, never a vault's
+# ponder.toml. Every new field needs a decision here (tests/lsp/test_settings_trust.py).
+USER_ONLY: frozenset[str] = frozenset(
+    {
+        "index.db_path",  # where the index database is written
+        "embedding.model",  # a model name or a path: what is loaded (and downloaded, if allowed)
+        "embedding.allow_download",
+        "model.backend",  # which program answers: a GGUF in the worker, a server, a script
+        "model.path",  # a model file run by llama.cpp
+        "model.endpoint",  # where notes are sent
+        "model.allow_remote",  # the privacy guard itself
+        "model.script_path",  # a file read by the scripted backend
+    }
+)
 
 
 class PonderSettings(BaseModel):
@@ -115,6 +138,49 @@ def _record(sources: dict[str, str], layer: dict, source: str, env: bool = False
                 sources[f"{section}.{name}"] = where
 
 
+def user_config_path(environ: dict[str, str]) -> Path:
+    """The user's own config file: `$XDG_CONFIG_HOME/ponder/config.toml` (default ~/.config)."""
+    base = environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / USER_CONFIG
+
+
+def _read_toml(path: Path, messages: list[str]) -> dict:
+    try:
+        if not path.is_file():  # a FIFO or a folder is not a config file (and must not block us)
+            return {}
+        return tomllib.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        messages.append(f"{path}: cannot read ({e}); using defaults")
+        return {}
+
+
+def strip_user_only(data: dict) -> tuple[dict, list[str]]:
+    """`data` without the `USER_ONLY` keys, and the dotted names of those it had."""
+    out: dict = {}
+    dropped: list[str] = []
+    for section, values in data.items():
+        if not isinstance(values, dict):
+            out[section] = values
+            continue
+        kept = {}
+        for key, value in values.items():
+            if f"{section}.{key}" in USER_ONLY:
+                dropped.append(f"{section}.{key}")
+            else:
+                kept[key] = value
+        out[section] = kept
+    return out, sorted(dropped)
+
+
+def untrusted_message(cfg: Path, keys: list[str]) -> str:
+    names = ", ".join(keys)
+    return (
+        f"{cfg}: ignored {names}: a vault's ponder.toml may not set {'this' if len(keys) == 1 else 'these'} "
+        f"(set {'it' if len(keys) == 1 else 'them'} in your editor settings, {USER_CONFIG} in your config folder, "
+        f"or PONDER_* environment variables)"
+    )
+
+
 def load_settings(
     root: Path | None = None,
     overrides: dict | None = None,
@@ -125,19 +191,22 @@ def load_settings(
     """Settings for the vault at `root`, plus messages about anything that was ignored.
 
     With `sources`, also fills it with `section.field` -> where the value in force came from:
-    `default`, the `ponder.toml` path, `env PONDER_...`, or `overrides_source` (the editor, the CLI)."""
-    data: dict = {}
+    `default`, the user's config file, the `ponder.toml` path, `env PONDER_...`, or
+    `overrides_source` (the editor, the CLI)."""
+    environ = dict(os.environ if environ is None else environ)
     messages: list[str] = []
     found: dict[str, str] = {}
+    user_cfg = user_config_path(environ)
+    data = _read_toml(user_cfg, messages)
+    _record(found, data, str(user_cfg))
     if root is not None:
         cfg = Path(root) / CONFIG_FILE
-        if cfg.is_file():
-            try:
-                data = tomllib.loads(cfg.read_text("utf-8"))
-                _record(found, data, str(cfg))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-                messages.append(f"{cfg}: cannot read ({e}); using defaults")
-    env = _env_values(dict(os.environ if environ is None else environ))
+        vault, dropped = strip_user_only(_read_toml(cfg, messages))
+        if dropped:
+            messages.append(untrusted_message(cfg, dropped))
+        _record(found, vault, str(cfg))
+        data = _deep_merge(data, vault)
+    env = _env_values(environ)
     _record(found, env, "", env=True)
     data = _deep_merge(data, env)
     if overrides:

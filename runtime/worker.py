@@ -34,8 +34,12 @@ def install_socket_audit(path: str) -> None:
     sink = open(path, "a", encoding="utf-8")
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
-        if event in _AUDITED:
-            sink.write(f"{event} {args!r}\n")
+        if event in _AUDITED:  # the server's format (lsp/server.py): event, target, address family
+            try:
+                target = args[1] if event != "socket.getaddrinfo" else args[0]
+                sink.write(f"{event}\t{target!r}\t{getattr(args[0], 'family', '')}\n")
+            except Exception:
+                sink.write(f"{event}\t?\n")
             sink.flush()
 
     sys.addaudithook(hook)

@@ -5,7 +5,9 @@
 
 Every field of `ponder.lsp.settings.PonderSettings` becomes `ponder.<section>.<field>` with
 its type, default, bounds and description; the extension's own settings (how to start the
-server, tracing) come first. tests/editors/test_vscode.py runs `--check`.
+server, tracing) come first. tests/editors/test_vscode.py runs `--check`. The settings only the
+user may set (`USER_ONLY`, and the server command) get `"scope": "machine"`: VS Code then
+ignores them in a workspace's .vscode/settings.json, which travels with the vault.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ponder.lsp.settings import PonderSettings
+from ponder.lsp.settings import USER_ONLY, PonderSettings
 
 PACKAGE = Path(__file__).resolve().parents[1] / "package.json"
 
@@ -30,6 +32,7 @@ CLIENT_SETTINGS: dict[str, Any] = {
             "items": {"type": "string"},
             "default": [],
             "order": 0,
+            "scope": "machine",
             "markdownDescription": "Full command line that starts the language server, e.g. "
             '`["/home/me/.venv/bin/ponder", "serve"]`. `${workspaceFolder}` and `${env:NAME}` are expanded. '
             "Empty: use `#ponder.server.pythonPath#`, else `ponder` on PATH.",
@@ -38,6 +41,7 @@ CLIENT_SETTINGS: dict[str, Any] = {
             "type": "string",
             "default": "",
             "order": 1,
+            "scope": "machine",
             "markdownDescription": "Python interpreter that has Ponder installed; the server runs as "
             "`<python> -m ponder.lsp serve`. Empty: `ponder` on PATH.",
         },
@@ -92,6 +96,9 @@ def section(name: str, model: type[BaseModel], description: str | None) -> dict:
         entry["default"] = default.model_dump() if isinstance(default, BaseModel) else default
         entry["order"] = order
         entry["description"] = info.description or field
+        if f"{name}.{field}" in USER_ONLY:
+            entry["scope"] = "machine"
+            entry["description"] += " User settings only: a workspace or a vault's ponder.toml cannot set it."
         props[f"ponder.{name}.{field}"] = entry
     title = f"Ponder: {name.capitalize()}"
     return {"title": title, **({"description": description} if description else {}), "properties": props}
@@ -113,7 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     wanted = configuration()
     if args.check:
         if package["contributes"].get("configuration") != wanted:
-            print(f"{args.package}: contributes.configuration is out of date; run {Path(__file__).name}", file=sys.stderr)
+            print(
+                f"{args.package}: contributes.configuration is out of date; run {Path(__file__).name}", file=sys.stderr
+            )
             return 1
         return 0
     package["contributes"]["configuration"] = wanted
