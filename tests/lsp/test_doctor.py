@@ -20,12 +20,21 @@ from tiny_gguf import DENSE, write_tiny
 GPU_BUILD = bool(llama_cpp.llama_supports_gpu_offload())
 
 
-def vault(tmp_path: Path, toml: str = "") -> Path:
+def vault(tmp_path: Path, toml: str = "", user: str = "") -> Path:
+    """A vault whose settings are the user's own (the model's path is a user-only setting: a
+    vault's ponder.toml may not set it), in `user_env(root)`'s config folder."""
     root = tmp_path / "vault"
     root.mkdir(exist_ok=True)
+    user_dir = tmp_path / "xdg" / "ponder"
+    user_dir.mkdir(parents=True, exist_ok=True)
+    (user_dir / "config.toml").write_text(user, "utf-8")
     (root / "note.md").write_text("# Заметка\n\nКэш держит 256 МБ.\n", "utf-8")
     (root / "ponder.toml").write_text(toml, "utf-8")
     return root
+
+
+def user_env(root: Path) -> dict[str, str]:
+    return {"XDG_CONFIG_HOME": str(root.parent / "xdg")}
 
 
 def model_toml(path: Path) -> str:
@@ -34,7 +43,8 @@ def model_toml(path: Path) -> str:
 
 def doctor(root: Path, *extra: str) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "ponder.lsp.cli", "doctor", str(root), "--no-embed", *extra]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin"})
+    env = {"PATH": "/usr/bin:/bin", **user_env(root)}
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
 
 
 def problems(report) -> list[str]:
@@ -43,7 +53,7 @@ def problems(report) -> list[str]:
 
 def test_this_machine_text_and_json(tmp_path):
     tiny = write_tiny(tmp_path / "m" / "tiny.gguf", DENSE)
-    root = vault(tmp_path, model_toml(tiny) + "\n[contradictions]\nmax_pairs_per_edit = 3\n")
+    root = vault(tmp_path, "[contradictions]\nmax_pairs_per_edit = 3\n", user=model_toml(tiny))
     text = doctor(root)
     assert text.returncode == 0, text.stdout + text.stderr
     assert f"Python {sys.version.split()[0]}" in text.stdout and "Ponder " in text.stdout
@@ -60,7 +70,8 @@ def test_this_machine_text_and_json(tmp_path):
     assert d["llama_cpp"]["gpu_offload"] is GPU_BUILD and isinstance(d["gpus"], list)
     assert d["model"]["architecture"] == "qwen3" and d["model"]["parts"] == ["tiny.gguf"]
     assert d["plan"]["n_gpu_layers"] == 0 and d["plan"]["fits"] is True
-    assert d["settings"]["model.path"] == {"value": str(tiny), "source": str(root / "ponder.toml")}
+    user_cfg = tmp_path / "xdg" / "ponder" / "config.toml"
+    assert d["settings"]["model.path"] == {"value": str(tiny), "source": str(user_cfg)}
     assert d["settings"]["model.n_ctx"]["source"] == "default"
     assert d["index"]["exists"] is False and d["ram"]["total_bytes"] > 0
 
@@ -76,7 +87,7 @@ def test_settings_sources_env_and_invalid(tmp_path):
 
 
 def test_missing_model_file(tmp_path):
-    root = vault(tmp_path, model_toml(tmp_path / "nowhere.gguf"))
+    root = vault(tmp_path, user=model_toml(tmp_path / "nowhere.gguf"))
     out = doctor(root)
     assert out.returncode == 1
     assert f"PROBLEM: model file not found: {tmp_path / 'nowhere.gguf'}" in out.stdout
@@ -90,7 +101,8 @@ def test_truncated_model_file(tmp_path, keep, message):
     whole = write_tiny(tmp_path / "m" / "tiny.gguf", DENSE).read_bytes()
     cut = tmp_path / "cut.gguf"
     cut.write_bytes(whole[:keep])
-    report = diagnose(vault(tmp_path, model_toml(cut)), environ={}, load_embedding=False)
+    root = vault(tmp_path, user=model_toml(cut))
+    report = diagnose(root, environ=user_env(root), load_embedding=False)
     assert len(report.problems) == 1 and report.problems[0]["problem"].startswith(message), report.problems
     assert "download cut.gguf again" in report.problems[0]["fix"]
 
@@ -98,8 +110,8 @@ def test_truncated_model_file(tmp_path, keep, message):
 def test_split_model_complete_then_missing_a_part(tmp_path):
     first = write_tiny(tmp_path / "m" / "tiny.gguf", DENSE, split_max_tensors=20)
     assert first.name == "tiny-00001-of-00003.gguf"
-    root = vault(tmp_path, model_toml(first))
-    report = diagnose(root, environ={}, load_embedding=False)
+    root = vault(tmp_path, user=model_toml(first))
+    report = diagnose(root, environ=user_env(root), load_embedding=False)
     assert report.problems == [] and len(report.sections["model"]["parts"]) == 3
     assert report.sections["model"]["architecture"] == "qwen3"
 
@@ -114,7 +126,7 @@ def test_split_model_complete_then_missing_a_part(tmp_path):
 def test_index_is_described(tmp_path):
     root = vault(tmp_path, "[embedding]\nenabled = false\n")
     subprocess.run([sys.executable, "-m", "ponder.lsp.cli", "index", str(root)], check=True, capture_output=True)
-    report = diagnose(root, environ={}, load_embedding=False)
+    report = diagnose(root, environ=user_env(root), load_embedding=False)
     idx = report.sections["index"]
     assert idx["notes"] == 1 and idx["schema_version"] == idx["expected_schema_version"] and idx["bytes"] > 0
 
