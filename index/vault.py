@@ -26,7 +26,7 @@ from ponder.index.knowledge.definitions import (
 )
 from ponder.index.knowledge.fact_codec import FactsCodec
 from ponder.index.knowledge.fact_index import FactIndex, postings
-from ponder.index.knowledge.facts import extract_facts
+from ponder.index.knowledge.facts import extract_facts, load_units
 from ponder.index.knowledge.related_notes import Relatedness, missing_links
 from ponder.index.notes import Diagnostic, Note, Problem, Range, SearchHit
 from ponder.index.parsing.chunks import chunk_note
@@ -138,6 +138,10 @@ class Vault:
         """The parse of an open document, or None (safe to read from another thread: replaced,
         never changed)."""
         return self._open.get(path)
+
+    def warm_up(self) -> None:
+        """Load what the first check of an opened note would otherwise wait for (the units)."""
+        load_units()
 
     def open_notes(self) -> dict[str, Note]:
         """Every open document's parse, by path (a copy: safe to iterate while documents change)."""

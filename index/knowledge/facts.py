@@ -105,6 +105,13 @@ def _registry():
     return UnitRegistry()
 
 
+def load_units() -> None:
+    """Load the unit registry now (about half a second), not when the first opened note states a
+    value: the server calls it once the index is up."""
+    for unit in _UNITS:
+        _unit_info(unit, False)
+
+
 # --- roles and qualifiers -----------------------------------------------------------------
 
 _ROLE_BEFORE = [
@@ -450,15 +457,28 @@ def _directive(plain: str) -> re.Match | None:
     return m
 
 
+# cheap tests before the costly ones: most sentences state no number, forbid nothing and list
+# no steps, and a note's facts are extracted on every edit of an open document
+_MAY_FORBID = re.compile(r"never|must|mustn|shall|not allowed|никогда|запрещ|нельзя|долж", re.I)
+
+
 def _facts_from_sentence(path: str, rng: Range, text: str, heading, fm_status) -> list[Fact]:
     plain = text.replace("`", "")
-    examples = _example_spans(text)
+    found = quantities(plain) if _MAY_COUNT.search(plain) else []
+    if found:
+        examples = _example_spans(text)
+        if plain.rstrip().endswith(":"):
+            examples.append((0, len(plain)))  # "Seek forward 10 seconds:" introduces an example, it states no value
+        found = [q for q in found if not any(a <= q.at < b for a, b in examples)]
+    m = _directive(plain) if _MAY_FORBID.search(plain) else None
+    order = _order(plain)
+    rule = not (found or m or order) and _RFC.search(text)
+    if not (found or m or order or rule):
+        return []
     base = _base(path, rng, text, heading, fm_status, _idents(text))
     # a short line ("heater: oil-filled, 2 kW") leaves its subject to the heading above it
     implicit = frozenset(content_stems(heading[-1])) if heading and len(plain.split()) <= 6 else frozenset()
     # a count's subject runs on into the list it counts ("three zones: tomatoes, cucumbers, peppers")
-    if plain.rstrip().endswith(":"):
-        examples.append((0, len(plain)))  # "Seek forward 10 seconds:" introduces an example, it states no value
     out = [
         Fact(
             kind=FactKind.QUANTITY,
@@ -470,18 +490,15 @@ def _facts_from_sentence(path: str, rng: Range, text: str, heading, fm_status) -
                 | implicit,
             },
         )
-        for q in quantities(plain)
-        if not any(a <= q.at < b for a, b in examples)
+        for q in found
     ]
-    m = _directive(plain)
     if m:
         out.append(
             Fact(kind=FactKind.PROHIBITION, verb=stem(m.group(1)), **{**base, "local": _local(plain, m.start(1), 5)})
         )
-    order = _order(plain)
     if order:
         out.append(Fact(kind=FactKind.ORDER, order=order, **base))
-    if _RFC.search(text) and not out:
+    if rule:
         out.append(Fact(kind=FactKind.RULE, **base))
     return out
 
@@ -654,6 +671,7 @@ _NUMBER_WORDS = {
     for word in words.split()
 }
 _NW = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
+_MAY_COUNT = re.compile(r"\d|\b(?:" + _NW + r")\b", re.I)  # see _facts_from_sentence
 # "three zones", "на три зоны"; and the Russian inversion at the start of a line: "Зон четыре: ..."
 _COUNTED = re.compile(r"(?<![\w-])(" + _NW + r")\s+([^\W\d_]{3,})", re.I)
 _COUNTED_INV = re.compile(r"^\W*([^\W\d_]{3,})\s+(" + _NW + r")\s*[:—–]", re.I)
