@@ -281,6 +281,11 @@ def register(server) -> None:
                     return {"refused": str(e)}
             text = cg.file_text(prep.block, prep.ctx.handle, lang, impl.code, impl.assumptions)
             offset = text.count("\n") - impl.code.strip("\n").count("\n") - 1
+            try:
+                target = cg.writable_target(ls.root, target)
+            except cg.PathRefused as e:
+                ls.show(f"Ponder: refused to write the implementation: {e}")
+                return {"refused": str(e)}
             exists = (ls.root / target).exists()
             if exists and target != prep.generated:
                 choice = await _ask(ls, f"{target} exists and was not generated from this block. Replace it?")

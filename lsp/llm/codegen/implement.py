@@ -17,6 +17,7 @@ import functools
 import os
 import re
 import shutil
+import stat
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -427,15 +428,46 @@ def find_generated(root: Path, block: Block, lang: Language, settings: CodegenSe
     if folder.is_dir():
         candidates += sorted(p.relative_to(root).as_posix() for p in folder.rglob(f"*{lang.ext}"))[:2000]
     for rel in candidates:
-        p = Path(root) / rel
-        try:
-            with open(p, encoding="utf-8", errors="replace") as f:
-                head = f.read(1000)
-        except OSError:
+        head = _regular_head(Path(root) / rel, 1000)
+        if head is None:
             continue
         if any(line.strip().endswith(mark) for line in head.splitlines()[:4]):
             return rel
     return None
+
+
+def _regular_head(path: Path, n: int) -> str | None:
+    """The first `n` bytes of a regular file, decoded; None for anything else. Opened without
+    blocking and checked before reading: a FIFO at an output path would hang the index thread."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return os.read(fd, n).decode("utf-8", errors="replace")
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def writable_target(root: Path, rel: str) -> str:
+    """`rel` checked again right before its edit is built (a folder may have been swapped for a
+    link out of the vault since the job started): inside the vault after resolving links, and
+    absent or a regular file (never a FIFO, a device or a folder). Raises PathRefused."""
+    rel = inside(root, rel)
+    full = Path(root) / rel
+    try:
+        st = os.lstat(full)
+    except FileNotFoundError:
+        return rel
+    except OSError as e:
+        raise PathRefused(f"`{rel}` cannot be inspected ({e.strerror or e})") from e
+    if not stat.S_ISREG(st.st_mode):
+        raise PathRefused(f"`{rel}` exists and is not a regular file")
+    return rel
 
 
 def header(block: Block, ctx_handle: str, lang: Language, assumptions: str) -> str:
