@@ -152,10 +152,18 @@ class ModelClient:
         if job is self._current:
             if self._worker is not None:
                 self._worker.notify_cancel(job_id)
+                # a worker that does not stop the job frees the queue by being restarted
+                asyncio.get_running_loop().call_later(
+                    self.settings.cancel_grace_s, self._stop_unless_done, job, self._worker
+                )
         else:
             job.future.set_exception(JobCancelled(f"job {job_id} cancelled"))
             job.future.exception()  # mark retrieved: nobody may be waiting any more
         return True
+
+    def _stop_unless_done(self, job: _Job, worker: WorkerProcess) -> None:
+        if not job.future.done() and self._current is job and self._worker is worker:
+            worker.kill(f"job {job.id} still running {self.settings.cancel_grace_s:.0f} s after its cancel")
 
     async def status(self) -> dict[str, Any]:
         worker: dict[str, Any] | None = None
@@ -278,10 +286,23 @@ class ModelClient:
                 raise JobCancelled(f"job {job.id} cancelled")
             worker = await self._ensure_worker()
             try:
-                result = rpc.GenerateResult.model_validate(await worker.request("generate", params))
+                answer = await asyncio.wait_for(worker.request("generate", params), self.settings.job_timeout_s)
+                result = rpc.GenerateResult.model_validate(answer)
                 self._failures = 0
                 return result
+            except TimeoutError as exc:
+                # alive (it still says so) but this answer never came: a lost or misnumbered reply
+                worker.kill(f"it did not answer job {job.id} within {self.settings.job_timeout_s:.0f} s")
+                await self._after_death(worker.killed_because or "no answer", worker)
+                raise BackendFailure(
+                    f"the model did not answer within {self.settings.job_timeout_s:.0f} s "
+                    "(model.job_timeout_s); the worker was restarted"
+                ) from exc
             except WorkerDied as exc:
+                if worker.killed_because is not None and not job.cancelled:
+                    # killed for silence or garbage: this job fails with why; the next one gets a new worker
+                    await self._after_death(worker.killed_because, worker)
+                    raise BackendFailure(f"the model worker was restarted: {worker.killed_because}") from exc
                 deaths += 1
                 await self._after_death(str(exc), worker, job if deaths >= CRASHES_PER_JOB else None)
             except rpc.RpcError as exc:
@@ -328,6 +349,8 @@ class ModelClient:
                         self.settings.load_timeout_s,
                     )
                     self._worker = worker
+                    watchdog = asyncio.ensure_future(worker.watch(self.settings.worker_silence_s))
+                    watchdog.add_done_callback(lambda t: t.cancelled() or t.exception())
                 except rpc.RpcError as exc:  # the backend refused: retrying would not help
                     await worker.close()
                     raise WorkerUnavailable(f"model load failed: {exc.message}") from exc

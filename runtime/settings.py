@@ -81,6 +81,17 @@ class ModelSettings(BaseModel):
     max_restarts: int = Field(3, description="Consecutive worker restarts before the client gives up.")
     restart_backoff_s: float = Field(0.5, description="First restart delay; doubles on each consecutive failure.")
     load_timeout_s: float = Field(900.0, description="Seconds a model load may take before it counts as failed.")
+    worker_silence_s: float = Field(
+        30.0,
+        description="Seconds without a word from the worker (it says 'alive' every 2 s, also while loading or "
+        "generating) before it is killed and restarted: stopped, deadlocked or swapped out.",
+    )
+    job_timeout_s: float = Field(
+        1800.0, description="Seconds one generation may take before it fails and the worker is restarted."
+    )
+    cancel_grace_s: float = Field(
+        5.0, description="Seconds a cancelled generation may take to stop before the worker is restarted."
+    )
 
     # Planner inputs.
     vram_gib: float = Field(96.0, description="GPU memory the planner may use, in GiB.")

@@ -199,6 +199,7 @@ def main(argv: list[str]) -> int:
         stream=sys.stderr, level=args.log_level.upper(), format="ponder-worker[%(process)d] %(levelname)s %(message)s"
     )
     worker = Worker(_protocol_stream())
+    threading.Thread(target=_heartbeat, args=(worker,), name="heartbeat", daemon=True).start()
     stdin = sys.stdin.buffer
     started = time.monotonic()
     log.info("worker ready")
@@ -212,6 +213,20 @@ def main(argv: list[str]) -> int:
     # Leave at once: a running generation thread must not keep an orphaned process alive.
     sys.stderr.flush()
     os._exit(0)
+
+
+HEARTBEAT_S = 2.0  # the client kills a worker it has not heard from for `worker_silence_s`
+
+
+def _heartbeat(worker: Worker) -> None:
+    """Say "alive" every HEARTBEAT_S, also while loading or generating: a worker that is stopped
+    (SIGSTOP), deadlocked or swapped to death says nothing, and the client can tell."""
+    while True:
+        time.sleep(HEARTBEAT_S)
+        try:
+            worker.send(rpc.notification("heartbeat", {"running": worker._running}))
+        except (OSError, ValueError):
+            return
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -39,6 +40,8 @@ class WorkerProcess:
         self._next_id = 0
         self._closing = False
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=40)
+        self.killed_because: str | None = None
+        self.last_heard = time.monotonic()  # any line on stdout: an answer, progress or a heartbeat
         self._readers = [
             asyncio.create_task(self._read_stdout(), name=f"worker-{self.pid}-stdout"),
             asyncio.create_task(self._read_stderr(), name=f"worker-{self.pid}-stderr"),
@@ -65,7 +68,7 @@ class WorkerProcess:
 
     @property
     def alive(self) -> bool:
-        return self.proc.returncode is None and not self._closing
+        return self.proc.returncode is None and not self._closing and self.killed_because is None
 
     async def request(self, method: str, params: Any = None) -> Any:
         """Send a request and wait for its answer; raises RpcError or WorkerDied."""
@@ -84,6 +87,25 @@ class WorkerProcess:
             raise WorkerDied(f"worker {self.pid}: pipe closed ({exc})") from exc
         return await fut
 
+    def kill(self, why: str) -> None:
+        """End a worker that cannot be asked (stopped, hung, speaking garbage): its pending
+        requests fail with WorkerDied once the pipe closes, and the client restarts it."""
+        if self.proc.returncode is None and self.killed_because is None:
+            log.warning("killing model worker %d: %s", self.pid, why)
+            self.killed_because = why
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.pid, signal.SIGKILL)
+
+    async def watch(self, silence_s: float) -> None:
+        """Kill the worker when it has said nothing for `silence_s` (it sends a heartbeat every
+        couple of seconds, also while loading or generating)."""
+        while self.proc.returncode is None and not self._closing:
+            await asyncio.sleep(min(1.0, silence_s / 4))
+            quiet = time.monotonic() - self.last_heard
+            if quiet > silence_s and self.proc.returncode is None and not self._closing:
+                self.kill(f"silent for {quiet:.0f} s (stopped or hung)")
+                return
+
     def notify_cancel(self, job_id: str) -> None:
         """Ask the worker to stop a job without waiting for the acknowledgement."""
         if self.alive:
@@ -92,17 +114,29 @@ class WorkerProcess:
 
     async def _read_stdout(self) -> None:
         assert self.proc.stdout is not None
-        while line := await self.proc.stdout.readline():
+        while True:
+            try:
+                line = await self.proc.stdout.readline()
+            except (ValueError, asyncio.LimitOverrunError) as exc:  # a line over the reader's limit
+                self.kill(f"it wrote a line over the 64 MB limit ({exc})")
+                break
+            if not line:
+                break
+            self.last_heard = time.monotonic()
             try:
                 msg = rpc.decode(line)
             except ValueError:
                 log.warning("worker %d wrote a non-protocol line: %r", self.pid, line[:200])
                 continue
             if "method" in msg and "id" not in msg:
-                self._on_notification(msg["method"], msg.get("params") or {})
+                if msg["method"] != "heartbeat":
+                    self._on_notification(msg["method"], msg.get("params") or {})
                 continue
             fut = self._pending.pop(msg.get("id"), None)  # type: ignore[arg-type]
-            if fut is None or fut.done():
+            if fut is None:
+                log.warning("worker %d answered an unknown request id %r; ignored", self.pid, msg.get("id"))
+                continue
+            if fut.done():
                 continue
             if "error" in msg:
                 err = msg["error"]
@@ -111,6 +145,7 @@ class WorkerProcess:
                 )
             else:
                 fut.set_result(msg.get("result"))
+        # a worker that closed its output but runs on says nothing more: the watchdog ends it
         code = await self.proc.wait()
         if not self._closing:
             log.warning("model worker %d exited with %s; last stderr: %s", self.pid, code, " | ".join(self.stderr_tail))
