@@ -86,21 +86,17 @@ def test_code_server_shows_ponder_diagnostics_and_hover(eval_vault: Path, vsix: 
                 "telemetry.telemetryLevel": "off",
                 "chat.disableAIFeatures": True,
                 "window.commandCenter": False,
-            }
-        )
-    )
-    # The vault's own settings, as a user would write them: embeddings off keeps the test fast.
-    # The command is set explicitly because code-server's extension host takes PATH from a login
-    # shell, not from this process (test_vscode.py covers the PATH lookup itself).
-    (eval_vault / ".vscode").mkdir()
-    (eval_vault / ".vscode/settings.json").write_text(
-        json.dumps(
-            {
-                "ponder.embedding.enabled": False,
+                # the user's own setting: which program runs is machine-scoped, a workspace's
+                # .vscode/settings.json may not set it (a cloned vault is untrusted input). Set
+                # explicitly because code-server's extension host takes PATH from a login shell,
+                # not from this process (test_vscode.py covers the PATH lookup itself).
                 "ponder.server.command": [str(BIN / "ponder"), "serve"],
             }
         )
     )
+    # The vault's own settings, as a user would write them: embeddings off keeps the test fast.
+    (eval_vault / ".vscode").mkdir()
+    (eval_vault / ".vscode/settings.json").write_text(json.dumps({"ponder.embedding.enabled": False}))
 
     common = ["--user-data-dir", str(data), "--extensions-dir", str(exts)]
     env = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import capabilities  # at import time: later, `conftest` may name another folder's
 from lsprotocol import types as t
 
 VAULT = {
@@ -112,8 +113,6 @@ async def test_names_with_spaces_are_inserted_whole(start):
 
 
 async def test_plain_text_edits_for_clients_without_snippets(start):
-    from conftest import capabilities
-
     caps = capabilities()
     caps.text_document.completion.completion_item.snippet_support = False
     s = await start({"Внутренние ссылки.md": "# В\n", "cur.md": "see [[ссыл$0\n"}, caps=caps)
