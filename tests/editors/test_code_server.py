@@ -94,6 +94,9 @@ def test_code_server_shows_ponder_diagnostics_and_hover(eval_vault: Path, vsix: 
             }
         )
     )
+    # code-server is a remote host: machine-scoped settings are read from its Machine settings
+    (data / "Machine").mkdir()
+    (data / "Machine/settings.json").write_text(json.dumps({"ponder.server.command": [str(BIN / "ponder"), "serve"]}))
     # The vault's own settings, as a user would write them: embeddings off keeps the test fast.
     (eval_vault / ".vscode").mkdir()
     (eval_vault / ".vscode/settings.json").write_text(json.dumps({"ponder.embedding.enabled": False}))
