@@ -99,12 +99,7 @@ def _headings(vault: VaultView, path: str, rng: Range) -> tuple[str, ...]:
 
 
 def _same_section(vault: VaultView, path: str, rng: Range, p: Fact) -> bool:
-    note = vault.note(path)
-    if note is None:
-        return False
-    starts = [h.range.start.line for h in note.headings]
-    section = lambda line: sum(1 for s in starts if s <= line)
-    return section(rng.start.line) == section(p.range.start.line)
+    return _headings(vault, path, rng) == _headings(vault, path, p.range)
 
 
 def _sentences_of(vault: VaultView, path: str) -> list[tuple[str, Range]]:
