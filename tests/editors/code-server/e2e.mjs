@@ -74,25 +74,22 @@ const actions = {
   },
   async problems(step) {
     await command("View: Focus Problems");
-    const shows = (x) => [...document.querySelectorAll(".markers-panel .monaco-list-row")].some((r) => r.textContent.includes(x));
-    if (step.filter) {
-      // the list is virtualised: with many findings the expected row may be out of view,
-      // so narrow it with the panel's own filter box first; the panel may redraw while the
-      // findings arrive and drop what was typed, so the filter is typed again until it shows
-      const box = page.locator(".viewpane-filter input, .markers-panel-action-filter input").first();
-      await box.waitFor({ timeout: T });
-      const started = Date.now();
-      while (!(await page.evaluate(shows, step.expect))) {
-        if (Date.now() - started > T) {
-          throw new Error(`timed out after ${Date.now() - started} ms waiting for the Problems panel to show "${step.expect}"`);
-        }
-        if ((await box.inputValue()) !== step.filter) await box.fill(step.filter);
-        await page.waitForTimeout(500);
+    // the list is virtualised: with many findings the expected row may be out of view, so
+    // narrow it with the panel's own filter box first. The panel redraws while findings
+    // arrive and may drop what was typed, so the filter is typed again until the row shows,
+    // and the rows returned are the ones read at that moment (a later read may catch a redraw).
+    const box = step.filter ? page.locator(".viewpane-filter input, .markers-panel-action-filter input").first() : null;
+    if (box) await box.waitFor({ timeout: T });
+    const started = Date.now();
+    for (;;) {
+      const rows = await page.evaluate(problemsText);
+      if (rows.some((r) => r.includes(step.expect))) return { rows };
+      if (Date.now() - started > T) {
+        throw new Error(`timed out after ${Date.now() - started} ms waiting for the Problems panel to show "${step.expect}"; it shows ${JSON.stringify(rows).slice(0, 500)}`);
       }
+      if (box && (await box.inputValue()) !== step.filter) await box.fill(step.filter);
+      await page.waitForTimeout(500);
     }
-    await waitFor(`the Problems panel to show "${step.expect}"`, shows, step.expect);
-    await page.waitForTimeout(500);
-    return { rows: await page.evaluate(problemsText) };
   },
   async hover(step) {
     await openFile(step.file);
