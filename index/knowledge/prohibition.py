@@ -17,7 +17,7 @@ from ponder.index.knowledge.clash import EVERY_WORD_TELLS, GENERIC, Rarity
 from ponder.index.knowledge.conflicts import Conflict
 from ponder.index.knowledge.facts import Fact, FactKind, statement_fact
 from ponder.index.knowledge.view import VaultView
-from ponder.index.notes import Range
+from ponder.index.notes import Note, Range
 from ponder.index.parsing.stems import content_stems, stem
 
 _NEGATED = re.compile(
@@ -51,10 +51,17 @@ def _around(text: str, verb: str) -> tuple[frozenset[str], str, frozenset[str]] 
 
 
 @lru_cache(maxsize=65536)
+def _affirms(text: str) -> bool:
+    """The sentence states something: it neither negates, hedges nor asks (asked once per
+    sentence, not once per prohibition it is screened against)."""
+    return not (_NEGATED.search(text) or _HEDGED.search(text) or text.rstrip().endswith("?"))
+
+
+@lru_cache(maxsize=65536)
 def _may_clash(text: str, verb: str, local: frozenset[str]) -> bool:
     """The cheap half of `prohibition_clash`, on text alone: affirmative, and the forbidden verb
     with a word of the rule near it (most sentences a stem search finds stop here)."""
-    if _NEGATED.search(text) or _HEDGED.search(text) or text.rstrip().endswith("?"):
+    if not _affirms(text):
         return False
     found = _around(text, verb)
     return found is not None and bool((local & found[0]) - GENERIC - {verb})
@@ -66,7 +73,7 @@ def prohibition_clash(p: Fact, statement: Fact, rarity: Rarity = EVERY_WORD_TELL
     if p.verb is None or statement.status or p.status or p.env != statement.env or p.version != statement.version:
         return None
     text = statement.text
-    if _NEGATED.search(text) or _HEDGED.search(text) or text.rstrip().endswith("?"):
+    if not _affirms(text):
         return None
     found = _around(text, p.verb)
     if found is None:
@@ -155,8 +162,27 @@ def _statements_with(vault: VaultView, p: Fact) -> list[tuple[str, str, Range]]:
     open_notes = vault.open_notes()
     rows = [r for r in vault.store.sentences_with_stems(p.verb, near) if r[0] not in open_notes]
     for path, note in open_notes.items():
-        for s in note.sentences:
-            stems = _stems(s.text)
-            if p.verb in stems and stems & set(near):
+        for i in _by_stem(path, note).get(p.verb, ()):
+            s = note.sentences[i]
+            if _stems(s.text) & set(near):
                 rows.append((path, s.text, s.range))
     return rows
+
+
+_OPEN_BY_STEM: dict[str, tuple[Note, dict[str, list[int]]]] = {}
+
+
+def _by_stem(path: str, note: Note) -> dict[str, list[int]]:
+    """An open note's sentences by stem (kept while the note's parse stays the same): each
+    prohibition looks up its verb instead of reading every sentence of every open note."""
+    hit = _OPEN_BY_STEM.get(path)
+    if hit is not None and hit[0] is note:
+        return hit[1]
+    index: dict[str, list[int]] = {}
+    for i, s in enumerate(note.sentences):
+        for st in _stems(s.text):
+            index.setdefault(st, []).append(i)
+    if len(_OPEN_BY_STEM) > 256:
+        _OPEN_BY_STEM.clear()
+    _OPEN_BY_STEM[path] = (note, index)
+    return index
