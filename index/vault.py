@@ -374,17 +374,21 @@ class Vault:
 
     # --- queries ------------------------------------------------------------------------
 
-    def check(self, paths: list[str] | None = None, related_notes: bool = False) -> list[Diagnostic]:
-        """Structural diagnostics and fact conflicts of `paths` (default: all); with `related_notes`
-        also missing-link hints, which need vector searches (background speed, not per keystroke)."""
+    def check(
+        self, paths: list[str] | None = None, related_notes: bool = False, facts: bool = True
+    ) -> list[Diagnostic]:
+        """Structural diagnostics and (with `facts`) fact conflicts of `paths` (default: all); with
+        `related_notes` also missing-link hints, which need vector searches (background speed, not
+        per keystroke)."""
         g = self.graph
         targets = sorted(g.notes) if paths is None else paths
-        if len(targets) > 1000:
+        if facts and len(targets) > 1000:
             self.facts.preload()  # one read of every note's facts beats a lookup per fact
         out: list[Diagnostic] = []
         for p in targets:
             out += checks.check_note(g, p, self.settings.pseudo_builtins)
-        out += self.fact_conflicts(targets)
+        if facts:
+            out += self.fact_conflicts(targets)
         if related_notes and self.settings.missing_links:
             rel = Relatedness(self)
             for p in targets:

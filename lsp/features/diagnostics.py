@@ -34,6 +34,7 @@ class Result:
     items: list[t.Diagnostic]
     cross_file: bool  # has findings that other notes' changes can fix
     partners: frozenset[str] = frozenset()  # notes on the other side of its conflicts
+    facts: bool = False  # has fact conflicts (which the quick first check leaves out)
 
 
 PAIRED_CODES = {"fact-conflict", "contradiction"}  # findings shown on both sides of a pair
@@ -62,8 +63,9 @@ class Diagnostics:
 
     # --- computing ----------------------------------------------------------------------
 
-    def compute(self, vault: Vault, conv, paths) -> dict[str, tuple[Result, int | None]]:
-        """(index thread) fresh results for `paths`, each with the document version it describes."""
+    def compute(self, vault: Vault, conv, paths, facts: bool = True) -> dict[str, tuple[Result, int | None]]:
+        """(index thread) fresh results for `paths`, each with the document version it describes;
+        without `facts`, only what needs no fact lookups (the first, quick answer for a note)."""
         from ponder.lsp.session import checkpoint
 
         out = {}
@@ -72,12 +74,18 @@ class Diagnostics:
             if path not in vault.graph.notes:
                 out[path] = (Result(_result_id([]), [], False), None)
                 continue
-            found = vault.check([path])
+            found = vault.check([path], facts=facts)
             for provider in self.server.diagnostic_providers:
                 found += provider(vault, path)
             items = [conv.diagnostic(d) for d in found]
             partners = frozenset(d.related[0].path for d in found if d.code in PAIRED_CODES and d.related) - {path}
-            res = Result(_result_id(found), items, any(d.code in CROSS_FILE_CODES for d in found), partners)
+            res = Result(
+                _result_id(found),
+                items,
+                any(d.code in CROSS_FILE_CODES for d in found),
+                partners,
+                any(d.code == "fact-conflict" for d in found),
+            )
             out[path] = (res, self.server.session.versions.get(path))
         return out
 
@@ -107,15 +115,29 @@ class Diagnostics:
         paths = {p for p in self.pending if self.wanted(p, open_paths)}
         self.pending.clear()
         if paths:
-            await self.publish(sorted(paths))
+            await self.publish(sorted(paths), quick_first=open_paths)
 
-    async def publish(self, paths: list[str]) -> None:
+    async def publish(self, paths: list[str], quick_first: set[str] = frozenset()) -> None:
         """Check `paths` one job each (a request waits for one note's checks, not a batch's) and
-        send what changed. A note whose conflict partners changed gets its partners re-checked:
-        the other side of a conflict that appeared or went away shows or drops it too."""
-        fresh: dict[str, tuple[Result, int | None]] = {}
+        send what changed. A note in `quick_first` (an open document) gets what needs no fact
+        lookups first, its links and pseudocode at once, and then the whole set with fact
+        conflicts; the quick set is sent only where it hides no fact conflict shown before (no
+        flicker). A note whose conflict partners changed gets its partners re-checked: the
+        other side of a conflict that appeared or went away shows or drops it too."""
+        changed = False
         for path in paths:
-            fresh.update(await self.server.query(lambda v, c, path=path: self.compute(v, c, [path]), default={}))
+            if path in quick_first and not self.pull:
+                prev = self.last.get(path)
+                if prev is None or not prev.facts:
+                    quick = await self.server.query(lambda v, c, path=path: self.compute(v, c, [path], facts=False))
+                    changed |= self._send(quick or {})
+            fresh = await self.server.query(lambda v, c, path=path: self.compute(v, c, [path]), default={})
+            changed |= self._send(fresh)
+        if changed and self.pull and self.server.client_has("workspace.diagnostics.refresh_support"):
+            self.server.spawn(self.server.workspace_diagnostic_refresh_async(None))
+
+    def _send(self, fresh: dict[str, tuple[Result, int | None]]) -> bool:
+        """Push the results that differ from what the client has; whether any did."""
         changed = False
         for path, (res, version) in fresh.items():
             uri = self.server.paths.uri(path)
@@ -133,8 +155,7 @@ class Diagnostics:
                 self.server.text_document_publish_diagnostics(
                     t.PublishDiagnosticsParams(uri, res.items, version=version)
                 )
-        if changed and self.pull and self.server.client_has("workspace.diagnostics.refresh_support"):
-            self.server.spawn(self.server.workspace_diagnostic_refresh_async(None))
+        return changed
 
     def remember(self, path: str, res: Result) -> None:
         """Record what the client has for `path`; the notes that became or stopped being the other

@@ -89,3 +89,39 @@ async def test_superseded_statement_is_not_a_conflict(start):
     await s.diagnostics("other.md", lambda ds: len(ds) == 1)
     await asyncio.sleep(0.5)
     assert not conflicts(s.client.diagnostics.get(s.vault.uri("req.md"), []))
+
+
+class _History(dict):
+    """The client's diagnostics by URI, keeping every set it was sent, in order."""
+
+    def __init__(self, *a):
+        super().__init__(*a)
+        self.sent: dict[str, list[list[t.Diagnostic]]] = {}
+
+    def __setitem__(self, uri, ds):
+        self.sent.setdefault(uri, []).append(list(ds))
+        super().__setitem__(uri, ds)
+
+
+async def test_links_first_then_fact_conflicts_and_no_flicker_while_typing(start):
+    """An opened note's links come in the first push, its fact conflicts in the next; once a
+    conflict is shown, an edit never sends a set without it while the conflict still holds."""
+    s = await start(FILES)
+    s.client.diagnostics = history = _History(s.client.diagnostics)
+    # 9 retries here against 5 in req.md and 3 in the pseudocode
+    text = "# New\n\nSee [[nope]].\n\n- Sync MUST retry at most 9 times.\n"
+    s.open("new.md", text)
+    await s.diagnostics("new.md", lambda ds: len(conflicts(ds)) == 2)
+    sent = history.sent[s.vault.uri("new.md")]
+    assert [sorted(d.code for d in ds) for ds in sent[:2]] == [
+        ["broken-link"],
+        ["broken-link", "fact-conflict", "fact-conflict"],
+    ]
+    # typing elsewhere in the note: the conflict stays in every set sent
+    s.change("new.md", 2, [(R(0, 5, 0, 5), " note")])
+    await s.diagnostics("new.md", lambda ds: len(conflicts(ds)) == 2 and ds[0].range.start.line == 2)
+    await asyncio.sleep(0.5)
+    s.change("new.md", 3, [(R(2, 4, 2, 12), "[[other]]")])
+    await s.diagnostics("new.md", lambda ds: [d.code for d in ds] == ["fact-conflict"] * 2)
+    await asyncio.sleep(0.5)
+    assert all(len(conflicts(ds)) == 2 for ds in sent[1:]), sent
