@@ -13,6 +13,8 @@ from urllib.parse import unquote
 
 import yaml
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_block import table as gfm_table
 
 from ponder.index.notes import (
     Anchor,
@@ -32,9 +34,42 @@ from ponder.index.parsing.positions import cp_to_utf16, github_slugs, slugify, s
 from ponder.index.parsing.pseudo import parse_pseudocode
 from ponder.index.parsing.sentences import split_sentences
 
+_CELL_TOKENS = frozenset({"th_open", "th_close", "td_open", "td_close", "inline"})
+
+
+class _Discarded:
+    """What a table cell's token would have been: written to, never read."""
+
+    attrs: dict | None = None
+    map: list | None = None
+    content = ""
+    children: list | None = None
+
+
+_DISCARDED = _Discarded()
+
+
+def _table_rows(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """markdown-it's GFM table rule, the same tables found, without the tokens of each cell
+    (only a row's lines are read here): half its time on a note of long tables."""
+    if silent:
+        return gfm_table(state, start, end, True)
+    push = state.push
+
+    def lean(kind: str, tag: str, nesting: int):
+        return _DISCARDED if kind in _CELL_TOKENS else push(kind, tag, nesting)
+
+    state.push = lean
+    try:
+        return gfm_table(state, start, end, False)
+    finally:
+        del state.push
+
+
 # Only the block structure is used (inline syntax is scanned with exact columns below),
 # so the core inline pass, a third of markdown-it's time, is switched off.
 _MD = MarkdownIt("commonmark", {"html": True}).enable("table").disable(["inline", "text_join"])
+_MD.block.ruler.at("table", _table_rows, {"alt": ["paragraph", "reference"]})
 
 PSEUDO_EXTENSIONS = (".pseudo",)
 
@@ -396,14 +431,14 @@ def _scan_line(note: Note, ln: int, line: str, refs: dict, taken: list[tuple[int
     def u(col: int) -> int:
         return cp_to_utf16(line, col)
 
-    for m in _WIKI.finditer(masked):
+    for m in _WIKI.finditer(masked) if "[[" in masked else ():
         if _MDLINK.match(masked, m.start()) or _CITATION_AFTER.match(masked, m.end()):
             continue  # `[[1]](url)`: a markdown link whose text is `[1]`; `[[1]] (url)`: citation text
         link = _wikilink(m, ln, u)
         if link:
             note.links.append(link)
             taken.append(m.span())
-    for m in _MDLINK.finditer(masked):
+    for m in _MDLINK.finditer(masked) if "](" in masked else ():
         if _overlaps(m.span(), taken):
             continue
         note.links.append(_mdlink(m, ln, u))
@@ -435,20 +470,20 @@ def _scan_line(note: Note, ln: int, line: str, refs: dict, taken: list[tuple[int
                 )
             )
             taken.append(m.span())
-    for m in _BARE_URL.finditer(masked):
+    for m in _BARE_URL.finditer(masked) if "://" in masked else ():
         if _overlaps(m.span(), taken):
             continue
         r = Range.of(ln, u(m.start()), ln, u(m.end()))
         note.links.append(Link("url", m.group(0).strip("<>"), None, None, None, False, r, r, m.group(0)))
         taken.append(m.span())
     stripped = masked.lstrip()
-    for m in _TAG.finditer(masked):
+    for m in _TAG.finditer(masked) if "#" in masked else ():
         if _overlaps(m.span(), taken):
             continue
         if stripped.startswith("#") and m.start() == len(masked) - len(stripped) and re.match(r"#+\s", stripped):
             continue
         note.tags.append(Tag(m.group(1).rstrip("/-"), Range.of(ln, u(m.start()), ln, u(m.end()))))
-    bm = _BLOCK_ID.search(masked)
+    bm = _BLOCK_ID.search(masked) if "^" in masked else None
     if bm:
         start = bm.start(1) - 1
         note.block_ids.append(BlockId(bm.group(1), Range.of(ln, u(start), ln, u(bm.end(1))), ln))
