@@ -382,6 +382,7 @@ class PonderServer(LanguageServer):
             )
             await session.index(progress.report, on_batch=self.events.index_batch.emit_async)
             await session.run(lambda vault: vault.warm_up())  # the units, before the first note asks
+            self.spawn(session.keep_heap())
             # the model's fingerprint (0.2 s of CPU on a thread) once the index is up, not while
             # the first requests are answered; a hover that needs it before starts it itself
             self.model.attach(asyncio.get_running_loop())

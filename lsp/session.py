@@ -11,6 +11,7 @@ a job that has not started is skipped, and long jobs can call `checkpoint()`.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import threading
@@ -36,6 +37,8 @@ T = TypeVar("T")
 
 BATCH = 200  # files parsed per index-thread job: requests queued meanwhile wait at most one batch
 SLOW_JOB_MS = float(os.environ.get("PONDER_SLOW_JOB_MS", "20"))  # jobs logged with their time (debug; info from 100 ms)
+HEAP_FULL_QUIET_S = 10.0  # `keep_heap` collects the frozen objects too only after this much quiet,
+HEAP_FULL_EVERY_S = 600.0  # ...and at most this often
 IDLE_S = 0.3  # idle work (`run_steps`) waits until no other job was asked for this long
 EMBED_BATCH = 64
 
@@ -52,6 +55,14 @@ def checkpoint() -> None:
     ev = getattr(_current, "ticket", None)
     if ev is not None and ev.is_set():
         raise Cancelled()
+
+
+def _tidy_heap(full: bool) -> None:
+    """Collect what is not frozen (with `full`, everything), then freeze what survived."""
+    if full:
+        gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def _debug_delays() -> dict[str, float]:
@@ -92,6 +103,7 @@ class Session:
         self._delays = _debug_delays()
         self.closed = False
         self.last_active = 0.0  # when the last job that was not idle work was asked for
+        self._keeping_heap = False
 
     # --- running jobs -------------------------------------------------------------------
 
@@ -261,6 +273,33 @@ class Session:
             await self.run(lambda v: v.outdated and v.mark_derived_current())
         self.indexed = True
         return len(todo)
+
+    async def keep_heap(self) -> None:
+        """Keep the cycle collector's pauses out of requests, until the session closes.
+
+        A full collection walks every long-lived object: over a loaded index, its caches and
+        models that took 60-130 ms on rfcs, and it struck whichever check or request ran at the
+        time (an opened note's first diagnostics went from ~10 to ~70 ms). So what survives is
+        frozen out of later collections (`gc.freeze`): once no job was asked for `IDLE_S` after
+        any activity, the objects made since are collected and frozen too (a few ms, while
+        nobody waits); after `HEAP_FULL_QUIET_S` of quiet, at most every `HEAP_FULL_EVERY_S`,
+        the frozen ones are collected as well, so garbage cycles among them are not kept."""
+        if self._keeping_heap:
+            return
+        self._keeping_heap = True
+        tidied_at, full_at = -1.0, -HEAP_FULL_EVERY_S
+        while not self.closed:
+            now = time.monotonic()
+            quiet = now - self.last_active
+            full = quiet >= HEAP_FULL_QUIET_S and now - full_at >= HEAP_FULL_EVERY_S
+            if full or (self.last_active != tidied_at and quiet >= IDLE_S):
+                tidied_at = self.last_active
+                full_at = now if full else full_at
+                try:
+                    await self.run(lambda _vault, full=full: _tidy_heap(full), idle=True)
+                except (Cancelled, RuntimeError):  # closing: the index thread is gone
+                    return
+            await asyncio.sleep(IDLE_S / 2)
 
     async def embed(self, progress: Progress) -> int:
         """Fill in missing vectors: encode on the embedding thread, store on the index thread."""

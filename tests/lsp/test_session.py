@@ -29,3 +29,54 @@ async def test_stepped_work_waits_for_quiet_and_lets_requests_through(tmp_path):
     assert await asyncio.wait_for(task, 10) == "hints"
     assert order[6:] == ["step 0", "step 1", "step 2"]
     await s.close()
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_tidy_heap_freezes_survivors_and_a_full_tidy_frees_frozen_garbage():
+    import gc
+    import weakref
+
+    from ponder.lsp.session import _tidy_heap
+
+    try:
+        young = _Cycle()
+        ref_young = weakref.ref(young)
+        del young
+        _tidy_heap(False)  # garbage made since the last tidy is collected
+        assert ref_young() is None
+        kept = _Cycle()
+        _tidy_heap(False)  # a survivor is frozen: later collections skip it
+        assert gc.get_freeze_count() > 0
+        ref_kept = weakref.ref(kept)
+        del kept
+        gc.collect()
+        assert ref_kept() is not None  # frozen garbage stays until a full tidy...
+        _tidy_heap(True)
+        assert ref_kept() is None  # ...which collects it
+    finally:
+        gc.unfreeze()
+
+
+async def test_keep_heap_tidies_after_activity_and_stops_with_the_session(tmp_path):
+    import gc
+
+    (tmp_path / "a.md").write_text("# A\n", "utf-8")
+    s = Session(tmp_path, IndexSettings(), EmbeddingSettings(enabled=False))
+    await s.open()
+    try:
+        gc.unfreeze()
+        await s.run(lambda v: None)  # activity
+        keeper = asyncio.ensure_future(s.keep_heap())
+        for _ in range(50):
+            await asyncio.sleep(IDLE_S / 2)
+            if gc.get_freeze_count():
+                break
+        assert gc.get_freeze_count() > 0
+        await s.close()
+        await asyncio.wait_for(keeper, 5)  # ends with the session
+    finally:
+        gc.unfreeze()
