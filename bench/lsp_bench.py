@@ -6,7 +6,7 @@ hover, definition, references, completion, document symbols and workspace symbol
 sample of positions, how many of those requests got a non-empty answer, and the server's
 peak RSS. Prints a table.
 
-    python bench/lsp_bench.py [FOLDER] [--notes 20000] [--samples 200] [--compare]
+    python bench/lsp_bench.py [FOLDER] [--notes 20000] [--samples 200] [--opens 20] [--compare]
 
 `--compare` runs the same measurements, at the same positions, against
 vscode-markdown-languageserver (VS Code's own markdown server, installed from npm into
@@ -425,9 +425,9 @@ def print_table(root: Path, n_files: int, results: list[Result]) -> None:
         print("  reference links, so it answers nothing at these file links; it does not read [[wikilinks]].")
 
 
-async def run(root: Path, n_samples: int, fresh_index: bool, compare: bool) -> None:
+async def run(root: Path, n_samples: int, fresh_index: bool, compare: bool, opens: int = 20) -> None:
     n_files = sum(1 for p in root.rglob("*.md") if ".ponder" not in p.parts)
-    drawn = sample_notes(root, n_samples + 20)
+    drawn = sample_notes(root, n_samples + opens)
     samples, fresh = drawn[:n_samples], drawn[n_samples:]
     results = [Result("ponder")]
     if compare:
@@ -459,13 +459,16 @@ def main() -> int:
     ap.add_argument("folder", nargs="?", type=Path)
     ap.add_argument("--notes", type=int, default=20000, help="size of the generated vault when no folder is given")
     ap.add_argument("--samples", type=int, default=200, help="notes sampled for the timed requests")
+    ap.add_argument(
+        "--opens", type=int, default=20, help="other notes timed for didOpen -> diagnostics (of 20, p95 is the slowest)"
+    )
     ap.add_argument("--keep-index", action="store_true", help="keep <vault>/.ponder: skip Ponder's cold run")
     ap.add_argument(
         "--compare", action="store_true", help="also run vscode-markdown-languageserver (needs node; npm once)"
     )
     args = ap.parse_args()
     root = (args.folder or generated_vault(args.notes)).resolve()
-    asyncio.run(run(root, args.samples, fresh_index=not args.keep_index, compare=args.compare))
+    asyncio.run(run(root, args.samples, fresh_index=not args.keep_index, compare=args.compare, opens=args.opens))
     return 0
 
 
