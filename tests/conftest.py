@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,15 @@ def example_vault(tmp_path: Path) -> Path:
     dst = tmp_path / "example"
     shutil.copytree(EXAMPLE_VAULT, dst, ignore=shutil.ignore_patterns(".ponder"))
     return dst
+
+
+@pytest.fixture
+def tmpfs(tmp_path):
+    """A 2 MB tmpfs (root only), for a full disk or a read-only mount; skipped where it cannot be mounted."""
+    mnt = tmp_path / "tmpfs"
+    mnt.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)], capture_output=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs: {r.stderr.decode(errors='replace').strip()}")
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)], capture_output=True)

@@ -387,18 +387,6 @@ def test_a_read_only_index_folder_degrades_to_memory(tmp_path, monkeypatch):
     assert db.read_bytes() == stored
 
 
-@pytest.fixture
-def tmpfs(tmp_path):
-    """A 2 MB tmpfs (root only); skipped where it cannot be mounted."""
-    mnt = tmp_path / "tmpfs"
-    mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)], capture_output=True)
-    if r.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs: {r.stderr.decode(errors='replace').strip()}")
-    yield mnt
-    subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
-
-
 def test_a_read_only_mount_degrades_to_memory(tmpfs):
     root = write_vault(tmpfs / "v", NOTES)
     Vault(root, embedding=no_embed()).update()

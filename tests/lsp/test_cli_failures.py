@@ -10,8 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from ponder.lsp import cli
 from tests.conftest import write_vault
 
@@ -80,17 +78,6 @@ def test_a_crash_in_a_real_process_exits_2(tmp_path):
     )
     assert r.returncode == 2, r.stderr
     assert "not a regular file" in r.stderr and "Traceback" not in r.stderr
-
-
-@pytest.fixture
-def tmpfs(tmp_path):
-    mnt = tmp_path / "tmpfs"
-    mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)], capture_output=True)
-    if r.returncode != 0:
-        pytest.skip("cannot mount a tmpfs")
-    yield mnt
-    subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
 
 
 def test_a_full_disk_exits_2_with_a_clear_message(tmp_path, tmpfs, capsys):
