@@ -34,7 +34,11 @@ class Result:
     items: list[t.Diagnostic]
     cross_file: bool  # has findings that other notes' changes can fix
     partners: frozenset[str] = frozenset()  # notes on the other side of its conflicts
-    facts: bool = False  # has fact conflicts (which the quick first check leaves out)
+
+    @property
+    def facts(self) -> bool:
+        """Has fact conflicts (which the quick first check leaves out)."""
+        return any(d.code == "fact-conflict" for d in self.items)
 
 
 PAIRED_CODES = {"fact-conflict", "contradiction"}  # findings shown on both sides of a pair
@@ -79,13 +83,7 @@ class Diagnostics:
                 found += provider(vault, path)
             items = [conv.diagnostic(d) for d in found]
             partners = frozenset(d.related[0].path for d in found if d.code in PAIRED_CODES and d.related) - {path}
-            res = Result(
-                _result_id(found),
-                items,
-                any(d.code in CROSS_FILE_CODES for d in found),
-                partners,
-                any(d.code == "fact-conflict" for d in found),
-            )
+            res = Result(_result_id(found), items, any(d.code in CROSS_FILE_CODES for d in found), partners)
             out[path] = (res, self.server.session.versions.get(path))
         return out
 
