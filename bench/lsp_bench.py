@@ -160,7 +160,8 @@ class PonderClient(BenchClient):
 
     async def settle(self, uris: list[str]) -> None:
         """Opening notes starts their diagnostics (and loads what they need) on the index
-        thread; wait until it is idle: four cheap requests in a row answered in under 10 ms."""
+        thread; wait until it is idle (`settle_by_probing`: a document-symbol probe, which an
+        open note answers on the message loop, did not wait for it)."""
         await settle_by_probing(self, uris[0])
 
     async def diagnose(self, uri: str, text: str) -> tuple[float, int]:
@@ -176,19 +177,10 @@ class PonderClient(BenchClient):
         return (at - t0) * 1000, n
 
 
-async def settle_by_probing(c: BenchClient, uri: str, quiet_ms: float = 10.0, times: int = 4) -> None:
-    end = time.perf_counter() + WAIT
-    streak = 0
-    while streak < times and time.perf_counter() < end:
-        ms, _ = await c.timed("textDocument/documentSymbol", {"textDocument": {"uri": uri}})
-        streak = streak + 1 if ms < quiet_ms else 0
-        await asyncio.sleep(0.25)
-
-
 ORIGIN = {"line": 0, "character": 0}
 
 
-async def idle(c: BenchClient, uri: str, quiet_ms: float = 5.0, times: int = 3) -> None:
+async def settle_by_probing(c: BenchClient, uri: str, quiet_ms: float = 5.0, times: int = 3) -> None:
     """Wait until the server has nothing queued: `times` definition requests in a row (answered on
     Ponder's index thread, behind whatever it is doing) each answered in under `quiet_ms`."""
     end = time.perf_counter() + WAIT
@@ -289,7 +281,7 @@ async def measure(c: BenchClient, samples: list[Sample], fresh: list[Sample], re
     diag = res.timing("didOpen -> diagnostics")
     done = res.timing("didOpen -> all checks done")
     for s in fresh:
-        await idle(c, s.uri)
+        await settle_by_probing(c, s.uri)
         ms, n = await c.diagnose(s.uri, s.text + "\n[broken](/no-such-note-xyz.md)\n")
         diag.ms.append(ms)
         diag.answered += n > 0
