@@ -19,6 +19,7 @@ from pathlib import Path
 from ponder.index.graph import checks
 from ponder.index.graph.graph import Graph
 from ponder.index.knowledge import findings
+from ponder.index.knowledge.conflicts import Conflict
 from ponder.index.knowledge.definitions import (
     GLOSSARY_WORDS,
     Definitions,
@@ -400,6 +401,10 @@ class Vault:
     def fact_conflicts(self, paths: list[str]) -> list[Diagnostic]:
         """`fact-conflict` diagnostics located in `paths`, each pointing at the other side."""
         return findings.fact_conflicts(self, paths)
+
+    def conflicts_of(self, path: str) -> list[Conflict]:
+        """Every fact conflict of `path`, certain or not (the judge settles the uncertain ones)."""
+        return findings.conflicts_of(self, path)
 
     def ignore_pair(self, key: str, a: str = "", b: str = "", ignored: bool = True) -> None:
         """Persist (or undo) the user's choice to ignore one conflict pair."""

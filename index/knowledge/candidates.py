@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ponder.index.knowledge.conflicts import Conflict
 from ponder.index.knowledge.findings import fact_candidates
 from ponder.index.knowledge.view import VaultView
 from ponder.index.notes import Range
@@ -71,7 +72,9 @@ class _Hit:
 FUSION_K = 60  # reciprocal-rank fusion constant (the usual one): ranks, not raw scores, are combined
 
 
-def candidates(vault: VaultView, path: str, k: int = 10, min_similarity: float = 0.3) -> list[Candidate]:
+def candidates(
+    vault: VaultView, path: str, k: int = 10, min_similarity: float = 0.3, conflicts: list[Conflict] | None = None
+) -> list[Candidate]:
     """For each claim in `path`, its `k` closest claims elsewhere (far away in the same note counts).
 
     Closeness fuses three rankings (reciprocal rank): sentence vectors (meaning), BM25 over
@@ -82,10 +85,11 @@ def candidates(vault: VaultView, path: str, k: int = 10, min_similarity: float =
 
     The fact layer's uncertain conflicts come first (a prohibition against a use of its verb, two
     counts, two orders, values whose subjects only share words): the pairs most likely to be
-    contradictions, which only the model can settle."""
+    contradictions, which only the model can settle. `conflicts`: the note's fact conflicts
+    (`conflicts_of`) where the caller has them already."""
     out: list[Candidate] = []
     seen: set[tuple] = set()
-    for c in fact_candidates(vault, path):
+    for c in fact_candidates(vault, path, conflicts):
         cand = Candidate(c.a.path, c.a.text, c.a.range, c.b.path, c.b.text, c.b.range, c.score)
         if cand.key() not in seen:
             seen.add(cand.key())

@@ -37,9 +37,12 @@ def fact_conflicts(vault: VaultView, paths: list[str]) -> list[Diagnostic]:
     return [d for d in _dedupe_diags(out) if not d.data or d.data.get("pair") not in ignored]
 
 
-def fact_candidates(vault: VaultView, path: str) -> list[Conflict]:
+def fact_candidates(vault: VaultView, path: str, conflicts: list[Conflict] | None = None) -> list[Conflict]:
     """The uncertain conflicts of `path` (a prohibition against a use of its verb, two counts, two
-    orders, values whose subjects only share words): pairs for the judge, most likely first."""
+    orders, values whose subjects only share words): pairs for the judge, most likely first.
+    `conflicts`: `conflicts_of(vault, path)` where the caller has it already."""
     ignored = vault.store.ignored_pairs()
-    found = [c for c in conflicts_of(vault, path) if not c.certain and pair_key(c.a.text, c.b.text) not in ignored]
+    if conflicts is None:
+        conflicts = conflicts_of(vault, path)
+    found = [c for c in conflicts if not c.certain and pair_key(c.a.text, c.b.text) not in ignored]
     return sorted(found, key=lambda c: -c.score)

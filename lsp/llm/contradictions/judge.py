@@ -255,14 +255,16 @@ def pairs_to_judge(
     """Candidate pairs of `paths`, unordered, unique and `oriented`, minus pairs the facts already
     settled or the user ignored; across notes first, then most suspicious first, so a bounded
     sweep judges the likeliest pairs. `per_note`: at most that many pairs found from each note."""
-    settled = {d.data["pair"] for d in vault.fact_conflicts(paths) if d.data}
+    # each note's fact conflicts once: the certain ones settle their pairs, the rest are candidates
+    conflicts = {p: vault.conflicts_of(p) for p in paths}
+    settled = {pair_key(c.a.text, c.b.text) for found in conflicts.values() for c in found if c.certain}
     ignored = vault.store.ignored_pairs()
     seen: set[tuple] = set()
     out: list[Candidate] = []
     order = lambda c: (c.a_path == c.b_path, -suspicion(c))
     for p in paths:
         found: list[Candidate] = []
-        for c in candidates(vault, p, k=k, min_similarity=min_similarity):
+        for c in candidates(vault, p, k=k, min_similarity=min_similarity, conflicts=conflicts[p]):
             if c.a_path == c.b_path and c.a_path.endswith(".pseudo"):
                 continue  # two lines of one pseudocode file: steps of one algorithm, not claims
             key = c.key()
