@@ -3,9 +3,10 @@
 The same notes `lsp_bench.py` opens for "didOpen -> diagnostics" (drawn with the same seed, each
 with one broken link added) are opened on an indexed folder, and each stage of their check is
 timed: the parse of the editor's text, the structural checks (what the first push carries), the
-fact lookups (the note's facts extracted and matched against the vault's) and the prohibition
-screening. The baseline in the same run is markdown-it-py's block parse of the same texts, the
-floor of any parse here.
+split of its prose into sentences (done on first use, after that push), the fact lookups (the
+note's facts extracted and matched against the vault's) and the prohibition screening. The
+baselines in the same run are the block parses of the same texts by markdown-it-py and by the
+engine in use (`ponder.index.parsing.blocks`; markdown-it-pyrs where installed).
 
     python bench/open_checks.py FOLDER [--samples 100] [--notes 20]
 
@@ -25,7 +26,16 @@ sys.path.insert(0, str(HERE))
 
 from lsp_bench import pct, sample_notes  # noqa: E402
 
-STAGES = ["markdown-it block parse (baseline)", "parse", "structural checks", "fact lookups", "prohibitions", "total"]
+STAGES = [
+    "block parse, markdown-it-py (baseline)",
+    "block parse, engine in use (baseline)",
+    "parse",
+    "structural checks",
+    "sentences",
+    "fact lookups",
+    "prohibitions",
+    "total",
+]
 
 
 def main() -> None:
@@ -38,7 +48,8 @@ def main() -> None:
     from ponder.index import Vault
     from ponder.index.graph import checks
     from ponder.index.knowledge import prohibition
-    from ponder.index.parsing.markdown import _MD
+    from ponder.index.parsing import blocks
+    from ponder.index.parsing.positions import split_lines
 
     root = args.folder.resolve()
     drawn = sample_notes(root, args.samples + args.notes)
@@ -58,23 +69,28 @@ def main() -> None:
     for s in opened:
         path = s.path.relative_to(root).as_posix()
         text = s.text + "\n[broken](/no-such-note-xyz.md)\n"
+        lines = split_lines(text)
+        ta = time.perf_counter()
+        blocks.parse(text, lines, "markdown-it-py")
         t0 = time.perf_counter()
-        _MD.parse(text, {})
+        blocks.parse(text, lines)
         t1 = time.perf_counter()
-        vault.open_document(path, text)
+        note = vault.open_document(path, text)
         t2 = time.perf_counter()
         checks.check_note(vault.graph, path, vault.settings.pseudo_builtins)
         t3 = time.perf_counter()
-        vault.facts.conflicts_of(path)
+        _ = note.sentences
         t4 = time.perf_counter()
-        prohibition.prohibition_conflicts(vault, path)
+        vault.facts.conflicts_of(path)
         t5 = time.perf_counter()
-        for stage, a, b in zip(STAGES, (t0, t1, t2, t3, t4, t1), (t1, t2, t3, t4, t5, t5), strict=True):
+        prohibition.prohibition_conflicts(vault, path)
+        t6 = time.perf_counter()
+        for stage, a, b in zip(STAGES, (ta, t0, t1, t2, t3, t4, t5, t1), (t0, t1, t2, t3, t4, t5, t6, t6), strict=True):
             ms[stage].append((b - a) * 1000)
-        slowest = max(slowest, ((t5 - t1) * 1000, f"{path} ({len(text.encode()) // 1024} KB)"))
+        slowest = max(slowest, ((t6 - t1) * 1000, f"{path} ({len(text.encode()) // 1024} KB)"))
         vault.close_document(path)
     vault.close()
-    print(f"\nChecking an opened note, {len(opened)} notes of {root} (ms)")
+    print(f"\nChecking an opened note, {len(opened)} notes of {root} (ms; engine: {blocks.engine()})")
     width = max(map(len, STAGES))
     print(f"  {'stage'.ljust(width)}  {'p50':>7}  {'p95':>7}  {'max':>7}")
     for stage in STAGES:

@@ -6,6 +6,7 @@ Positions are LSP's: 0-based line, character counted in UTF-16 code units.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -191,8 +192,23 @@ class Note:
     code_blocks: list[CodeBlock] = field(default_factory=list)
     functions: list[PseudoFunction] = field(default_factory=list)
     calls: list[PseudoCall] = field(default_factory=list)
-    sentences: list[Sentence] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # The prose split into sentences, done on first use: an opened note's first diagnostics need
+    # its links and headings, and splitting a long note's prose takes as long as the rest of its
+    # parse. `split` gives them (set by the parse), `_sentences` keeps them.
+    split: Callable[[], list[Sentence]] | None = field(default=None, repr=False, compare=False)
+    _sentences: list[Sentence] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def sentences(self) -> list[Sentence]:
+        """Paragraph sentences, list items, table rows and pseudocode lines, in order."""
+        out = self._sentences
+        if out is None:
+            split = self.split
+            out = split() if split is not None else []
+            self._sentences = out  # another thread may have split too: the same sentences
+            self.split = None
+        return out
 
     @property
     def name(self) -> str:

@@ -12,9 +12,6 @@ import re
 from urllib.parse import unquote
 
 import yaml
-from markdown_it import MarkdownIt
-from markdown_it.rules_block import StateBlock
-from markdown_it.rules_block import table as gfm_table
 
 from ponder.index.notes import (
     Anchor,
@@ -29,47 +26,12 @@ from ponder.index.notes import (
     Sentence,
     Tag,
 )
+from ponder.index.parsing import blocks as block_parser
 from ponder.index.parsing import front_matter
+from ponder.index.parsing.blocks import Block, normalize_label
 from ponder.index.parsing.positions import cp_to_utf16, github_slugs, slugify, split_lines, utf16_len
 from ponder.index.parsing.pseudo import parse_pseudocode
 from ponder.index.parsing.sentences import split_sentences
-
-_CELL_TOKENS = frozenset({"th_open", "th_close", "td_open", "td_close", "inline"})
-
-
-class _Discarded:
-    """What a table cell's token would have been: written to, never read."""
-
-    attrs: dict | None = None
-    map: list | None = None
-    content = ""
-    children: list | None = None
-
-
-_DISCARDED = _Discarded()
-
-
-def _table_rows(state: StateBlock, start: int, end: int, silent: bool) -> bool:
-    """markdown-it's GFM table rule, the same tables found, without the tokens of each cell
-    (only a row's lines are read here): half its time on a note of long tables."""
-    if silent:
-        return gfm_table(state, start, end, True)
-    push = state.push
-
-    def lean(kind: str, tag: str, nesting: int):
-        return _DISCARDED if kind in _CELL_TOKENS else push(kind, tag, nesting)
-
-    state.push = lean
-    try:
-        return gfm_table(state, start, end, False)
-    finally:
-        del state.push
-
-
-# Only the block structure is used (inline syntax is scanned with exact columns below),
-# so the core inline pass, a third of markdown-it's time, is switched off.
-_MD = MarkdownIt("commonmark", {"html": True}).enable("table").disable(["inline", "text_join"])
-_MD.block.ruler.at("table", _table_rows, {"alt": ["paragraph", "reference"]})
 
 PSEUDO_EXTENSIONS = (".pseudo",)
 
@@ -135,20 +97,22 @@ def _parse_pseudo_file(note: Note, lines: list[str]) -> None:
     fns, calls = parse_pseudocode(lines, 0, len(lines), -1)
     note.functions.extend(fns)
     note.calls.extend(calls)
-    _add_code_lines(note, lines, 0, len(lines), None)
+    note.split = lambda: _add_code_lines([], lines, 0, len(lines), None)
 
 
-def _add_code_lines(note: Note, lines: list[str], start: int, end: int, heading: int | None) -> None:
-    """Pseudocode lines as `code` units: constants and statements can contradict prose."""
+def _add_code_lines(out: list[Sentence], lines: list[str], start: int, end: int, heading: int | None) -> list[Sentence]:
+    """Pseudocode lines as `code` units (added to `out`, which is returned): constants and
+    statements can contradict prose."""
     for i in range(start, min(end, len(lines))):
         line = lines[i]
         if line.split("//", 1)[0].strip():
             lead = len(line) - len(line.lstrip())
-            note.sentences.append(
+            out.append(
                 Sentence(
                     line.strip(), Range.of(i, cp_to_utf16(line, lead), i, utf16_len(line.rstrip())), "code", heading
                 )
             )
+    return out
 
 
 # --- front matter -----------------------------------------------------------------------
@@ -211,10 +175,9 @@ def _str_list(v: object) -> list[str]:
 def _parse_markdown(note: Note, lines: list[str]) -> None:
     fm_lines = _front_matter(note, lines)
     body = [""] * fm_lines + lines[fm_lines:]
-    env: dict = {}
     try:
-        tokens = _MD.parse("\n".join(body), env)
-    except Exception as e:  # markdown-it should not fail, but a note must never take the index down
+        parsed = block_parser.parse("\n".join(body), body)
+    except Exception as e:  # the parser should not fail, but a note must never take the index down
         note.problems.append(Problem("parse-error", f"Markdown could not be parsed: {e}", Range.of(0, 0)))
         return
     code_lines: set[int] = set(range(fm_lines))
@@ -228,11 +191,12 @@ def _parse_markdown(note: Note, lines: list[str]) -> None:
     quote_depth = 0
     in_table = False
 
-    for i, tok in enumerate(tokens):
-        t = tok.type
-        if t == "heading_open" and tok.map:
-            level = int(tok.tag[1])
-            h_text, h_range = _heading_text(lines, tok.map, tokens[i + 1].content)
+    for b in parsed.blocks:
+        k = b.kind
+        if k == "paragraph":
+            prose.append(("item" if list_depth else "sentence", b.start, b.end, current_heading))
+        elif k == "heading":
+            h_text, h_range = _heading_text(lines, b.start, b.end, b.text)
             explicit = None
             attr = _HEADING_ATTR.search(h_text)
             if attr and attr.start() > 0:
@@ -243,40 +207,38 @@ def _parse_markdown(note: Note, lines: list[str]) -> None:
                 quoted.append((h_text, h_range))
                 all_heads.append((h_text, explicit, None))
                 continue
-            while heading_stack and note.headings[heading_stack[-1]].level >= level:
+            while heading_stack and note.headings[heading_stack[-1]].level >= b.level:
                 heading_stack.pop()
             parent = heading_stack[-1] if heading_stack else None
             all_heads.append((h_text, explicit, len(note.headings)))
-            note.headings.append(Heading(level, h_text, slugify(h_text), h_range, parent))
+            note.headings.append(Heading(b.level, h_text, slugify(h_text), h_range, parent))
             heading_stack.append(len(note.headings) - 1)
             current_heading = len(note.headings) - 1
-        elif t == "blockquote_open":
+        elif k == "row":
+            if in_table:
+                prose.append(("row", b.start, b.end, current_heading))
+        elif k == "quote_open":
             quote_depth += 1
-        elif t == "blockquote_close":
+        elif k == "quote_close":
             quote_depth -= 1
-        elif t in ("fence", "code_block") and tok.map:
-            start, end = tok.map
-            code_lines.update(range(start, end))
-            verbatim.update(range(start, end))
-            if t == "fence":
-                _add_fence(note, lines, tok, start, end)
-        elif t == "html_block" and tok.map:
-            code_lines.update(range(*tok.map))
-        elif t in ("bullet_list_open", "ordered_list_open"):
+        elif k == "fence" or k == "code":
+            code_lines.update(range(b.start, b.end))
+            verbatim.update(range(b.start, b.end))
+            if k == "fence":
+                _add_fence(note, lines, b)
+        elif k == "html":
+            code_lines.update(range(b.start, b.end))
+        elif k == "list_open":
             list_depth += 1
-        elif t in ("bullet_list_close", "ordered_list_close"):
+        elif k == "list_close":
             list_depth -= 1
-        elif t == "table_open":
+        elif k == "table_open":
             in_table = True
-        elif t == "table_close":
+        elif k == "table_close":
             in_table = False
-        elif t == "tr_open" and tok.map and in_table:
-            prose.append(("row", tok.map[0], tok.map[1], current_heading))
-        elif t == "paragraph_open" and tok.map:
-            prose.append(("item" if list_depth else "sentence", tok.map[0], tok.map[1], current_heading))
 
     _set_slugs(note, all_heads, quoted)
-    refs, ref_taken = _reference_definitions(note, lines, env.get("references") or {})
+    refs, ref_taken = _reference_definitions(note, lines, parsed.references)
     for ln, line in enumerate(lines):
         if ln in verbatim:
             continue
@@ -284,9 +246,12 @@ def _parse_markdown(note: Note, lines: list[str]) -> None:
             _html_ids(note, ln, line)
         if ln in code_lines:
             continue
-        _scan_line(note, ln, line, refs, [ref_taken[ln]] if ln in ref_taken else [])
-    for kind, start, end, heading in prose:
-        _add_sentences(note, lines, kind, start, end, heading)
+        taken = ref_taken.get(ln)
+        if taken is not None and not line[taken[1] :].strip():
+            continue  # all a reference definition, already read: whatever else matched would overlap it
+        if "[" in line or "#" in line or "://" in line or "^" in line:  # what every pattern below needs
+            _scan_line(note, ln, line, refs, [taken] if taken is not None else [])
+    pseudo_units: list[tuple[int, int, int | None]] = []  # (body start, body end, heading) per pseudo block
     for block_index, cb in enumerate(note.code_blocks):
         if cb.is_pseudo:
             fns, calls = parse_pseudocode(lines, cb.body_start, cb.body_end, block_index)
@@ -295,8 +260,18 @@ def _parse_markdown(note: Note, lines: list[str]) -> None:
             heading = max(
                 (i for i, h in enumerate(note.headings) if h.range.start.line < cb.range.start.line), default=None
             )
-            _add_code_lines(note, lines, cb.body_start, cb.body_end, heading)
-    note.sentences.sort(key=lambda s: s.range.start)
+            pseudo_units.append((cb.body_start, cb.body_end, heading))
+
+    def split() -> list[Sentence]:
+        out: list[Sentence] = []
+        for kind, start, end, heading in prose:
+            _add_sentences(out, lines, kind, start, end, heading)
+        for start, end, heading in pseudo_units:
+            _add_code_lines(out, lines, start, end, heading)
+        out.sort(key=lambda s: s.range.start)
+        return out
+
+    note.split = split
     used = {l.ref for l in note.links if l.ref is not None}
     unused = {id(d) for label, d in refs.items() if label not in used}
     note.links[:] = [_unchecked(l) if id(l) in unused else l for l in note.links]
@@ -349,25 +324,19 @@ def _unchecked(link: Link) -> Link:
     return Link(*(getattr(link, f) for f in Link.__slots__[:-1]), False)
 
 
-def _normalize_label(label: str) -> str:
-    """markdown-it's `normalizeReference`: case- and whitespace-insensitive."""
-    return " ".join(label.split()).lower().upper()
-
-
 def _reference_definitions(
-    note: Note, lines: list[str], defs: dict
+    note: Note, lines: list[str], defs: dict[str, int]
 ) -> tuple[dict[str, Link], dict[int, tuple[int, int]]]:
     """Links for the `[label]: destination` lines markdown-it read as definitions: (label -> the
     definition's link, line -> the columns the definition takes)."""
     out: dict[str, Link] = {}
     taken: dict[int, tuple[int, int]] = {}
-    for label, d in defs.items():
-        line_no = (d.get("map") or [None])[0]
-        if line_no is None or line_no >= len(lines) or label.startswith("^"):  # `[^1]:` is a footnote
+    for label, line_no in defs.items():
+        if line_no >= len(lines) or label.startswith("^"):  # `[^1]:` is a footnote
             continue
         line = lines[line_no]
         m = _REF_DEF.match(line)
-        if not m or _normalize_label(m.group(2)) != label:
+        if not m or normalize_label(m.group(2)) != label:
             continue  # the destination is on a later line: rare, left unchecked
         dest, d_start, d_end = m.group(3), m.start(3), m.end(3)
 
@@ -382,8 +351,7 @@ def _reference_definitions(
     return out, taken
 
 
-def _heading_text(lines: list[str], span: list[int], inline: str) -> tuple[str, Range]:
-    start, end = span
+def _heading_text(lines: list[str], start: int, end: int, inline: str) -> tuple[str, Range]:
     raw = lines[start]
     if end - start > 1:  # setext: text on the first line, underline on the next
         text = raw.strip()
@@ -393,17 +361,14 @@ def _heading_text(lines: list[str], span: list[int], inline: str) -> tuple[str, 
     return text, Range.of(start, 0, start, utf16_len(raw))
 
 
-def _add_fence(note: Note, lines: list[str], tok, start: int, end: int) -> None:
+def _add_fence(note: Note, lines: list[str], b: Block) -> None:
     """A fenced block; 'unclosed' only when it runs to the end of the note. Inside a blockquote,
     callout or list item the closing fence carries the container's markers (`> ````), and a
     container that ends closes the fence with it (CommonMark): the rest of the note is prose."""
-    info = tok.info.strip()
+    start, end = b.start, b.end
+    info = b.info.strip()
     lang = info.split()[0] if info else ""
-    last = lines[end - 1] if end - 1 < len(lines) else ""
-    last = last[_QUOTE_MARKER.match(last).end() :] if _QUOTE_MARKER.match(last) else last
-    last = last.strip()
-    fence_char = tok.markup[0] if tok.markup else "`"
-    closed = end - start >= 2 and last.startswith(tok.markup) and set(last) <= {fence_char}
+    closed = end - start >= 2 and end - 1 < len(lines) and block_parser.closes_fence(lines[end - 1], b.markup)
     body_end = end - 1 if closed else end
     r = Range.of(start, 0, end - 1, utf16_len(lines[end - 1]) if end - 1 < len(lines) else 0)
     note.code_blocks.append(CodeBlock(info, lang, r, start + 1, body_end, closed))
@@ -411,7 +376,7 @@ def _add_fence(note: Note, lines: list[str], tok, start: int, end: int) -> None:
         note.problems.append(
             Problem(
                 "unclosed-fence",
-                f"Code fence '{tok.markup}' is never closed; the rest of the note is read as code",
+                f"Code fence '{b.markup}' is never closed; the rest of the note is read as code",
                 Range.of(start, 0, start, utf16_len(lines[start])),
             )
         )
@@ -447,7 +412,7 @@ def _scan_line(note: Note, ln: int, line: str, refs: dict, taken: list[tuple[int
         for m in _REF_USE.finditer(masked):
             if _overlaps(m.span(), taken):
                 continue
-            label = _normalize_label(m.group(3) or m.group(2))
+            label = normalize_label(m.group(3) or m.group(2))
             d = refs.get(label)
             if d is None or label.startswith("^"):
                 continue  # `[x]` with no definition is plain text
@@ -553,7 +518,7 @@ def _dest_link(dest: str, d_start: int, d_end: int, ln: int, u, whole: Range, te
     )
 
 
-def _add_sentences(note: Note, lines: list[str], kind: str, start: int, end: int, heading: int | None) -> None:
+def _add_sentences(out: list[Sentence], lines: list[str], kind: str, start: int, end: int, heading: int | None) -> None:
     """Split one paragraph / list item / table row into units with exact ranges."""
     if kind == "row":
         line = lines[start]
@@ -561,14 +526,12 @@ def _add_sentences(note: Note, lines: list[str], kind: str, start: int, end: int
             return
         text = line.strip()
         lead = len(line) - len(line.lstrip())
-        note.sentences.append(
-            Sentence(text, Range.of(start, cp_to_utf16(line, lead), start, utf16_len(line)), "row", heading)
-        )
+        out.append(Sentence(text, Range.of(start, cp_to_utf16(line, lead), start, utf16_len(line)), "row", heading))
         return
     for piece_start, piece_end, text in split_sentences(lines, start, end, _strip_marker):
         (ls, cs), (le, ce) = piece_start, piece_end
         rng = Range(Position(ls, cp_to_utf16(lines[ls], cs)), Position(le, cp_to_utf16(lines[le], ce)))
-        note.sentences.append(Sentence(text, rng, kind, heading))  # type: ignore[arg-type]
+        out.append(Sentence(text, rng, kind, heading))  # type: ignore[arg-type]
 
 
 def _strip_marker(line: str) -> int:

@@ -208,7 +208,6 @@ def note_from_json(text: str | bytes) -> Note:
             code_blocks=[_code_from(a) for a in d["code"]],
             functions=[_function_from(a) for a in d["functions"]],
             calls=[_call_from(a) for a in d["calls"]],
-            sentences=[],
             problems=[_problem_from(a) for a in d["problems"]],
         )
     except (KeyError, IndexError, TypeError, AttributeError, RecursionError) as e:

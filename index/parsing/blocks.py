@@ -1,0 +1,304 @@
+"""The block structure of a markdown note: headings, quotes, lists, fences, indented code, HTML
+blocks, tables and paragraphs, each with its line span, and the reference definitions.
+
+Two engines give the same blocks: markdown-it-pyrs (markdown-it in Rust, a wheel for CPython
+3.11 and 3.12) where it is installed, else markdown-it-py. On a 70 KB note of long tables the
+first takes 3 ms where the second takes 30, and an opened note waits for its parse before its
+first diagnostics. `tests/index/test_blocks.py` holds them to the same blocks on every
+construct the parse reads; `bench/parse_parity.py` does so on whole vaults.
+
+Only block syntax is parsed: links, tags and ids are found in the prose lines with their exact
+columns by `markdown.py`, so neither engine runs its inline rules.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_block import table as gfm_table
+
+try:  # the fast engine is optional: no wheel for every Python, and the fallback gives the same blocks
+    from markdown_it_pyrs import MarkdownIt as _RustMarkdownIt
+except ImportError:  # pragma: no cover - depends on the platform
+    _RustMarkdownIt = None
+
+_QUOTE_MARKER = re.compile(r"^(\s*(?:>\s?)+)")
+_BLOCK_RULES = ("blockquote", "code", "fence", "heading", "hr", "lheading", "list", "paragraph", "reference")
+
+
+@dataclass(slots=True)
+class Block:
+    """One block event, in document order. `kind` is one of: heading (with `level` and, for an ATX
+    heading, `text`: its inline source; a setext heading's lines are read from the note),
+    quote_open / quote_close, list_open / list_close, table_open / table_close, row (a table
+    row), paragraph (a paragraph, or a tight list item's text), fence (with `info` and `markup`,
+    the fence's opening run), code (indented), html."""
+
+    kind: str
+    start: int = 0  # first line
+    end: int = 0  # the line after the last
+    level: int = 0
+    text: str = ""
+    info: str = ""
+    markup: str = ""
+
+
+@dataclass(slots=True)
+class Blocks:
+    blocks: list[Block]
+    references: dict[str, int]  # normalized label -> line of its (first) definition
+
+
+def normalize_label(label: str) -> str:
+    """markdown-it's `normalizeReference`: case- and whitespace-insensitive."""
+    return " ".join(label.split()).lower().upper()
+
+
+def engine() -> str:
+    """The engine `parse` uses: "markdown-it-pyrs" or "markdown-it-py" (PONDER_MARKDOWN_ENGINE=py
+    forces the second)."""
+    if _RustMarkdownIt is not None and os.environ.get("PONDER_MARKDOWN_ENGINE", "") != "py":
+        return "markdown-it-pyrs"
+    return "markdown-it-py"
+
+
+def parse(source: str, lines: list[str], engine_name: str | None = None) -> Blocks:
+    """The blocks of `source`, which is `"\\n".join(lines)`. May raise on a parser bug; the
+    caller turns that into a problem of the note."""
+    if "\0" in source:  # as both engines do; done here so that byte offsets stay ours
+        source = source.replace("\0", "\ufffd")
+        lines = [ln.replace("\0", "\ufffd") for ln in lines]
+    if (engine_name or engine()) == "markdown-it-pyrs" and not _where_engines_differ(source, lines):
+        return _from_tree(_rust().tree(source), source, lines)
+    return _from_tokens(source)
+
+
+# Where the engines were seen to read a text differently (a search of 1.4 million generated texts;
+# none of 45,000 real notes differ), markdown-it-py parses: an empty list item right after a
+# paragraph (a lazy continuation line to the Rust engine), `<!x` declarations (an HTML block to
+# markdown-it-py only), a reference label over two lines or a definition line ending in `\`, and
+# a table delimiter row under a line unless both have a pipe, are in the same quote and the row is
+# no list item (a table, a setext underline, an item or text). The patterns start with the newline
+# before their line (the text is searched with one put in front), so the regex engine skips from
+# newline to newline instead of trying every position.
+_EMPTY_ITEM = re.compile(r"\n[ \t>]*(?:[-*+]|\d{1,9}[.)])[ \t]*(?=\n|\Z)")
+_DELIMITER_ROW = re.compile(r"\n[ \t>]*[|:-][ \t|:-]*(?=\n|\Z)")
+_ITEM_START = re.compile(r"[ \t>]*-[ \t]")  # `- |`: a list item to markdown-it-py
+_UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
+
+
+def _where_engines_differ(source: str, lines: list[str]) -> bool:
+    if "<!" in source and re.search(r"<![A-Za-z]", source):
+        return True
+    at = source.find("]:")
+    while at >= 0:  # a definition's label that began on a line above, or a line ending in `\`
+        if "[" not in source[source.rfind("\n", 0, at) + 1 : at]:
+            return True
+        end = source.find("\n", at)
+        if source[:end].endswith("\\") if end >= 0 else source.endswith("\\"):
+            return True
+        at = source.find("]:", at + 2)
+    text = "\n" + source
+    if _EMPTY_ITEM.search(text):
+        return True
+    if "-" not in source:
+        return False
+    for m in _DELIMITER_ROW.finditer(text):
+        row = m.group(0)[1:]
+        if "-" not in row:
+            continue
+        ln = text.count("\n", 0, m.start())  # the row's line index, as the text has one newline more
+        above = lines[ln - 1] if ln else ""
+        if above.strip() and (
+            "|" not in row
+            or not _UNESCAPED_PIPE.search(above)
+            or _ITEM_START.match(row)
+            or above.lstrip().startswith(">") != row.lstrip().startswith(">")
+        ):
+            return True
+    return False
+
+
+# --- markdown-it-py --------------------------------------------------------------------
+
+_CELL_TOKENS = frozenset({"th_open", "th_close", "td_open", "td_close", "inline"})
+
+
+class _Discarded:
+    """What a table cell's token would have been: written to, never read."""
+
+    attrs: dict | None = None
+    map: list | None = None
+    content = ""
+    children: list | None = None
+
+
+_DISCARDED = _Discarded()
+
+
+def _table_rows(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """markdown-it's GFM table rule, the same tables found, without the tokens of each cell
+    (only a row's lines are read here): half its time on a note of long tables."""
+    if silent:
+        return gfm_table(state, start, end, True)
+    push = state.push
+
+    def lean(kind: str, tag: str, nesting: int):
+        return _DISCARDED if kind in _CELL_TOKENS else push(kind, tag, nesting)
+
+    state.push = lean
+    try:
+        return gfm_table(state, start, end, False)
+    finally:
+        del state.push
+
+
+# the core inline pass, a third of markdown-it's time, is switched off
+_MD = MarkdownIt("commonmark", {"html": True}).enable("table").disable(["inline", "text_join"])
+_MD.block.ruler.at("table", _table_rows, {"alt": ["paragraph", "reference"]})
+
+_SIMPLE = {
+    "blockquote_open": "quote_open",
+    "blockquote_close": "quote_close",
+    "bullet_list_open": "list_open",
+    "ordered_list_open": "list_open",
+    "bullet_list_close": "list_close",
+    "ordered_list_close": "list_close",
+    "table_open": "table_open",
+    "table_close": "table_close",
+}
+_SPANS = {"tr_open": "row", "paragraph_open": "paragraph", "code_block": "code", "html_block": "html"}
+
+
+def _from_tokens(source: str) -> Blocks:
+    env: dict = {}
+    tokens = _MD.parse(source, env)
+    out: list[Block] = []
+    for i, tok in enumerate(tokens):
+        t = tok.type
+        if t in _SIMPLE:
+            out.append(Block(_SIMPLE[t]))
+        elif not tok.map:
+            continue
+        elif t in _SPANS:
+            out.append(Block(_SPANS[t], tok.map[0], tok.map[1]))
+        elif t == "heading_open":
+            a, b = tok.map
+            out.append(Block("heading", a, b, int(tok.tag[1]), tokens[i + 1].content if b - a == 1 else ""))
+        elif t == "fence":
+            out.append(Block("fence", tok.map[0], tok.map[1], info=tok.info, markup=tok.markup))
+    refs = {label: d["map"][0] for label, d in (env.get("references") or {}).items() if d.get("map")}
+    return Blocks(out, refs)
+
+
+# --- markdown-it-pyrs --------------------------------------------------------------------
+
+_RUST = None
+
+
+def _rust():
+    global _RUST
+    if _RUST is None:
+        md = _RustMarkdownIt("zero")
+        for rule in (*_BLOCK_RULES, "html_block", "table"):
+            md.enable(rule)
+        _RUST = md
+    return _RUST
+
+
+def _from_tree(root, source: str, lines: list[str]) -> Blocks:
+    """Walk the Rust engine's tree into the blocks markdown-it-py's tokens give. Its source map
+    is in UTF-8 bytes; its tight list items hold their text without a paragraph."""
+    if source.isascii():
+        starts = []
+        pos = 0
+        for ln in lines:
+            starts.append(pos)
+            pos += len(ln) + 1
+    else:
+        starts = []
+        pos = 0
+        for ln in lines:
+            starts.append(pos)
+            pos += (len(ln) if ln.isascii() else len(ln.encode("utf-8"))) + 1
+
+    def span(node) -> tuple[int, int]:
+        a, b = node.srcmap
+        first = bisect_right(starts, a) - 1
+        return first, max(first + 1, bisect_right(starts, b - 1))
+
+    out: list[Block] = []
+    refs: dict[str, int] = {}
+    n_lines = len(lines)  # at least 1: split_lines("") is [""]
+
+    def walk(node, container_end: int) -> None:
+        name = node.name
+        if name == "paragraph" or name == "text":
+            # a paragraph's lines are its text's lines (its source map's end is off after tabs)
+            text = node if name == "text" else node.children[0]
+            first = bisect_right(starts, node.srcmap[0]) - 1
+            out.append(Block("paragraph", first, first + text.meta["content"].count("\n") + 1))
+        elif name in ("heading", "lheading"):
+            a, b = span(node)
+            kids = node.children
+            out.append(
+                Block("heading", a, b, node.meta["level"], kids[0].meta["content"] if kids and b - a == 1 else "")
+            )
+        elif name == "fence":
+            a, b = span(node)
+            meta = node.meta
+            markup = meta["marker"] * meta["marker_len"]
+            if b - a < 2 or not closes_fence(lines[b - 1], markup):
+                # markdown-it-py's unclosed fence takes the blank lines up to its container's end
+                b = max(a + 1, min(b, container_end))
+                while b < container_end and not lines[b].strip(" \t>"):
+                    b += 1
+            out.append(Block("fence", a, b, info=meta["info"], markup=markup))
+        elif name == "code_block":
+            out.append(Block("code", *span(node)))
+        elif name == "html_block":
+            out.append(Block("html", *span(node)))
+        elif name == "definition":
+            label = normalize_label(node.meta["label"])
+            if label not in refs:
+                refs[label] = span(node)[0]
+        elif name == "trow":
+            out.append(Block("row", *span(node)))
+        elif name in ("thead", "tbody"):
+            for c in node.children:
+                walk(c, container_end)
+        elif name == "table":
+            out.append(Block("table_open"))
+            for c in node.children:
+                walk(c, container_end)
+            out.append(Block("table_close"))
+        elif name in ("blockquote", "bullet_list", "ordered_list", "list_item"):
+            # markdown-it-py's unclosed fence in a list item runs over blank lines until a line that
+            # ends the item, so only a quote (whose end is a line without `>`) bounds it
+            inner = span(node)[1] if name == "blockquote" else container_end
+            kind = "quote" if name == "blockquote" else "list" if name != "list_item" else ""
+            if kind:
+                out.append(Block(kind + "_open"))
+            for c in node.children:
+                walk(c, inner)
+            if kind:
+                out.append(Block(kind + "_close"))
+        else:  # root, hr
+            for c in node.children:
+                walk(c, container_end)
+
+    # markdown-it-py counts no last line of only spaces (or none) after the last newline
+    walk(root, n_lines - 1 if not lines[-1].strip(" \t") else n_lines)
+    return Blocks(out, refs)
+
+
+def closes_fence(line: str, markup: str) -> bool:
+    """Whether `line` (with any quote markers before it) closes a fence opened by `markup`."""
+    m = _QUOTE_MARKER.match(line)
+    last = (line[m.end() :] if m else line).strip()
+    return bool(markup) and last.startswith(markup) and set(last) <= {markup[0]}

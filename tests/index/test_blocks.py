@@ -1,0 +1,127 @@
+"""The two block engines (markdown-it-pyrs, markdown-it-py) give the same blocks and the same notes.
+
+Ponder parses with markdown-it-pyrs where its wheel installs and with markdown-it-py elsewhere;
+nothing else may be able to tell which ran. `bench/parse_parity.py` checks the same on whole
+vaults (0 of 45,000 real notes differ: obsidian-help, rust-lang/rfcs, tldr).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ponder.index.parsing import blocks
+from ponder.index.parsing.markdown import parse_note
+from ponder.index.parsing.positions import split_lines
+
+pytest.importorskip("markdown_it_pyrs")
+
+ROOT = Path(__file__).resolve().parents[2]
+
+CONSTRUCTS = {
+    "headings": "# Один\n\nSetext title\n===\n\n## Two ## \n\n> # Quoted\n>\n> text\n\n####### not\n",
+    "lists": "- a\n- b\n  - c\n\n    still c\n\n1. one\n2) two\n\n* x\n\n  y\n\n+ [ ] task [link](a.md)\n",
+    "fences": "```py\nx = 1\n```\n\n~~~~\n~~~\nstill\n~~~~\n\n> ```\n> quoted\n\nafter\n\n- ```\n  in item\n\n\nout\n",
+    "unclosed at end": "text\n\n```rust\nfn main() {}\n\n\n",
+    "unclosed, no newline": "text\n````\ncode",
+    "unclosed in a quote": "> ```\n> a\n>\n> b\n\nprose [x](y.md)\n",
+    "indented code": "para\n\n    code [x](y.md)\n\n\tcode\n\npara\n    lazy\n",
+    "html": '<!--\n\n[hidden](x.md)\n-->\n\n<div>\n*a*\n</div>\n\n<a id="x"></a>\ntext\n\n'
+    "<details>\n\n## In\n\n</details>\n",
+    "tables": "| a | b |\n|---|:-:|\n| 1 | [x](y.md) |\n| `a|b` | \\| |\nnot a row?\n\npara\n| c |\n| - |\n| d |\n",
+    "references": "[a]: /x 'y'\n[A]: /dup\n[Б  В]:\n  http://q\n> [q]: quoted.md\n\n- [l]: listed.md\n\n"
+    "[^1]: foot\n\nuse [a] [б в] [q][] [l]\n",
+    "front matter": "---\ntitle: T\ntags: [a]\n---\n# H\n\ntext\n",
+    "astral and nul": "# 😀 héllo\n\n\u0000 [x](😀.md) — тест\n\n| 😀 | б |\n|---|---|\n| 1 | 2 |\n",
+    "crlf": "# A\r\n\r\n- b\r\n- c\r\n\r\n```\r\nx\r\n```\r\n",
+    "empty": "",
+    "blank": "\n\n\n",
+    "thematic breaks": "a\n---\n\n***\n\n- - -\n\n_ _ _\n",
+}
+
+
+def both(text: str) -> tuple[blocks.Blocks, blocks.Blocks]:
+    lines = split_lines(text)
+    source = "\n".join(lines)
+    return blocks.parse(source, lines, "markdown-it-pyrs"), blocks.parse(source, lines, "markdown-it-py")
+
+
+@pytest.mark.parametrize("name", sorted(CONSTRUCTS))
+def test_same_blocks_on_each_construct(name):
+    rust, py = both(CONSTRUCTS[name])
+    assert rust == py
+    assert rust.blocks or not CONSTRUCTS[name].strip()
+
+
+def test_the_blocks_are_read():
+    """Not two empty lists agreeing: the spans are the ones markdown-it gives."""
+    rust, _ = both(CONSTRUCTS["fences"])
+    fences = [(b.start, b.end, b.markup) for b in rust.blocks if b.kind == "fence"]
+    assert fences[:2] == [(0, 3, "```"), (4, 8, "~~~~")]
+    rust, _ = both(CONSTRUCTS["references"])
+    assert rust.references["A"] == 0 and rust.references["Б В"] == 2 and rust.references["Q"] == 4
+
+
+def notes_of(text: str, path: str = "n.md", monkeypatch=None):
+    monkeypatch.setenv("PONDER_MARKDOWN_ENGINE", "py")
+    py = parse_note(path, text)
+    monkeypatch.delenv("PONDER_MARKDOWN_ENGINE")
+    rust = parse_note(path, text)
+    return rust, py
+
+
+def same_note(a, b) -> None:
+    assert a == b
+    assert a.sentences == b.sentences
+
+
+@pytest.mark.parametrize("name", sorted(CONSTRUCTS))
+def test_same_note_on_each_construct(name, monkeypatch):
+    same_note(*notes_of(CONSTRUCTS[name], monkeypatch=monkeypatch))
+
+
+def test_same_notes_on_the_projects_vaults(monkeypatch):
+    files = [
+        p
+        for folder in ("examples", "bench/eval", "bench/data", "tests")
+        for p in (ROOT / folder).rglob("*")
+        if p.suffix in (".md", ".pseudo")
+    ]
+    assert len(files) > 80
+    for p in files:
+        text = p.read_text("utf-8", errors="replace")
+        rust, py = notes_of(text, p.name, monkeypatch)
+        assert rust == py, p
+        assert rust.sentences == py.sentences, p
+
+
+def test_engine_falls_back_and_can_be_forced(monkeypatch):
+    assert blocks.engine() == "markdown-it-pyrs"
+    monkeypatch.setenv("PONDER_MARKDOWN_ENGINE", "py")
+    assert blocks.engine() == "markdown-it-py"
+    monkeypatch.setattr(blocks, "_RustMarkdownIt", None)
+    monkeypatch.delenv("PONDER_MARKDOWN_ENGINE")
+    assert blocks.engine() == "markdown-it-py"
+
+
+def test_sentences_are_split_on_first_use():
+    note = parse_note("n.md", "# T\n\nOne sentence here. Another one there.\n\n```pseudo\nx = 1\n```\n")
+    assert note.split is not None
+    texts = [s.text for s in note.sentences]
+    assert texts == ["One sentence here.", "Another one there.", "x = 1"]
+    assert note.split is None and note.sentences is note.sentences
+
+
+MARKDOWNISH = st.text(alphabet=st.sampled_from(list("#>-*+_=`~|[]():!<>/ \t\n\n\n1.)aбZ😀\\'\"^")), max_size=300)
+
+
+# derandomized: the same 400 texts each run (a search over 600,000 random ones is how the few
+# constructs where the engines differ were found; blocks.py sends those to markdown-it-py)
+@settings(max_examples=400, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(MARKDOWNISH)
+def test_same_blocks_on_generated_markdown(text):
+    rust, py = both(text)
+    assert rust == py
