@@ -340,9 +340,7 @@ def _reference_definitions(
             continue  # the destination is on a later line: rare, left unchecked
         dest, d_start, d_end = m.group(3), m.start(3), m.end(3)
 
-        def u(col: int, line: str = line) -> int:
-            return cp_to_utf16(line, col)
-
+        u = _columns(line)
         whole = Range.of(line_no, u(len(m.group(1))), line_no, u(d_end))
         link = _dest_link(dest, d_start, d_end, line_no, u, whole, m.group(2), False, line[len(m.group(1)) : d_end])
         note.links.append(link)
@@ -389,12 +387,21 @@ def _mask_code_spans(line: str) -> str:
     return _CODE_SPAN.sub(lambda m: " " * len(m.group(0)), line)
 
 
+def _same(col: int) -> int:
+    return col
+
+
+def _columns(line: str):
+    """Code-point column -> UTF-16 column on `line` (the same number on an ASCII line)."""
+    if line.isascii():
+        return _same
+    return lambda col: cp_to_utf16(line, col)
+
+
 def _scan_line(note: Note, ln: int, line: str, refs: dict, taken: list[tuple[int, int]]) -> None:
     masked = _mask_code_spans(line)
     taken = list(taken)
-
-    def u(col: int) -> int:
-        return cp_to_utf16(line, col)
+    u = _columns(line)
 
     for m in _WIKI.finditer(masked) if "[[" in masked else ():
         if _MDLINK.match(masked, m.start()) or _CITATION_AFTER.match(masked, m.end()):
