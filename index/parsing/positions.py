@@ -14,6 +14,8 @@ _LINE_SPLIT = re.compile(r"\r\n|\r|\n")
 
 def split_lines(text: str) -> list[str]:
     """Lines without their terminators (CRLF, CR and LF all end a line)."""
+    if "\r" not in text:
+        return text.split("\n")  # the same lines, a tenth of the time
     return _LINE_SPLIT.split(text)
 
 

@@ -125,3 +125,13 @@ MARKDOWNISH = st.text(alphabet=st.sampled_from(list("#>-*+_=`~|[]():!<>/ \t\n\n\
 def test_same_blocks_on_generated_markdown(text):
     rust, py = both(text)
     assert rust == py
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.text(alphabet=st.sampled_from(list("a б\r\n\u2028\x0c\t")), max_size=40))
+def test_split_lines_fast_path_gives_the_same_lines(text):
+    """Without a CR the lines are split by `str.split` (a tenth of the time); CRLF, CR and LF end a
+    line either way, and nothing else does (not U+2028, not a form feed)."""
+    import re
+
+    assert split_lines(text) == re.split(r"\r\n|\r|\n", text)
