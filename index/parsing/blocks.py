@@ -215,89 +215,111 @@ def _rust():
     return _RUST
 
 
+_QUOTE_OPEN, _QUOTE_CLOSE = Block("quote_open"), Block("quote_close")  # never changed: shared
+_LIST_OPEN, _LIST_CLOSE = Block("list_open"), Block("list_close")
+_TABLE_OPEN, _TABLE_CLOSE = Block("table_open"), Block("table_close")
+_PARAGRAPH, _LIST, _ITEM, _QUOTE, _HEADING, _FENCE, _SPAN, _DEFINITION, _TABLE, _WALK = range(10)
+_NODE_KINDS = {
+    "paragraph": _PARAGRAPH,
+    "text": _PARAGRAPH,  # a tight list item's text
+    "list_item": _ITEM,
+    "bullet_list": _LIST,
+    "ordered_list": _LIST,
+    "blockquote": _QUOTE,
+    "heading": _HEADING,
+    "lheading": _HEADING,
+    "fence": _FENCE,
+    "code_block": _SPAN,
+    "html_block": _SPAN,
+    "trow": _SPAN,
+    "definition": _DEFINITION,
+    "table": _TABLE,
+    "thead": _WALK,
+    "tbody": _WALK,
+    "root": _WALK,
+}
+_SPAN_KINDS = {"code_block": "code", "html_block": "html", "trow": "row"}
+
+
 def _from_tree(root, source: str, lines: list[str]) -> Blocks:
     """Walk the Rust engine's tree into the blocks markdown-it-py's tokens give. Its source map
     is in UTF-8 bytes; its tight list items hold their text without a paragraph."""
+    starts = []
+    pos = 0
     if source.isascii():
-        starts = []
-        pos = 0
         for ln in lines:
             starts.append(pos)
             pos += len(ln) + 1
     else:
-        starts = []
-        pos = 0
         for ln in lines:
             starts.append(pos)
             pos += (len(ln) if ln.isascii() else len(ln.encode("utf-8"))) + 1
 
-    def span(node) -> tuple[int, int]:
-        a, b = node.srcmap
-        first = bisect_right(starts, a) - 1
-        return first, max(first + 1, bisect_right(starts, b - 1))
-
     out: list[Block] = []
+    add = out.append
     refs: dict[str, int] = {}
-    n_lines = len(lines)  # at least 1: split_lines("") is [""]
+    kinds = _NODE_KINDS
 
     def walk(node, container_end: int) -> None:
         name = node.name
-        if name == "paragraph" or name == "text":
+        kind = kinds.get(name)
+        if kind == _PARAGRAPH:
             # a paragraph's lines are its text's lines (its source map's end is off after tabs)
             text = node if name == "text" else node.children[0]
             first = bisect_right(starts, node.srcmap[0]) - 1
-            out.append(Block("paragraph", first, first + text.meta["content"].count("\n") + 1))
-        elif name in ("heading", "lheading"):
-            a, b = span(node)
-            kids = node.children
-            out.append(
-                Block("heading", a, b, node.meta["level"], kids[0].meta["content"] if kids and b - a == 1 else "")
-            )
-        elif name == "fence":
-            a, b = span(node)
-            meta = node.meta
-            markup = meta["marker"] * meta["marker_len"]
-            if b - a < 2 or not closes_fence(lines[b - 1], markup):
-                # markdown-it-py's unclosed fence takes the blank lines up to its container's end
-                b = max(a + 1, min(b, container_end))
-                while b < container_end and not lines[b].strip(" \t>"):
-                    b += 1
-            out.append(Block("fence", a, b, info=meta["info"], markup=markup))
-        elif name == "code_block":
-            out.append(Block("code", *span(node)))
-        elif name == "html_block":
-            out.append(Block("html", *span(node)))
-        elif name == "definition":
-            label = normalize_label(node.meta["label"])
-            if label not in refs:
-                refs[label] = span(node)[0]
-        elif name == "trow":
-            out.append(Block("row", *span(node)))
-        elif name in ("thead", "tbody"):
-            for c in node.children:
-                walk(c, container_end)
-        elif name == "table":
-            out.append(Block("table_open"))
-            for c in node.children:
-                walk(c, container_end)
-            out.append(Block("table_close"))
-        elif name in ("blockquote", "bullet_list", "ordered_list", "list_item"):
+            add(Block("paragraph", first, first + text.meta["content"].count("\n") + 1))
+            return
+        if kind == _ITEM:
             # markdown-it-py's unclosed fence in a list item runs over blank lines until a line that
             # ends the item, so only a quote (whose end is a line without `>`) bounds it
-            inner = span(node)[1] if name == "blockquote" else container_end
-            kind = "quote" if name == "blockquote" else "list" if name != "list_item" else ""
-            if kind:
-                out.append(Block(kind + "_open"))
-            for c in node.children:
-                walk(c, inner)
-            if kind:
-                out.append(Block(kind + "_close"))
-        else:  # root, hr
             for c in node.children:
                 walk(c, container_end)
+            return
+        if kind == _LIST:
+            add(_LIST_OPEN)
+            for c in node.children:
+                walk(c, container_end)
+            add(_LIST_CLOSE)
+            return
+        if kind is None or kind == _WALK:  # root, hr, a table's head and body
+            for c in node.children:
+                walk(c, container_end)
+            return
+        a, b = node.srcmap
+        first = bisect_right(starts, a) - 1
+        end = max(first + 1, bisect_right(starts, b - 1))
+        if kind == _QUOTE:
+            add(_QUOTE_OPEN)
+            for c in node.children:
+                walk(c, end)
+            add(_QUOTE_CLOSE)
+        elif kind == _HEADING:
+            kids = node.children
+            text = kids[0].meta["content"] if kids and end - first == 1 else ""
+            add(Block("heading", first, end, node.meta["level"], text))
+        elif kind == _FENCE:
+            meta = node.meta
+            markup = meta["marker"] * meta["marker_len"]
+            if end - first < 2 or not closes_fence(lines[end - 1], markup):
+                # markdown-it-py's unclosed fence takes the blank lines up to its container's end
+                end = max(first + 1, min(end, container_end))
+                while end < container_end and not lines[end].strip(" \t>"):
+                    end += 1
+            add(Block("fence", first, end, info=meta["info"], markup=markup))
+        elif kind == _SPAN:
+            add(Block(_SPAN_KINDS[name], first, end))
+        elif kind == _DEFINITION:
+            label = normalize_label(node.meta["label"])
+            if label not in refs:
+                refs[label] = first
+        elif kind == _TABLE:
+            add(_TABLE_OPEN)
+            for c in node.children:
+                walk(c, container_end)
+            add(_TABLE_CLOSE)
 
     # markdown-it-py counts no last line of only spaces (or none) after the last newline
-    walk(root, n_lines - 1 if not lines[-1].strip(" \t") else n_lines)
+    walk(root, len(lines) - 1 if not lines[-1].strip(" \t") else len(lines))
     return Blocks(out, refs)
 
 
