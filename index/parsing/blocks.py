@@ -28,6 +28,16 @@ except ImportError:  # pragma: no cover - depends on the platform
     _RustMarkdownIt = None
 
 _QUOTE_MARKER = re.compile(r"^(\s*(?:>\s?)+)")
+# Quotes, lists and list items nested deeper than this are not parsed (markdown-it-py drops the rest
+# of the note there; its default, 20, did so below ten levels of nested lists, which outliners
+# reach). The Rust engine has no such limit and hands such notes to markdown-it-py.
+MAX_NESTING = 100
+
+
+class _TooDeep(Exception):
+    pass
+
+
 _BLOCK_RULES = ("blockquote", "code", "fence", "heading", "hr", "lheading", "list", "paragraph", "reference")
 
 
@@ -74,7 +84,10 @@ def parse(source: str, lines: list[str], engine_name: str | None = None) -> Bloc
         source = source.replace("\0", "\ufffd")
         lines = [ln.replace("\0", "\ufffd") for ln in lines]
     if (engine_name or engine()) == "markdown-it-pyrs" and not _where_engines_differ(source, lines):
-        return _from_tree(_rust().tree(source), source, lines)
+        try:
+            return _from_tree(_rust().tree(source), source, lines)
+        except _TooDeep:
+            pass  # markdown-it-py drops what is nested deeper than MAX_NESTING: so as not to differ, it parses
     return _from_tokens(source)
 
 
@@ -163,7 +176,9 @@ def _table_rows(state: StateBlock, start: int, end: int, silent: bool) -> bool:
 
 
 # the core inline pass, a third of markdown-it's time, is switched off
-_MD = MarkdownIt("commonmark", {"html": True}).enable("table").disable(["inline", "text_join"])
+_MD = (
+    MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING}).enable("table").disable(["inline", "text_join"])
+)
 _MD.block.ruler.at("table", _table_rows, {"alt": ["paragraph", "reference"]})
 
 _SIMPLE = {
@@ -260,7 +275,9 @@ def _from_tree(root, source: str, lines: list[str]) -> Blocks:
     refs: dict[str, int] = {}
     kinds = _NODE_KINDS
 
-    def walk(node, container_end: int) -> None:
+    def walk(node, container_end: int, level: int) -> None:
+        """`level`: markdown-it-py's nesting level where the node's block starts (a quote adds one,
+        a list and its item one each)."""
         name = node.name
         kind = kinds.get(name)
         if kind == _PARAGRAPH:
@@ -272,26 +289,32 @@ def _from_tree(root, source: str, lines: list[str]) -> Blocks:
         if kind == _ITEM:
             # markdown-it-py's unclosed fence in a list item runs over blank lines until a line that
             # ends the item, so only a quote (whose end is a line without `>`) bounds it
-            for c in node.children:
-                walk(c, container_end)
+            kids = node.children
+            if kids and level + 1 >= MAX_NESTING:
+                raise _TooDeep
+            for c in kids:
+                walk(c, container_end, level + 1)
             return
         if kind == _LIST:
             add(_LIST_OPEN)
             for c in node.children:
-                walk(c, container_end)
+                walk(c, container_end, level + 1)
             add(_LIST_CLOSE)
             return
         if kind is None or kind == _WALK:  # root, hr, a table's head and body
             for c in node.children:
-                walk(c, container_end)
+                walk(c, container_end, level)
             return
         a, b = node.srcmap
         first = bisect_right(starts, a) - 1
         end = max(first + 1, bisect_right(starts, b - 1))
         if kind == _QUOTE:
+            kids = node.children
+            if kids and level + 1 >= MAX_NESTING:
+                raise _TooDeep
             add(_QUOTE_OPEN)
-            for c in node.children:
-                walk(c, end)
+            for c in kids:
+                walk(c, end, level + 1)
             add(_QUOTE_CLOSE)
         elif kind == _HEADING:
             kids = node.children
@@ -315,11 +338,11 @@ def _from_tree(root, source: str, lines: list[str]) -> Blocks:
         elif kind == _TABLE:
             add(_TABLE_OPEN)
             for c in node.children:
-                walk(c, container_end)
+                walk(c, container_end, level)
             add(_TABLE_CLOSE)
 
     # markdown-it-py counts no last line of only spaces (or none) after the last newline
-    walk(root, len(lines) - 1 if not lines[-1].strip(" \t") else len(lines))
+    walk(root, len(lines) - 1 if not lines[-1].strip(" \t") else len(lines), 0)
     return Blocks(out, refs)
 
 

@@ -98,6 +98,21 @@ def test_same_notes_on_the_projects_vaults(monkeypatch):
         assert rust.sentences == py.sentences, p
 
 
+@pytest.mark.parametrize("depth", [10, 49, 50, 120, 3000])
+def test_deep_nesting_parses_alike_and_never_fails(depth, monkeypatch):
+    """Ten levels of nested lists (an outliner's note) are parsed whole, headings after them
+    included (markdown-it-py's default limit dropped the rest of the note there); past the limit
+    both engines drop the same, and no depth raises (the Rust tree is walked, not the stack blown)."""
+    lists = "".join("  " * i + "- [l](x.md)\n" for i in range(depth)) + "\n# After\n"
+    quotes = ">" * depth + " q\n\n# After\n"
+    for text in (lists, quotes):
+        rust, py = notes_of(text, monkeypatch=monkeypatch)
+        same_note(rust, py)
+        assert not rust.problems
+    rust, _ = notes_of(lists, monkeypatch=monkeypatch)
+    assert [h.text for h in rust.headings] == (["After"] if depth < blocks.MAX_NESTING // 2 else [])
+
+
 def test_engine_falls_back_and_can_be_forced(monkeypatch):
     assert blocks.engine() == "markdown-it-pyrs"
     monkeypatch.setenv("PONDER_MARKDOWN_ENGINE", "py")
