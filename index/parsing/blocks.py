@@ -27,7 +27,7 @@ try:  # the fast engine is optional: no wheel for every Python, and the fallback
 except ImportError:  # pragma: no cover - depends on the platform
     _RustMarkdownIt = None
 
-_QUOTE_MARKER = re.compile(r"^(\s*(?:>\s?)+)")
+QUOTE_MARKER = re.compile(r"^(\s*(?:>\s?)+)")  # the quote markers before a line's text
 # Quotes, lists and list items nested deeper than this are not parsed (markdown-it-py drops the rest
 # of the note there; its default, 20, did so below ten levels of nested lists, which outliners
 # reach). The Rust engine has no such limit and hands such notes to markdown-it-py.
@@ -99,8 +99,7 @@ def parse(source: str, lines: list[str], engine_name: str | None = None) -> Bloc
 # have a pipe, are in the same quote and the row is no list item (a table, a setext underline, an
 # item or text). The patterns start with the newline before their line (the text is searched with
 # one put in front), so the regex engine skips from newline to newline instead of trying every
-# position.
-# an empty list item, or a list item on the line after a quote's
+# position. `_ITEM_BREAKS`: an empty list item, or a list item on the line after a quote's.
 _ITEM_BREAKS = re.compile(
     r"\n(?:[ \t>]*(?:[-*+]|\d{1,9}[.)])[ \t]*(?=\n|\Z)|[ \t]*>[^\n]*\n[ \t]*(?:[-*+]|\d{1,9}[.)])(?=[ \t\n]|\Z))"
 )
@@ -125,11 +124,13 @@ def _where_engines_differ(source: str, lines: list[str]) -> bool:
         return True
     if "-" not in source:
         return False
+    ln, counted = 0, 0  # the row's line index (the text has one newline more), counted as rows come
     for m in _DELIMITER_ROW.finditer(text):
         row = m.group(0)[1:]
         if "-" not in row:
             continue
-        ln = text.count("\n", 0, m.start())  # the row's line index, as the text has one newline more
+        ln += text.count("\n", counted, m.start())
+        counted = m.start()
         above = lines[ln - 1] if ln else ""
         if above.strip() and (
             "|" not in row
@@ -348,6 +349,6 @@ def _from_tree(root, source: str, lines: list[str]) -> Blocks:
 
 def closes_fence(line: str, markup: str) -> bool:
     """Whether `line` (with any quote markers before it) closes a fence opened by `markup`."""
-    m = _QUOTE_MARKER.match(line)
+    m = QUOTE_MARKER.match(line)
     last = (line[m.end() :] if m else line).strip()
     return bool(markup) and last.startswith(markup) and set(last) <= {markup[0]}

@@ -28,7 +28,7 @@ from ponder.index.notes import (
 )
 from ponder.index.parsing import blocks as block_parser
 from ponder.index.parsing import front_matter
-from ponder.index.parsing.blocks import Block, normalize_label
+from ponder.index.parsing.blocks import QUOTE_MARKER, Block, normalize_label
 from ponder.index.parsing.positions import cp_to_utf16, github_slugs, slugify, split_lines, utf16_len
 from ponder.index.parsing.pseudo import parse_pseudocode
 from ponder.index.parsing.sentences import split_sentences
@@ -64,7 +64,6 @@ _RENDERED_LINK = re.compile(r"!?\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]\([^)\n]*\)")
 _HTML_TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
 _ATX_TRAIL = re.compile(r"\s+#+\s*$")
 _LIST_MARKER = re.compile(r"^(\s*(?:[-*+]|\d{1,9}[.)])\s+(?:\[[ xX]\]\s+)?)")
-_QUOTE_MARKER = re.compile(r"^(\s*(?:>\s?)+)")
 
 
 def parse_note(path: str, text: str) -> Note:
@@ -544,7 +543,7 @@ def _add_sentences(out: list[Sentence], lines: list[str], kind: str, start: int,
 def _strip_marker(line: str) -> int:
     """Columns of list / quote markers at the start of a line that are not prose."""
     n = 0
-    m = _QUOTE_MARKER.match(line)
+    m = QUOTE_MARKER.match(line)
     if m:
         n = m.end()
     m = _LIST_MARKER.match(line[n:])
