@@ -69,6 +69,7 @@ async def test_keep_heap_tidies_after_activity_and_stops_with_the_session(tmp_pa
     await s.open()
     try:
         gc.unfreeze()
+        before = gc.get_threshold()
         await s.run(lambda v: None)  # activity
         keeper = asyncio.ensure_future(s.keep_heap())
         for _ in range(50):
@@ -76,7 +77,35 @@ async def test_keep_heap_tidies_after_activity_and_stops_with_the_session(tmp_pa
             if gc.get_freeze_count():
                 break
         assert gc.get_freeze_count() > 0
+        # Python's own full collections are off while the session keeps the heap; young ones stay
+        assert gc.get_threshold()[:2] == before[:2] and gc.get_threshold()[2] > 10**6
         await s.close()
         await asyncio.wait_for(keeper, 5)  # ends with the session
+        assert gc.get_threshold() == before  # and gives Python its collections back
+    finally:
+        gc.unfreeze()
+
+
+async def test_keep_heap_tidies_a_busy_session_in_its_first_pause(tmp_path, monkeypatch):
+    """A session that is never quiet for IDLE_S (notes opened one after another) still has what
+    it made collected and frozen, after HEAP_BUSY_S, in the first short pause between jobs."""
+    import gc
+
+    from ponder.lsp import session as session_module
+
+    monkeypatch.setattr(session_module, "HEAP_BUSY_S", 0.2)
+    (tmp_path / "a.md").write_text("# A\n", "utf-8")
+    s = Session(tmp_path, IndexSettings(), EmbeddingSettings(enabled=False))
+    await s.open()
+    try:
+        gc.unfreeze()
+        keeper = asyncio.ensure_future(s.keep_heap())
+        end = asyncio.get_running_loop().time() + 5
+        while not gc.get_freeze_count() and asyncio.get_running_loop().time() < end:
+            await s.run(lambda v: None)  # activity every 0.1 s: never IDLE_S of quiet
+            await asyncio.sleep(0.1)
+        assert gc.get_freeze_count() > 0
+        await s.close()
+        await asyncio.wait_for(keeper, 5)
     finally:
         gc.unfreeze()
