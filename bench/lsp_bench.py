@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import shutil
 import sys
@@ -212,6 +213,7 @@ def answered(result: Any) -> bool:
 class Timing:
     ms: list[float] = dc_field(default_factory=list)
     answered: int = 0
+    notes: list[str] = dc_field(default_factory=list)  # the note of each sample, where one was recorded
 
     def add(self, ms: float, result: Any) -> None:
         self.ms.append(ms)
@@ -288,6 +290,8 @@ async def measure(c: BenchClient, samples: list[Sample], fresh: list[Sample], re
         ms_probe, _ = await c.timed("textDocument/definition", {"textDocument": {"uri": s.uri}, "position": ORIGIN})
         done.ms.append(ms + ms_probe)
         done.answered += n > 0
+        for t in (diag, done):
+            t.notes.append(s.path.relative_to(c.root).as_posix())
 
     for s in samples:
         if s is not probe:
@@ -417,7 +421,9 @@ def print_table(root: Path, n_files: int, results: list[Result]) -> None:
         print("  reference links, so it answers nothing at these file links; it does not read [[wikilinks]].")
 
 
-async def run(root: Path, n_samples: int, fresh_index: bool, compare: bool, opens: int = 20) -> None:
+async def run(
+    root: Path, n_samples: int, fresh_index: bool, compare: bool, opens: int = 20, raw: Path | None = None
+) -> None:
     n_files = sum(1 for p in root.rglob("*.md") if ".ponder" not in p.parts)
     drawn = sample_notes(root, n_samples + opens)
     samples, fresh = drawn[:n_samples], drawn[n_samples:]
@@ -444,6 +450,9 @@ async def run(root: Path, n_samples: int, fresh_index: bool, compare: bool, open
         results.append(Result("vscode-markdown-languageserver"))
         await measure(VsCodeMarkdownClient(root), samples, fresh, results[1], wiki=False)
     print_table(root, n_files, results)
+    if raw is not None:
+        raw.write_text(json.dumps({r.server: {k: vars(t) for k, t in r.timings.items()} for r in results}, indent=1))
+        print(f"  every sample: {raw}")
 
 
 def main() -> int:
@@ -458,9 +467,12 @@ def main() -> int:
     ap.add_argument(
         "--compare", action="store_true", help="also run vscode-markdown-languageserver (needs node; npm once)"
     )
+    ap.add_argument("--raw", type=Path, help="write every sample (ms, and the note opened) to this JSON file")
     args = ap.parse_args()
     root = (args.folder or generated_vault(args.notes)).resolve()
-    asyncio.run(run(root, args.samples, fresh_index=not args.keep_index, compare=args.compare, opens=args.opens))
+    asyncio.run(
+        run(root, args.samples, fresh_index=not args.keep_index, compare=args.compare, opens=args.opens, raw=args.raw)
+    )
     return 0
 
 
