@@ -83,63 +83,118 @@ def parse(source: str, lines: list[str], engine_name: str | None = None) -> Bloc
     if "\0" in source:  # as both engines do; done here so that byte offsets stay ours
         source = source.replace("\0", "\ufffd")
         lines = [ln.replace("\0", "\ufffd") for ln in lines]
-    if (engine_name or engine()) == "markdown-it-pyrs" and not _where_engines_differ(source, lines):
+    if (engine_name or engine()) == "markdown-it-pyrs":
+        suspects = _where_engines_may_differ(source, lines)
         try:
-            return _from_tree(_rust().tree(source), source, lines)
-        except _TooDeep:
-            pass  # markdown-it-py drops what is nested deeper than MAX_NESTING: so as not to differ, it parses
+            parsed = _from_tree(_rust().tree(source), source, lines)
+        except _TooDeep:  # markdown-it-py drops what is nested deeper than MAX_NESTING: so as not to differ, it parses
+            return _from_tokens(source)
+        if not suspects or _all_in_code(suspects, parsed):
+            return parsed
     return _from_tokens(source)
 
 
-# Where the engines were seen to read a text differently (a search of 2 million generated texts;
+# Where the engines were seen to read a text differently (searches of millions of generated texts;
 # none of 45,000 real notes differ), markdown-it-py parses: an empty list item right after a
 # paragraph or a quote (a lazy continuation line to the Rust engine), a list item right under a
 # quote, `<!x` declarations (an HTML block to markdown-it-py only), a reference label over two
 # lines or a definition line ending in `\`, and a table delimiter row under a line unless both
-# have a pipe, are in the same quote and the row is no list item (a table, a setext underline, an
-# item or text). The patterns start with the newline before their line (the text is searched with
-# one put in front), so the regex engine skips from newline to newline instead of trying every
-# position. `_ITEM_BREAKS`: an empty list item, or a list item on the line after a quote's.
+# have a pipe, are in the same quote, the row is no list item and the header no lazy continuation
+# of a quote (a table, a setext underline, an item or text); a row of dashes alone (a setext
+# underline, a rule) is read alike unless the line above has a pipe. Inside a fence or indented
+# code (as the Rust engine found them) none of this matters: no generated text differs there. On
+# rfcs 4 of 654 notes go to markdown-it-py (17 before these two refinements), on obsidian-help's
+# ten languages 4 of 6,289, on tldr none. The patterns start with the newline
+# before their line (the text is searched with one put in front), so the regex engine skips from
+# newline to newline instead of trying every position. `_ITEM_BREAKS`: an empty list item, or a
+# list item on the line after a quote's.
 _ITEM_BREAKS = re.compile(
     r"\n(?:[ \t>]*(?:[-*+]|\d{1,9}[.)])[ \t]*(?=\n|\Z)|[ \t]*>[^\n]*\n[ \t]*(?:[-*+]|\d{1,9}[.)])(?=[ \t\n]|\Z))"
 )
 _DELIMITER_ROW = re.compile(r"\n[ \t>]*[|:-][ \t|:-]*(?=\n|\Z)")
+_DASHES = re.compile(r"[ \t>]*-[ \t-]*")  # a delimiter row of dashes alone
 _ITEM_START = re.compile(r"[ \t>]*-[ \t]")  # `- |`: a list item to markdown-it-py
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 
 
-def _where_engines_differ(source: str, lines: list[str]) -> bool:
-    if "<!" in source and re.search(r"<![A-Za-z]", source):
-        return True
+def _where_engines_may_differ(source: str, lines: list[str]) -> list[tuple[int, int]]:
+    """The (first, last) lines of each construct the engines may read differently."""
+    found: list[tuple[int, int]] = []  # the source offsets of a construct's first and last character
+    if "<!" in source:
+        found += [(m.start(), m.start()) for m in re.finditer(r"<![A-Za-z]", source)]
     at = source.find("]:")
     while at >= 0:  # a definition's label that began on a line above, or a line ending in `\`
-        if "[" not in source[source.rfind("\n", 0, at) + 1 : at]:
-            return True
+        line_start = source.rfind("\n", 0, at) + 1
         end = source.find("\n", at)
-        if (source[end - 1] if end > 0 else source[-1]) == "\\":
-            return True
+        if "[" not in source[line_start:at] or (source[end - 1] if end > 0 else source[-1]) == "\\":
+            found.append((line_start, at))
         at = source.find("]:", at + 2)
-    text = "\n" + source
-    if _ITEM_BREAKS.search(text):
-        return True
-    if "-" not in source:
-        return False
-    ln, counted = 0, 0  # the row's line index (the text has one newline more), counted as rows come
-    for m in _DELIMITER_ROW.finditer(text):
-        row = m.group(0)[1:]
-        if "-" not in row:
-            continue
-        ln += text.count("\n", counted, m.start())
-        counted = m.start()
-        above = lines[ln - 1] if ln else ""
-        if above.strip() and (
-            "|" not in row
-            or not _UNESCAPED_PIPE.search(above)
-            or _ITEM_START.match(row)
-            or above.lstrip().startswith(">") != row.lstrip().startswith(">")
-        ):
+    text = "\n" + source  # text offset i + 1 is source offset i: a match's line starts at source m.start()
+    found += [(m.start(), m.end() - 2) for m in _ITEM_BREAKS.finditer(text)]
+    if "-" in source:
+        ln, counted = 0, 0  # the row's line index (the text has one newline more), counted as rows come
+        for m in _DELIMITER_ROW.finditer(text):
+            row = m.group(0)[1:]
+            if "-" not in row:
+                continue
+            ln += text.count("\n", counted, m.start())
+            counted = m.start()
+            above = lines[ln - 1] if ln else ""
+            if not above.strip():
+                continue
+            pipe_above = _UNESCAPED_PIPE.search(above)
+            other_quote = above.lstrip().startswith(">") != row.lstrip().startswith(">")
+            if _DASHES.fullmatch(row):
+                suspect = bool(pipe_above) or other_quote
+            else:
+                suspect = (
+                    "|" not in row
+                    or not pipe_above
+                    or _ITEM_START.match(row)
+                    or other_quote
+                    or (not row.lstrip().startswith(">") and _lazy_in_quote(lines, ln - 1))
+                )
+            if suspect:
+                found.append((m.start(), m.start()))
+    if not found:
+        return []
+    out, line, counted = [], 0, 0
+    for offset in sorted({o for pair in found for o in pair}):
+        line += source.count("\n", counted, offset)
+        counted = offset
+        out.append((offset, line))
+    line_of = dict(out)
+    return [(line_of[a], line_of[b]) for a, b in found]
+
+
+def _lazy_in_quote(lines: list[str], ln: int) -> bool:
+    """Whether line `ln` (no quote marker of its own) may continue a quoted paragraph lazily: the
+    non-blank lines right above it lead up to a quoted one."""
+    for i in range(ln - 1, -1, -1):
+        above = lines[i].lstrip(" \t")
+        if not above:
+            return False
+        if above.startswith(">"):
             return True
     return False
+
+
+def _all_in_code(spans: list[tuple[int, int]], parsed: Blocks) -> bool:
+    """Whether every line of `spans` is in a fence's body or in indented code."""
+    code: list[tuple[int, int]] = []
+    for b in parsed.blocks:
+        if b.kind == "fence":
+            code.append((b.start + 1, b.end))  # the closing line is no body, but reads alike: nothing follows it
+        elif b.kind == "code":
+            code.append((b.start, b.end))
+    if not code:
+        return False
+    starts = [a for a, _ in code]
+    for first, last in spans:
+        i = bisect_right(starts, first) - 1
+        if i < 0 or last >= code[i][1]:
+            return False
+    return True
 
 
 # --- markdown-it-py --------------------------------------------------------------------
@@ -271,12 +326,14 @@ def _from_tree(root, source: str, lines: list[str]) -> Blocks:
             starts.append(pos)
             pos += (len(ln) if ln.isascii() else len(ln.encode("utf-8"))) + 1
 
+    # ...nor, inside a quote, a last line of only quote markers and spaces
+    quote_end = len(lines) - 1 if not lines[-1].strip(" \t>") else len(lines)
     out: list[Block] = []
     add = out.append
     refs: dict[str, int] = {}
     kinds = _NODE_KINDS
 
-    def walk(node, container_end: int, level: int) -> None:
+    def walk(node, container_end: int, level: int, quotes: int) -> None:
         """`level`: markdown-it-py's nesting level where the node's block starts (a quote adds one,
         a list and its item one each)."""
         name = node.name
@@ -294,17 +351,17 @@ def _from_tree(root, source: str, lines: list[str]) -> Blocks:
             if kids and level + 1 >= MAX_NESTING:
                 raise _TooDeep
             for c in kids:
-                walk(c, container_end, level + 1)
+                walk(c, container_end, level + 1, quotes)
             return
         if kind == _LIST:
             add(_LIST_OPEN)
             for c in node.children:
-                walk(c, container_end, level + 1)
+                walk(c, container_end, level + 1, quotes)
             add(_LIST_CLOSE)
             return
         if kind is None or kind == _WALK:  # root, hr, a table's head and body
             for c in node.children:
-                walk(c, container_end, level)
+                walk(c, container_end, level, quotes)
             return
         a, b = node.srcmap
         first = bisect_right(starts, a) - 1
@@ -315,7 +372,7 @@ def _from_tree(root, source: str, lines: list[str]) -> Blocks:
                 raise _TooDeep
             add(_QUOTE_OPEN)
             for c in kids:
-                walk(c, end, level + 1)
+                walk(c, min(end, quote_end), level + 1, quotes + 1)
             add(_QUOTE_CLOSE)
         elif kind == _HEADING:
             kids = node.children
@@ -324,10 +381,10 @@ def _from_tree(root, source: str, lines: list[str]) -> Blocks:
         elif kind == _FENCE:
             meta = node.meta
             markup = meta["marker"] * meta["marker_len"]
-            if end - first < 2 or not closes_fence(lines[end - 1], markup):
+            if end - first < 2 or not closes_fence(lines[end - 1], markup, quotes):
                 # markdown-it-py's unclosed fence takes the blank lines up to its container's end
                 end = max(first + 1, min(end, container_end))
-                while end < container_end and not lines[end].strip(" \t>"):
+                while end < container_end and _blank_within(lines[end], quotes):
                     end += 1
             add(Block("fence", first, end, info=meta["info"], markup=markup))
         elif kind == _SPAN:
@@ -339,16 +396,30 @@ def _from_tree(root, source: str, lines: list[str]) -> Blocks:
         elif kind == _TABLE:
             add(_TABLE_OPEN)
             for c in node.children:
-                walk(c, container_end, level)
+                walk(c, container_end, level, quotes)
             add(_TABLE_CLOSE)
 
     # markdown-it-py counts no last line of only spaces (or none) after the last newline
-    walk(root, len(lines) - 1 if not lines[-1].strip(" \t") else len(lines), 0)
+    walk(root, len(lines) - 1 if not lines[-1].strip(" \t") else len(lines), 0, 0)
     return Blocks(out, refs)
 
 
-def closes_fence(line: str, markup: str) -> bool:
-    """Whether `line` (with any quote markers before it) closes a fence opened by `markup`."""
-    m = QUOTE_MARKER.match(line)
-    last = (line[m.end() :] if m else line).strip()
+def _within(line: str, quotes: int) -> str:
+    """`line` without the markers of the `quotes` quotes it is in (as many as it has of them)."""
+    for _ in range(quotes):
+        rest = line.lstrip(" \t")
+        if not rest.startswith(">"):
+            break
+        line = rest[1:]
+    return line
+
+
+def _blank_within(line: str, quotes: int) -> bool:
+    """Whether `line` is blank inside `quotes` quotes."""
+    return not _within(line, quotes).strip(" \t")
+
+
+def closes_fence(line: str, markup: str, quotes: int) -> bool:
+    """Whether `line`, inside `quotes` quotes, closes a fence opened by `markup`."""
+    last = _within(line, quotes).strip()
     return bool(markup) and last.startswith(markup) and set(last) <= {markup[0]}

@@ -224,7 +224,7 @@ def _parse_markdown(note: Note, lines: list[str]) -> None:
             code_lines.update(range(b.start, b.end))
             verbatim.update(range(b.start, b.end))
             if k == "fence":
-                _add_fence(note, lines, b)
+                _add_fence(note, lines, b, quote_depth)
         elif k == "html":
             code_lines.update(range(b.start, b.end))
         elif k == "list_open":
@@ -358,14 +358,14 @@ def _heading_text(lines: list[str], start: int, end: int, inline: str) -> tuple[
     return text, Range.of(start, 0, start, utf16_len(raw))
 
 
-def _add_fence(note: Note, lines: list[str], b: Block) -> None:
+def _add_fence(note: Note, lines: list[str], b: Block, quotes: int) -> None:
     """A fenced block; 'unclosed' only when it runs to the end of the note. Inside a blockquote,
     callout or list item the closing fence carries the container's markers (`> ````), and a
     container that ends closes the fence with it (CommonMark): the rest of the note is prose."""
     start, end = b.start, b.end
     info = b.info.strip()
     lang = info.split()[0] if info else ""
-    closed = end - start >= 2 and end - 1 < len(lines) and block_parser.closes_fence(lines[end - 1], b.markup)
+    closed = end - start >= 2 and end - 1 < len(lines) and block_parser.closes_fence(lines[end - 1], b.markup, quotes)
     body_end = end - 1 if closed else end
     r = Range.of(start, 0, end - 1, utf16_len(lines[end - 1]) if end - 1 < len(lines) else 0)
     note.code_blocks.append(CodeBlock(info, lang, r, start + 1, body_end, closed))

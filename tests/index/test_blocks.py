@@ -40,6 +40,7 @@ CONSTRUCTS = {
     "empty": "",
     "blank": "\n\n\n",
     "thematic breaks": "a\n---\n\n***\n\n- - -\n\n_ _ _\n",
+    "table under a quote's lazy line": "> q\na | b\n|---|---|\n| 1 | 2 |\n",
 }
 
 
@@ -120,6 +121,78 @@ def test_engine_falls_back_and_can_be_forced(monkeypatch):
     monkeypatch.setattr(blocks, "_RustMarkdownIt", None)
     monkeypatch.delenv("PONDER_MARKDOWN_ENGINE")
     assert blocks.engine() == "markdown-it-py"
+
+
+# What the engines may read differently (see blocks.py), each as it is written in real notes:
+# only outside code does it send a note to markdown-it-py.
+MAY_DIFFER = {
+    "pipe line over dashes": "a | b\n---\n",
+    "empty numbered item": "Text\n1)\n",
+    "declaration": "<!DOCTYPE html>\n",
+    "label over two lines": "[a\nb]: /x\n",
+    "item under a quote": "> q\n- x\n",
+}
+
+
+def _rust_parse_counting_fallbacks(text: str, monkeypatch) -> tuple[blocks.Blocks, int]:
+    """The Rust engine's `parse` of `text`, and how often it handed the text to markdown-it-py."""
+    slow: list[str] = []
+    from_tokens = blocks._from_tokens
+    monkeypatch.setattr(blocks, "_from_tokens", lambda source: slow.append(source) or from_tokens(source))
+    lines = split_lines(text)
+    parsed = blocks.parse("\n".join(lines), lines, "markdown-it-pyrs")
+    monkeypatch.setattr(blocks, "_from_tokens", from_tokens)
+    return parsed, len(slow)
+
+
+@pytest.mark.parametrize("name", sorted(MAY_DIFFER))
+def test_constructs_the_engines_may_read_differently_count_only_outside_code(name, monkeypatch):
+    inside = {
+        "fence": "# T\n\n```text\n" + MAY_DIFFER[name] + "```\n\nAfter.\n",
+        "indented code": "# T\n\n" + "".join("    " + ln + "\n" for ln in MAY_DIFFER[name].splitlines()) + "\nAfter.\n",
+    }
+    for where, text in inside.items():
+        rust, fallbacks = _rust_parse_counting_fallbacks(text, monkeypatch)
+        assert fallbacks == 0, f"{where}: code alone must not send a note to markdown-it-py"
+        assert any(b.kind in ("fence", "code") for b in rust.blocks)
+        assert both(text)[1] == rust
+    outside = "# T\n\n" + MAY_DIFFER[name] + "\nAfter.\n"
+    assert _rust_parse_counting_fallbacks(outside, monkeypatch)[1] == 1
+
+
+def test_a_setext_underline_or_rule_is_read_by_the_rust_engine(monkeypatch):
+    for text in ("Title\n---\n\nText.\n", "Text\n\n---\n\nMore.\n", "> Quoted\n> ---\n", "Title\n- - -\n"):
+        rust, fallbacks = _rust_parse_counting_fallbacks(text, monkeypatch)
+        assert fallbacks == 0, text
+        assert both(text)[1] == rust
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "- ```\n> ",
+        "> ```\n> ",
+        "> x\n> ```\n> \n> ",
+        "```\n> ",
+        "> > ```\n> \n",
+        "> ```\n> > \n",
+        "- ```\n\n  \n- x",
+        "```\ncode\n> ```\n\n",
+    ],
+)
+def test_an_unclosed_fence_ends_where_markdown_it_py_ends_it(text, monkeypatch):
+    """It takes the blank lines up to its container's end: quote markers are blank only inside that
+    many quotes (`> ` ends a list item's fence), and a last line of markers alone, with no newline
+    after it, is no line. A quoted fence line closes only a fence in that quote."""
+    rust, fallbacks = _rust_parse_counting_fallbacks(text, monkeypatch)
+    assert fallbacks == 0
+    assert rust == both(text)[1]
+
+
+def test_a_quoted_fence_line_closes_only_a_quoted_fence():
+    assert not parse_note("n.md", "```\ncode\n> ```\n\n").code_blocks[0].closed
+    assert parse_note("n.md", "> ```\n> code\n> ```\n").code_blocks[0].closed
+    assert not parse_note("n.md", "> ```\n> code\n> > ```\n").code_blocks[0].closed
 
 
 def test_sentences_are_split_on_first_use():
