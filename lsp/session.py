@@ -39,8 +39,7 @@ BATCH = 200  # files parsed per index-thread job: requests queued meanwhile wait
 SLOW_JOB_MS = float(os.environ.get("PONDER_SLOW_JOB_MS", "20"))  # jobs logged with their time (debug; info from 100 ms)
 HEAP_FULL_QUIET_S = 10.0  # `keep_heap` collects the frozen objects too only after this much quiet,
 HEAP_FULL_EVERY_S = 600.0  # ...and at most this often
-HEAP_BUSY_S = 30.0  # `keep_heap` collects what was made since its last tidy at least this often, even when busy,
-HEAP_BUSY_GAP_S = 0.05  # ...in a pause of this much between jobs
+HEAP_BUSY_S = 5.0  # `keep_heap` freezes (without a walk) what a session busy this long made since its last tidy
 _NEVER = 1 << 30  # a threshold no count reaches
 IDLE_S = 0.3  # idle work (`run_steps`) waits until no other job was asked for this long
 EMBED_BATCH = 64
@@ -292,8 +291,9 @@ class Session:
         freeze, and a user who opens note after note is never quiet for `IDLE_S`; on rfcs they
         struck the opened notes' checks every few seconds, 20-180 ms each (75,000-340,000 objects
         made by the fact checks since the freeze). Young collections run as before; what survives
-        them is collected and frozen at the next quiet moment, or by a job of its own after
-        `HEAP_BUSY_S` of activity without one, so garbage never piles up for long."""
+        them is collected and frozen at the next quiet moment, and a session busy for
+        `HEAP_BUSY_S` without one has it frozen as it is (no walk, no pause: a garbage cycle among
+        those objects waits for the next full tidy), so no later tidy walks more than that."""
         if self._keeping_heap:
             return
         self._keeping_heap = True
@@ -306,17 +306,17 @@ class Session:
                 now = time.monotonic()
                 quiet = now - self.last_active
                 full = quiet >= HEAP_FULL_QUIET_S and now - full_at >= HEAP_FULL_EVERY_S
-                # after long activity, the first short pause (a request arriving meanwhile waits)
-                busy_long = self.last_active != tidied_at and now - tidied >= HEAP_BUSY_S and quiet >= HEAP_BUSY_GAP_S
-                if full or busy_long or (self.last_active != tidied_at and quiet >= IDLE_S):
+                if full or (self.last_active != tidied_at and quiet >= IDLE_S):
                     tidied_at, tidied = self.last_active, now
                     full_at = now if full else full_at
                     try:
                         await self.run(lambda _vault, full=full: _tidy_heap(full), idle=True)
                     except (Cancelled, RuntimeError):  # closing: the index thread is gone
                         return
-                overdue = self.last_active != tidied_at and now - tidied >= HEAP_BUSY_S
-                await asyncio.sleep((HEAP_BUSY_GAP_S if overdue else IDLE_S) / 2)
+                elif self.last_active != tidied_at and now - tidied >= HEAP_BUSY_S:
+                    tidied = now
+                    gc.freeze()  # constant time: it moves the generations' lists into the frozen one
+                await asyncio.sleep(IDLE_S / 2)
         finally:
             gc.set_threshold(*thresholds)
 

@@ -86,9 +86,9 @@ async def test_keep_heap_tidies_after_activity_and_stops_with_the_session(tmp_pa
         gc.unfreeze()
 
 
-async def test_keep_heap_tidies_a_busy_session_in_its_first_pause(tmp_path, monkeypatch):
+async def test_keep_heap_freezes_what_a_busy_session_made(tmp_path, monkeypatch):
     """A session that is never quiet for IDLE_S (notes opened one after another) still has what
-    it made collected and frozen, after HEAP_BUSY_S, in the first short pause between jobs."""
+    it made frozen after HEAP_BUSY_S, so that no later collection walks it."""
     import gc
 
     from ponder.lsp import session as session_module
