@@ -187,6 +187,9 @@ class PonderServer(LanguageServer):
         self._errors_shown: set[str] = set()  # kinds of out-of-band errors already shown
         self.hover_providers: list[Callable] = []  # (vault, path, spot, conv) -> list[HoverSection]
         self.diagnostic_providers: list[Callable] = []  # (vault, path) -> list[Diagnostic]
+        # (vault, conv, path) -> a callable for the loop, or None: run on the index thread in the
+        # job that parsed a note just opened (its first diagnostics leave with that job's answer)
+        self.opened_followers: list[Callable] = []
         self.code_action_providers: list[Callable] = []  # (vault, conv, path, CodeActionParams) -> list[CodeAction]
         self.model = ModelService(self)  # the one model client (lazy: the worker starts on the first job)
         self.background: set[asyncio.Task] = set()

@@ -408,14 +408,15 @@ class Store:
     def asset_paths(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT path FROM files WHERE kind='asset'")]
 
-    def load(self, path: str) -> Note | None:
+    def load(self, path: str, outline: bool = False) -> Note | None:
+        """The stored note at `path` (with `outline`, only its names, anchors and functions)."""
         row = self.conn.execute(
             "SELECT n.summary FROM notes n JOIN files f ON f.id=n.file_id WHERE f.path=?", (path,)
         ).fetchone()
         if row is None:
             return None
         try:
-            return note_from_json(row[0])
+            return note_from_json(row[0], outline)
         except ValueError as e:  # a garbled row reads as a note not indexed yet, never as a crash
             log.warning("stored summary of %s is unreadable (%s); it is re-read on the next update", path, e)
             self._mark_stale(path)

@@ -57,6 +57,7 @@ class Diagnostics:
         self.pending: set[str] = set()
         self.timer: asyncio.TimerHandle | None = None
         self.last: dict[str, Result] = {}  # what the client has (pushed) or was last computed
+        self.quick_sent: dict[str, int | None] = {}  # note -> version whose quick set left with its parse
 
     @property
     def pull(self) -> bool:
@@ -87,6 +88,22 @@ class Diagnostics:
             out[path] = (res, self.server.session.versions.get(path))
         return out
 
+    def quick_on_open(self, vault: Vault, conv, path: str):
+        """(index thread, in the job that parsed `path` just opened) its quick set, sent as soon as
+        the job answers: no hop to the loop and back to the index thread before it leaves."""
+        if self.pull:
+            return None
+        prev = self.last.get(path)
+        if prev is not None and prev.facts:
+            return None  # it would hide fact conflicts shown before: the full check sends
+        quick = self.compute(vault, conv, [path], facts=False)
+
+        def send() -> None:
+            self._send(quick)
+            self.quick_sent[path] = quick[path][1]
+
+        return send
+
     # --- push ---------------------------------------------------------------------------
 
     def schedule(self, paths, delay: float = DEBOUNCE_S) -> None:
@@ -98,6 +115,7 @@ class Diagnostics:
         self.timer = asyncio.get_running_loop().call_later(delay, lambda: self.server.spawn(self.flush()))
 
     def closed(self, path: str) -> None:
+        self.quick_sent.pop(path, None)
         if not self.server.settings.index.whole_vault_diagnostics and not self.pull:
             self.last.pop(path, None)
             self.server.text_document_publish_diagnostics(t.PublishDiagnosticsParams(self.server.paths.uri(path), []))
@@ -124,7 +142,8 @@ class Diagnostics:
         other side of a conflict that appeared or went away shows or drops it too."""
         changed = False
         for path in paths:
-            if path in quick_first and not self.pull:
+            sent = self.quick_sent.pop(path, -1)
+            if path in quick_first and not self.pull and sent != self.server.session.versions.get(path):
                 prev = self.last.get(path)
                 if prev is None or not prev.facts:
                     quick = await self.server.query(lambda v, c, path=path: self.compute(v, c, [path], facts=False))
@@ -190,6 +209,7 @@ class Diagnostics:
 
 def register(server) -> None:
     diags = Diagnostics(server)
+    server.opened_followers.append(diags.quick_on_open)
     ev = server.events
     ev.document_changed.subscribe(
         lambda path, affected, opened: diags.schedule({path} | affected, delay=0 if opened else DEBOUNCE_S)

@@ -20,23 +20,28 @@ def register(server) -> None:
             return
         queued.add(path)
 
-        def job(vault: Vault, _conv) -> set[str]:
+        def job(vault: Vault, conv) -> tuple[set[str], list]:
             queued.discard(path)
             doc = ls.open_document(uri)
             if doc is None:
-                return set()
+                return set(), []
             # the notes on the other side of its conflicts follow from its own diagnostics
-            # (`Diagnostics.publish`), not from a lookup on every keystroke
-            old = vault.graph.notes.get(path)
+            # (`Diagnostics.publish`), not from a lookup on every keystroke; a note just opened is
+            # compared with its stored outline (names, anchors, functions: all that others use)
+            old = vault.store.load(path, outline=True) if opened else vault.graph.notes.get(path)
             note = vault.open_document(path, doc.source)
             ls.session.versions[path] = doc.version
             ls.session.changed()
-            return affected_by_edit(vault.graph, old, note)
+            then = [f(vault, conv, path) for f in ls.opened_followers] if opened else []
+            return affected_by_edit(vault.graph, old, note), then
 
         try:
-            affected = await ls.query(job, default=set())
+            affected, then = await ls.query(job, default=(set(), []))
         finally:
             queued.discard(path)
+        for follow in then:
+            if follow is not None:
+                follow()
         ls.events.document_changed.emit(path, affected, opened)
 
     @server.feature(t.TEXT_DOCUMENT_DID_OPEN)

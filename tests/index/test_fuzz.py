@@ -127,6 +127,14 @@ def _check(path: str, text: str) -> None:
         note.problems,
     )
     assert facts_from_json(path, facts_to_json(facts)) == facts
+    outline = note_from_json(note_to_json(note), outline=True)  # what an opened note is compared with
+    assert (outline.aliases, outline.headings, outline.block_ids, outline.functions) == (
+        note.aliases,
+        note.headings,
+        note.block_ids,
+        note.functions,
+    )
+    assert not outline.links
 
 
 @BUDGET

@@ -33,6 +33,18 @@ async def test_editing_a_note_updates_links_into_it(start):
     await s.diagnostics("a.md", lambda ds: len(ds) == 0)
 
 
+async def test_opening_a_note_with_unsaved_changes_updates_links_into_it(start):
+    """A note opened with text that differs from the disk (an editor restoring unsaved edits):
+    its own links come in the first push, and the notes linking to its renamed heading are
+    re-checked against the text opened, not the one stored."""
+    s = await start({"a.md": "[[b#Старое]]\n", "b.md": "# B\n\n## Старое\n"})
+    s.open("b.md", "# B\n\n## Новое\n\n[[нет такой]]\n")
+    (own,) = await s.diagnostics("b.md", lambda ds: len(ds) == 1)
+    assert own.code == "broken-link" and own.range.start.line == 4
+    (d,) = await s.diagnostics("a.md", lambda ds: len(ds) == 1)
+    assert "no heading 'Старое'" in d.message
+
+
 async def test_editing_names_and_functions_updates_the_notes_that_use_them(start):
     """An edit re-checks other notes only when it changes what they point at: an alias their
     links use, or a function their pseudocode calls."""
