@@ -328,6 +328,7 @@ def _from_tree(root, source: str, lines: list[str]) -> Blocks:
 
     # ...nor, inside a quote, a last line of only quote markers and spaces
     quote_end = len(lines) - 1 if not lines[-1].strip(" \t>") else len(lines)
+    tabs = source.encode("utf-8") if "\t" in source else None  # byte offsets where a tab may be
     out: list[Block] = []
     add = out.append
     refs: dict[str, int] = {}
@@ -339,10 +340,15 @@ def _from_tree(root, source: str, lines: list[str]) -> Blocks:
         name = node.name
         kind = kinds.get(name)
         if kind == _PARAGRAPH:
-            # a paragraph's lines are its text's lines (its source map's end is off after tabs)
-            text = node if name == "text" else node.children[0]
-            first = bisect_right(starts, node.srcmap[0]) - 1
-            add(Block("paragraph", first, first + text.meta["content"].count("\n") + 1))
+            a, b = node.srcmap
+            first = bisect_right(starts, a) - 1
+            if tabs is not None and b"\t" in tabs[a:b]:
+                # its source map's end is off after a tab: its lines are its text's lines (slower:
+                # the text's meta is converted for Python)
+                text = node if name == "text" else node.children[0]
+                add(Block("paragraph", first, first + text.meta["content"].count("\n") + 1))
+            else:
+                add(Block("paragraph", first, max(first + 1, bisect_right(starts, b - 1))))
             return
         if kind == _ITEM:
             # markdown-it-py's unclosed fence in a list item runs over blank lines until a line that
