@@ -17,6 +17,7 @@ import os
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
@@ -64,8 +65,10 @@ class Blocks:
     references: dict[str, int]  # normalized label -> line of its (first) definition
 
 
+@lru_cache(maxsize=4096)
 def normalize_label(label: str) -> str:
-    """markdown-it's `normalizeReference`: case- and whitespace-insensitive."""
+    """markdown-it's `normalizeReference`: case- and whitespace-insensitive (cached: a note of
+    reference links uses each label many times)."""
     return " ".join(label.split()).lower().upper()
 
 

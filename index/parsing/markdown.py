@@ -46,6 +46,7 @@ _MDLINK = re.compile(
 )
 _BARE_URL = re.compile(r"<?\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s<>()\[\]（）]+>?")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+_DRIVE = re.compile(r"^[a-zA-Z]:[\\/]")  # `C:\notes\x.md`: a path, not a scheme
 _TAG = re.compile(r"(?<![\w/#&\\])#([^\W\d_][\w/\-]*|\d+[^\W\d][\w/\-]*|_[\w/\-]+)")
 # `text ^id` ends a block; so does `![[image.png]]^id` straight after an embed (Obsidian's help
 # vault itself links to such an id).
@@ -63,6 +64,7 @@ _CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
 _RENDERED_LINK = re.compile(r"!?\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]\([^)\n]*\)")
 _HTML_TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
 _ATX_TRAIL = re.compile(r"\s+#+\s*$")
+_ATX_START = re.compile(r"#+\s")
 _LIST_MARKER = re.compile(r"^(\s*(?:[-*+]|\d{1,9}[.)])\s+(?:\[[ xX]\]\s+)?)")
 
 
@@ -451,7 +453,7 @@ def _scan_line(note: Note, ln: int, line: str, refs: dict, taken: list[tuple[int
     for m in _TAG.finditer(masked) if "#" in masked else ():
         if _overlaps(m.span(), taken):
             continue
-        if stripped.startswith("#") and m.start() == len(masked) - len(stripped) and re.match(r"#+\s", stripped):
+        if stripped.startswith("#") and m.start() == len(masked) - len(stripped) and _ATX_START.match(stripped):
             continue
         note.tags.append(Tag(m.group(1).rstrip("/-"), Range.of(ln, u(m.start()), ln, u(m.end()))))
     bm = _BLOCK_ID.search(masked) if "^" in masked else None
@@ -507,7 +509,7 @@ def _dest_link(dest: str, d_start: int, d_end: int, ln: int, u, whole: Range, te
     """A markdown link (inline or a reference definition) from its destination as written."""
     if dest.startswith("<") and dest.endswith(">"):
         dest, d_start, d_end = dest[1:-1], d_start + 1, d_end - 1
-    if _SCHEME.match(dest) and not re.match(r"^[a-zA-Z]:[\\/]", dest):
+    if _SCHEME.match(dest) and not _DRIVE.match(dest):
         return Link("url", dest, None, None, text, embed, whole, whole, raw)
     path_part, heading, block = _split_anchor(dest)
     path_part = path_part.split("?", 1)[0]
