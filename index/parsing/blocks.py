@@ -345,9 +345,9 @@ def _from_tree(root, source: str, lines: list[str]) -> Blocks:
         if kind == _PARAGRAPH:
             a, b = node.srcmap
             first = bisect_right(starts, a) - 1
-            if tabs is not None and b"\t" in tabs[a:b]:
-                # its source map's end is off after a tab: its lines are its text's lines (slower:
-                # the text's meta is converted for Python)
+            if tabs is not None and b"\t" in tabs[starts[first] : b]:
+                # its source map's end is off after a tab (its indentation's too): its lines are its
+                # text's lines (slower: the text's meta is converted for Python)
                 text = node if name == "text" else node.children[0]
                 add(Block("paragraph", first, first + text.meta["content"].count("\n") + 1))
             else:

@@ -41,6 +41,7 @@ CONSTRUCTS = {
     "blank": "\n\n\n",
     "thematic breaks": "a\n---\n\n***\n\n- - -\n\n_ _ _\n",
     "table under a quote's lazy line": "> q\na | b\n|---|---|\n| 1 | 2 |\n",
+    "tab-indented line in an item": "- item\n    ---\n\tcode\n  - sub\n",
 }
 
 
