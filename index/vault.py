@@ -351,6 +351,11 @@ class Vault:
 
     # --- open documents -----------------------------------------------------------------
 
+    def stored_outline(self, path: str) -> Note | None:
+        """The indexed (disk) version of `path` with only what other notes depend on: names,
+        anchors, functions (what an opened note's text is compared with)."""
+        return self.store.load(path, outline=True)
+
     def open_document(self, path: str, text: str) -> Note:
         """Overlay an editor's text for `path` (parsed now; the store keeps the disk's version)."""
         note = self._parse(path, text)

@@ -28,7 +28,7 @@ def register(server) -> None:
             # the notes on the other side of its conflicts follow from its own diagnostics
             # (`Diagnostics.publish`), not from a lookup on every keystroke; a note just opened is
             # compared with its stored outline (names, anchors, functions: all that others use)
-            old = vault.store.load(path, outline=True) if opened else vault.graph.notes.get(path)
+            old = vault.stored_outline(path) if opened else vault.graph.notes.get(path)
             note = vault.open_document(path, doc.source)
             ls.session.versions[path] = doc.version
             ls.session.changed()
