@@ -88,14 +88,17 @@ class Diagnostics:
             out[path] = (res, self.server.session.versions.get(path))
         return out
 
+    def quick_first(self, path: str) -> bool:
+        """Whether `path` gets its quick set pushed before the full check: not when the client
+        pulls, nor where it would hide fact conflicts shown before (no flicker)."""
+        prev = self.last.get(path)
+        return not self.pull and (prev is None or not prev.facts)
+
     def quick_on_open(self, vault: Vault, conv, path: str):
         """(index thread, in the job that parsed `path` just opened) its quick set, sent as soon as
         the job answers: no hop to the loop and back to the index thread before it leaves."""
-        if self.pull:
+        if not self.quick_first(path):
             return None
-        prev = self.last.get(path)
-        if prev is not None and prev.facts:
-            return None  # it would hide fact conflicts shown before: the full check sends
         quick = self.compute(vault, conv, [path], facts=False)
 
         def send() -> None:
@@ -143,11 +146,9 @@ class Diagnostics:
         changed = False
         for path in paths:
             sent = self.quick_sent.pop(path, -1)
-            if path in quick_first and not self.pull and sent != self.server.session.versions.get(path):
-                prev = self.last.get(path)
-                if prev is None or not prev.facts:
-                    quick = await self.server.query(lambda v, c, path=path: self.compute(v, c, [path], facts=False))
-                    changed |= self._send(quick or {})
+            if path in quick_first and sent != self.server.session.versions.get(path) and self.quick_first(path):
+                quick = await self.server.query(lambda v, c, path=path: self.compute(v, c, [path], facts=False))
+                changed |= self._send(quick or {})
             fresh = await self.server.query(lambda v, c, path=path: self.compute(v, c, [path]), default={})
             changed |= self._send(fresh)
         if changed and self.pull and self.server.client_has("workspace.diagnostics.refresh_support"):
