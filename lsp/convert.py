@@ -77,6 +77,11 @@ class Converter:
         self._texts = texts
         self._lines: dict[str, list[str]] = {}
 
+    def with_text(self, path: str, text: str) -> Converter:
+        """This converter with `path` read as `text` (the editor's text when it sent a request)."""
+        texts = self._texts
+        return Converter(self.paths, self.encoding, lambda p: text if p == path else texts(p))
+
     def _line(self, path: str, line: int) -> str:
         if path not in self._lines:
             self._lines[path] = split_lines(self._texts(path) or "")

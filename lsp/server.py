@@ -10,6 +10,7 @@ and registers itself on the server; handlers call `server.query(fn, method)` whi
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import os
 import sys
@@ -52,6 +53,9 @@ SHUTDOWN_WAIT_S = 5.0
 
 
 _ANSWERED = object()  # a message already answered (with an error) while it was read
+# (uri, text): the editor's text of a request's document as the request arrived, in the
+# request's task (`PonderServer.text_asked`)
+_ASKED: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar("ponder_asked", default=None)
 
 
 class PonderProtocol(LanguageServerProtocol):
@@ -113,10 +117,25 @@ class PonderProtocol(LanguageServerProtocol):
             if self._shutdown:
                 self._send_error(message.id, JsonRpcInvalidRequest.CODE, "the server is shutting down")
                 return
+            # pygls starts the handler's task here and the task copies this context; edits that
+            # arrive before the task runs change the document but not what the request saw
+            token = _ASKED.set(self._asked(message.params))
+            try:
+                super().handle_message(message)
+            finally:
+                _ASKED.reset(token)
+            return
         elif method is not None and not self.initialize_received and method != t.EXIT:
             log.warning("dropped %s: it came before initialize", method)
             return
         super().handle_message(message)
+
+    def _asked(self, params: Any) -> tuple[str, str] | None:
+        uri = getattr(getattr(params, "text_document", None), "uri", None)
+        if not isinstance(uri, str) or not hasattr(params, "position"):
+            return None
+        doc = self._server.open_document(uri)
+        return None if doc is None else (uri, doc.source)
 
     def _send_error(self, msg_id: Any, code: int, message: str) -> None:
         if not isinstance(msg_id, (int, str)) or isinstance(msg_id, bool):
@@ -265,6 +284,13 @@ class PonderServer(LanguageServer):
         if doc is None or doc.version is None or session.versions.get(path) != doc.version:
             return None  # not open, or an edit is still on its way to the index thread
         return session.vault.open_note(path)
+
+    def text_asked(self, uri: str) -> str | None:
+        """The editor's text of the open document `uri` as the request being handled arrived:
+        the text its position is in. The vault's may be newer by then (a parse queued behind
+        other work reads the latest text) or older (that parse has not run yet)."""
+        asked = _ASKED.get()
+        return asked[1] if asked is not None and asked[0] == uri else None
 
     def open_document(self, uri: str):
         """The editor's open document at `uri`, or None. pygls 2 keys open documents by the unquoted

@@ -14,8 +14,16 @@ def register(server) -> None:
 
     @server.feature(t.TEXT_DOCUMENT_COMPLETION, options)
     async def completion(ls, params: t.CompletionParams):
+        # The position is in the text the editor had when it asked, which the vault may not
+        # hold when the job runs: a parse queued behind other work reads the editor's latest
+        # text, typed after this request (`[[шард]]` where the request saw `[[]]`, and the item
+        # added a second `]]`). So the line is read from the text of the request.
+        asked = ls.text_asked(params.text_document.uri)
+
         def job(vault, conv, path, note):
-            lines = split_lines(vault.read_text(path) or "")
+            if asked is not None:
+                conv = conv.with_text(path, asked)
+            lines = split_lines(asked if asked is not None else vault.read_text(path) or "")
             pos = conv.pos_in(path, params.position)
             line = lines[pos.line] if pos.line < len(lines) else ""
             return completion_list(conv, path, complete(vault.graph, note, line, pos), snippets)

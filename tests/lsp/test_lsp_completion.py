@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from conftest import capabilities  # at import time: later, `conftest` may name another folder's
 from lsprotocol import types as t
@@ -120,3 +122,29 @@ async def test_plain_text_edits_for_clients_without_snippets(start):
     item = next(i for i in res.items if i.label == "Внутренние ссылки")
     assert item.insert_text_format in (None, t.InsertTextFormat.PlainText)
     assert item.text_edit.new_text == "Внутренние ссылки]]" and item.filter_text == "ссылВнутренние ссылки"
+
+
+async def test_completion_reads_the_text_the_request_was_sent_for(start):
+    """An edit typed after the request (VS Code sends one per key while the answer is on its way)
+    must not change the answer: with the index thread busy, the parse of `[[]]` runs only after
+    `шард` was typed into it, and the item then closed a link that was already closed (`]]]]`,
+    seen in code-server)."""
+    s = await start({**VAULT, "cur.md": "# Cur\n\nСм. \n"}, env={"PONDER_DEBUG_SLOW": "workspace/symbol=1500"})
+    s.open("cur.md")
+    await s.client.text_document_document_symbol_async(t.DocumentSymbolParams(s.doc("cur.md")))  # after the open
+    busy = asyncio.ensure_future(s.client.workspace_symbol_async(t.WorkspaceSymbolParams(query="x")))
+    await asyncio.sleep(0.3)  # the slow job holds the index thread
+    s.change("cur.md", 2, [(t.Range(t.Position(2, 4), t.Position(2, 4)), "[[]]")])
+    # sent now, between the two edits (pytest-lsp's `send_request_async` sends when awaited)
+    asked = asyncio.wrap_future(
+        s.client.protocol.send_request(
+            t.TEXT_DOCUMENT_COMPLETION, t.CompletionParams(s.doc("cur.md"), t.Position(2, 6))
+        )
+    )
+    s.change("cur.md", 3, [(t.Range(t.Position(2, 6), t.Position(2, 6)), "шард")])
+    res = await asyncio.wait_for(asked, 10)
+    await busy
+    item = next(i for i in res.items if i.label == "Шардирование")
+    assert item.text_edit.new_text == "Шардирование"  # `]]` follows the cursor in the text asked about
+    r = item.text_edit.range
+    assert (r.start.line, r.start.character, r.end.character) == (2, 6, 6)
