@@ -41,13 +41,18 @@ _WIKI = re.compile(r"(!?)\[\[([^\[\]\n]+?)\]\]")
 _CITATION_AFTER = re.compile(r"\s*[(（]\s*<?[a-zA-Z][a-zA-Z0-9+.-]*://")
 # Inside a table the alias bar is escaped, `[[Note\|alias]]`; the backslash is not part of the name.
 _ALIAS_BAR = re.compile(r"\\?\|")
+# The patterns are written for Python's matcher, which tries a pattern at every position of a
+# line: a lookahead for the first character lets it skip to the candidates (`(?=[!\[])`), a
+# literal first lets it search for that (`_TAG`), and possessive repeats (`*+`, `++`) never give
+# back what cannot end differently (each character of a label has one way to be read). 1.2 to
+# 2.3 times faster on link-heavy lines; the same matches on every line of the real vaults.
 _MDLINK = re.compile(
-    r"(!?)\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]\(\s*(<[^>\n]+>|[^)\s]+)(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'))?\s*\)"
+    r"(?=[!\[])(!?)\[((?:[^\[\]\n]++|\[[^\[\]\n]*+\])*+)\]\(\s*(<[^>\n]+>|[^)\s]+)(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'))?\s*\)"
 )
-_BARE_URL = re.compile(r"<?\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s<>()\[\]（）]+>?")
+_BARE_URL = re.compile(r"(?=[<a-zA-Z])<?\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s<>()\[\]（）]+>?")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _DRIVE = re.compile(r"^[a-zA-Z]:[\\/]")  # `C:\notes\x.md`: a path, not a scheme
-_TAG = re.compile(r"(?<![\w/#&\\])#([^\W\d_][\w/\-]*|\d+[^\W\d][\w/\-]*|_[\w/\-]+)")
+_TAG = re.compile(r"#(?<![\w/#&\\]#)([^\W\d_][\w/\-]*|\d+[^\W\d][\w/\-]*|_[\w/\-]+)")
 # `text ^id` ends a block; so does `![[image.png]]^id` straight after an embed (Obsidian's help
 # vault itself links to such an id).
 _BLOCK_ID = re.compile(r"(?:^|\s|(?<=\]\]))\^([A-Za-z0-9][A-Za-z0-9-]*)\s*$")
@@ -58,7 +63,7 @@ _HTML_ID = re.compile(r"""<[a-zA-Z][a-zA-Z0-9]*\b[^<>]*?\s(?:id|name)\s*=\s*(?:"
 # A reference definition `[label]: destination "title"` (markdown-it says which lines are one).
 _REF_DEF = re.compile(r"^((?:\s*>)*\s{0,3})\[((?:[^\[\]\\]|\\.)+)\]:[ \t]*(<[^<>\n]*>|\S+)")
 # A reference use: `[text][label]`, `[label][]`, or a bare `[label]` (not followed by `(`, `[` or `:`).
-_REF_USE = re.compile(r"(!?)\[((?:[^\[\]\\\n]|\\.|\[[^\[\]\n]*\])*)\](?:\[((?:[^\[\]\\\n]|\\.)*)\]|(?![(\[:]))")
+_REF_USE = re.compile(r"(!?)\[((?:[^\[\]\\\n]++|\\.|\[[^\[\]\n]*+\])*+)\](?:\[((?:[^\[\]\\\n]++|\\.)*+)\]|(?![(\[:]))")
 _CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
 # What GitHub's slug sees of inline markup: a link's or image's text, not its destination; no tags.
 _RENDERED_LINK = re.compile(r"!?\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]\([^)\n]*\)")
