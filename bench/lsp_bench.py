@@ -124,7 +124,8 @@ class PonderClient(BenchClient):
 
         @lc.feature("textDocument/publishDiagnostics")
         def diags(params):
-            self.published.setdefault(params.uri, (time.perf_counter(), len(params.diagnostics)))
+            at = time.perf_counter()  # params: plain JSON (`RawProtocol`)
+            self.published.setdefault(params["uri"], (at, len(params["diagnostics"])))
 
         @lc.feature("workspace/configuration")
         def config(params):
