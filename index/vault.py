@@ -32,6 +32,7 @@ from ponder.index.knowledge.related_notes import Relatedness, missing_links
 from ponder.index.notes import Diagnostic, Note, Problem, Range, SearchHit
 from ponder.index.parsing.chunks import chunk_note
 from ponder.index.parsing.markdown import parse_note
+from ponder.index.parsing.markdown import warm_up as warm_up_parser
 from ponder.index.settings import EmbeddingSettings, IndexSettings
 from ponder.index.store.db import Store
 from ponder.index.store.dbfile import is_corruption
@@ -141,8 +142,10 @@ class Vault:
         return self._open.get(path)
 
     def warm_up(self) -> None:
-        """Load what the first check of an opened note would otherwise wait for (the units)."""
+        """Load what the first check of an opened note would otherwise wait for (the units, the
+        parser's first run)."""
         load_units()
+        warm_up_parser()
 
     def open_notes(self) -> dict[str, Note]:
         """Every open document's parse, by path (a copy: safe to iterate while documents change)."""

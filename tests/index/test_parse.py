@@ -197,3 +197,28 @@ def test_binary_and_oversized_files_are_skipped(tmp_path):
 def test_title_falls_back_to_h1_then_file_name():
     assert parse_note("dir/my note.md", "# Real Title\n").title == "Real Title"
     assert parse_note("dir/my note.md", "no heading").title == "my note"
+
+
+def test_warm_up_note_runs_every_path_of_the_parse():
+    """`warm_up` parses this note so that a user's first opened note does not pay for the
+    parser's first run: it must keep reaching every kind of thing the parse finds."""
+    from ponder.index.parsing.markdown import _WARM_UP_NOTE
+
+    note = parse_note("warm-up.md", _WARM_UP_NOTE)
+    kinds = {(l.kind, l.ref is not None) for l in note.links}
+    assert {("wiki", False), ("markdown", False), ("url", False), ("url", True)} <= kinds, kinds
+    assert note.aliases == ["Warm"] and [t.name for t in note.tags][-1] == "tag"
+    assert [b.id for b in note.block_ids] == ["block"] and [f.name for f in note.functions] == ["f"]
+    assert [h.text for h in note.headings] == ["Warm up", "Lists and quotes"]
+    assert {a.slug for a in note.anchors} >= {"anchor"}
+    assert [c.lang for c in note.code_blocks] == ["pseudo"] and note.sentences and not note.problems
+
+
+def test_vault_warm_up_leaves_the_vault_as_it_was(tmp_path):
+    from ponder.index import Vault
+
+    (tmp_path / "a.md").write_text("# A\n", "utf-8")
+    v = Vault(tmp_path)
+    v.update()
+    v.warm_up()
+    assert sorted(v.graph.notes) == ["a.md"] and v.open_notes() == {}
