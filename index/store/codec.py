@@ -195,30 +195,26 @@ def note_from_json(text: str | bytes, outline: bool = False) -> Note:
         fm = d["fm"]
         if not isinstance(fm, dict):
             raise ValueError("front matter is not a mapping")
-        if outline:
-            return Note(
-                path=str(d["path"]),
-                title=str(d["title"]),
-                text="",
-                aliases=[str(a) for a in d["aliases"]],
-                headings=[_heading_from(a) for a in d["headings"]],
-                block_ids=[_block_from(a) for a in d["blocks"]],
-                functions=[_function_from(a) for a in d["functions"]],
-            )
-        return Note(
+        # what other notes depend on (`affected_by_edit`): read alone for an opened note's outline
+        names = dict(
             path=str(d["path"]),
             title=str(d["title"]),
             text="",
+            aliases=[str(a) for a in d["aliases"]],
+            headings=[_heading_from(a) for a in d["headings"]],
+            block_ids=[_block_from(a) for a in d["blocks"]],
+            functions=[_function_from(a) for a in d["functions"]],
+        )
+        if outline:
+            return Note(**names)
+        return Note(
+            **names,
             front_matter=fm,
             front_matter_range=None if d["fmr"] is None else range_from(d["fmr"]),
-            aliases=[str(a) for a in d["aliases"]],
             tags=[_tag_from(a) for a in d["tags"]],
-            headings=[_heading_from(a) for a in d["headings"]],
             links=[_link_from(a) for a in d["links"]],
-            block_ids=[_block_from(a) for a in d["blocks"]],
             anchors=[_anchor_from(a) for a in d["anchors"]],
             code_blocks=[_code_from(a) for a in d["code"]],
-            functions=[_function_from(a) for a in d["functions"]],
             calls=[_call_from(a) for a in d["calls"]],
             problems=[_problem_from(a) for a in d["problems"]],
         )
