@@ -21,7 +21,7 @@ def dependents(g: Graph, path: str) -> set[str]:
 
 def affected_by_edit(g: Graph, old: Note | None, new: Note) -> set[str]:
     """Other notes whose diagnostics an edit of `new.path` can change: notes linking to it, when
-    its names or anchors (headings, block ids) changed; callers and other definitions of the
+    its names or anchors (headings, block ids, HTML ids) changed; callers and other definitions of the
     functions it defines, when those changed. Most keystrokes change neither, and listing the
     backlinks loads every linking note (~100 at 20k notes), so the lookup waits for a reason."""
     out: set[str] = set()
@@ -37,4 +37,10 @@ def affected_by_edit(g: Graph, old: Note | None, new: Note) -> set[str]:
 
 
 def _anchors(note: Note) -> tuple:
-    return tuple(h.text for h in note.headings), tuple(b.id for b in note.block_ids)
+    """Everything a link's `#part` resolves to: headings by text or id, block ids, HTML ids and
+    quoted headings (`find_heading`, `find_anchor`)."""
+    return (
+        tuple((h.text, h.slug) for h in note.headings),
+        tuple(b.id for b in note.block_ids),
+        tuple((a.name, a.slug) for a in note.anchors),
+    )

@@ -203,6 +203,7 @@ def note_from_json(text: str | bytes, outline: bool = False) -> Note:
             aliases=[str(a) for a in d["aliases"]],
             headings=[_heading_from(a) for a in d["headings"]],
             block_ids=[_block_from(a) for a in d["blocks"]],
+            anchors=[_anchor_from(a) for a in d["anchors"]],
             functions=[_function_from(a) for a in d["functions"]],
         )
         if outline:
@@ -213,7 +214,6 @@ def note_from_json(text: str | bytes, outline: bool = False) -> Note:
             front_matter_range=None if d["fmr"] is None else range_from(d["fmr"]),
             tags=[_tag_from(a) for a in d["tags"]],
             links=[_link_from(a) for a in d["links"]],
-            anchors=[_anchor_from(a) for a in d["anchors"]],
             code_blocks=[_code_from(a) for a in d["code"]],
             calls=[_call_from(a) for a in d["calls"]],
             problems=[_problem_from(a) for a in d["problems"]],

@@ -281,3 +281,30 @@ def test_a_note_of_repeated_prohibitions_is_checked_in_bounded_time(tmp_path):
     t0 = time.monotonic()
     v.check()
     assert time.monotonic() - t0 < 20
+
+
+@pytest.mark.parametrize(
+    "old_line, new_line",
+    [
+        ('<a id="old-id"></a>', '<a id="new-id"></a>'),  # an HTML id
+        ("## Title {#old-id}", "## Title {#new-id}"),  # a heading's explicit id, its text unchanged
+        ("> ## old-id", "> ## new-id"),  # a quoted heading (an anchor, not an outline heading)
+    ],
+    ids=["html-id", "explicit-heading-id", "quoted-heading"],
+)
+def test_an_edit_of_any_anchor_rechecks_the_notes_linking_to_it(tmp_path, old_line, new_line):
+    """The notes an edit affects (`affected_by_edit`): a link resolves to HTML ids, quoted
+    headings and explicit heading ids too, so changing one re-checks the notes that link to it,
+    both against the note's last parse and against its stored outline (a note just opened)."""
+    from ponder.index import affected_by_edit
+
+    (tmp_path / "a.md").write_text("# A\n\nsee [x](b.md#old-id)\n", "utf-8")
+    (tmp_path / "b.md").write_text(f"# B\n\n{old_line}\n\ntext\n", "utf-8")
+    v = Vault(tmp_path)
+    v.update()
+    outline, parsed = v.stored_outline("b.md"), v.graph.notes["b.md"]
+    typed = v.open_document("b.md", f"# B\n\n{old_line}\n\ntext, more\n")
+    assert affected_by_edit(v.graph, outline, typed) == set()  # prose typed: nobody else to check
+    renamed = v.open_document("b.md", f"# B\n\n{new_line}\n\ntext\n")
+    assert affected_by_edit(v.graph, outline, renamed) == {"a.md"}
+    assert affected_by_edit(v.graph, parsed, renamed) == {"a.md"}
