@@ -82,7 +82,8 @@ class Converter:
         texts = self._texts
         return Converter(self.paths, self.encoding, lambda p: text if p == path else texts(p))
 
-    def _line(self, path: str, line: int) -> str:
+    def line(self, path: str, line: int) -> str:
+        """Line `line` of `path`'s text ("" past its end)."""
         if path not in self._lines:
             self._lines[path] = split_lines(self._texts(path) or "")
         lines = self._lines[path]
@@ -93,7 +94,7 @@ class Converter:
     def pos_in(self, path: str, p: t.Position) -> Position:
         if self.encoding == "utf-16":
             return Position(p.line, p.character)
-        line = self._line(path, p.line)
+        line = self.line(path, p.line)
         if self.encoding == "utf-8":
             return Position(p.line, utf8_to_utf16(line, p.character))
         return Position(p.line, utf16_len(line[: p.character]))
@@ -101,7 +102,7 @@ class Converter:
     def pos(self, path: str, p: Position) -> t.Position:
         if self.encoding == "utf-16" or p.character == 0:
             return t.Position(p.line, p.character)
-        line = self._line(path, p.line)
+        line = self.line(path, p.line)
         if self.encoding == "utf-8":
             return t.Position(p.line, utf16_to_utf8(line, p.character))
         return t.Position(p.line, utf16_to_cp(line, p.character))

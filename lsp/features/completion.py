@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from lsprotocol import types as t
 
-from ponder.index import complete, split_lines
+from ponder.index import complete
 from ponder.lsp.convert import completion_list
 
 
@@ -23,10 +23,8 @@ def register(server) -> None:
         def job(vault, conv, path, note):
             if asked is not None:
                 conv = conv.with_text(path, asked)
-            lines = split_lines(asked if asked is not None else vault.read_text(path) or "")
             pos = conv.pos_in(path, params.position)
-            line = lines[pos.line] if pos.line < len(lines) else ""
-            return completion_list(conv, path, complete(vault.graph, note, line, pos), snippets)
+            return completion_list(conv, path, complete(vault.graph, note, conv.line(path, pos.line), pos), snippets)
 
         snippets = ls.client_has("text_document.completion.completion_item.snippet_support")
 
