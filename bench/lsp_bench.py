@@ -124,8 +124,8 @@ class PonderClient(BenchClient):
 
         @lc.feature("textDocument/publishDiagnostics")
         def diags(params):
-            at = time.perf_counter()  # params: plain JSON (`RawProtocol`)
-            self.published.setdefault(params["uri"], (at, len(params["diagnostics"])))
+            # params: plain JSON, as `RawProtocol` keeps a push
+            self.published.setdefault(params["uri"], (time.perf_counter(), len(params["diagnostics"])))
 
         @lc.feature("workspace/configuration")
         def config(params):

@@ -3,9 +3,9 @@
 Results, and the diagnostics a server pushes, are kept as the plain JSON the server sent
 (no lsprotocol structuring on the client side), so a timed request costs the server's work
 plus the transport, the same for every server, whatever the size of its answer and whether
-its diagnostics are pushed (Ponder) or pulled (the VS Code server). Plain-JSON answers to the server's
-own requests are written with the C JSON encoder (pygls would walk them with cattrs,
-which costs milliseconds for a file's bytes).
+its diagnostics are pushed (Ponder) or pulled (the VS Code server). Plain-JSON answers to
+the server's own requests are written with the C JSON encoder (pygls would walk them with
+cattrs, which costs milliseconds for a file's bytes).
 """
 
 from __future__ import annotations

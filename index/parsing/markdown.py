@@ -1,8 +1,9 @@
 """Parse one note: a pure function from (path, text) to a `Note` with exact ranges.
 
 `blocks.parse` gives the block structure (headings, fences, paragraphs, list items,
-table rows, each with its line span; markdown-it-pyrs or markdown-it-py); links, tags and block ids are found inside the
-prose lines with their exact columns, after code spans are masked. Nothing here
+table rows, each with its line span; markdown-it-pyrs or markdown-it-py); links, tags and
+block ids are found inside the prose lines with their exact columns, after code spans are
+masked. Nothing here
 raises on a bad note: problems are returned in `Note.problems`.
 """
 
